@@ -1,0 +1,3 @@
+module github.com/limits-go/limits/conformance
+
+go 1.25.0

@@ -1,0 +1,43 @@
+package conformance
+
+import (
+	"context"
+	"testing"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// Capabilities declares which optional interfaces a harness's storages
+// implement. The suite checks the declaration against the storage itself, so
+// a wrapper that hides a capability by accident fails loudly instead of
+// having its rules skipped.
+type Capabilities struct {
+	MovingWindow  bool // limiter.MovingWindowStorage
+	SlidingWindow bool // limiter.SlidingWindowStorage
+	TokenBucket   bool // limiter.TokenBucketStorage
+	ResetAll      bool // limiter.ResetAller
+}
+
+// A Harness makes storages for the suite. The suite calls the HarnessMaker
+// once per subtest and Close when the subtest ends, so every rule starts from
+// a fresh harness.
+type Harness interface {
+	// MakeStorage returns a new storage with no keys in it. clock is the
+	// clock the suite drives; a storage that keeps time of its own (expiry
+	// sweeps, TTLs) should read it rather than the system clock when
+	// AcceptsClock reports true. The suite closes the storage.
+	MakeStorage(ctx context.Context, clock limiter.Clock) (limiter.Storage, error)
+	// AcceptsClock reports whether the storage keeps time only through
+	// Request.Now and the clock given to MakeStorage. If so the suite steps
+	// a limiter.ManualClock and every time rule is exact and instant;
+	// otherwise (a server that expires keys by its own clock) the suite
+	// uses the system clock, windows of a second or less, and waits.
+	AcceptsClock() bool
+	// Capabilities declares the optional interfaces the storages implement.
+	Capabilities() Capabilities
+	// Close releases what the harness holds (servers, clients).
+	Close()
+}
+
+// A HarnessMaker returns a fresh Harness for one subtest.
+type HarnessMaker func(ctx context.Context, t *testing.T) (Harness, error)

@@ -1,0 +1,130 @@
+package limiter
+
+import (
+	"strconv"
+	"time"
+)
+
+// A Unit is the granularity of a rate limit's window.
+type Unit uint8
+
+// The units a rate-limit string may name. A month is 30 days and a year is
+// 360 days, as in the Python limits library, so that windows stay fixed
+// lengths of time.
+const (
+	Second Unit = iota + 1
+	Minute
+	Hour
+	Day
+	Month
+	Year
+)
+
+var unitNames = [...]string{
+	Second: "second",
+	Minute: "minute",
+	Hour:   "hour",
+	Day:    "day",
+	Month:  "month",
+	Year:   "year",
+}
+
+var unitDurations = [...]time.Duration{
+	Second: time.Second,
+	Minute: time.Minute,
+	Hour:   time.Hour,
+	Day:    24 * time.Hour,
+	Month:  30 * 24 * time.Hour,
+	Year:   360 * 24 * time.Hour,
+}
+
+// String returns the unit's lower-case singular name, such as "hour", or
+// "unit(N)" for a value that is not one of the constants.
+func (u Unit) String() string {
+	if u.valid() {
+		return unitNames[u]
+	}
+	return "unit(" + strconv.Itoa(int(u)) + ")"
+}
+
+// Duration returns the length of one unit, or 0 for an invalid unit.
+func (u Unit) Duration() time.Duration {
+	if u.valid() {
+		return unitDurations[u]
+	}
+	return 0
+}
+
+func (u Unit) valid() bool { return u >= Second && u <= Year }
+
+// A Limit allows Amount hits in every window of Multiples × Unit.
+//
+// The zero value is not a valid limit; build limits with [Parse],
+// [ParseMany] or a composite literal that sets all three fields.
+type Limit struct {
+	// Amount is how many hits the window allows. Zero is valid and makes a
+	// limit that rejects every hit.
+	Amount int64
+	// Multiples is how many units one window lasts; at least 1.
+	Multiples int64
+	// Unit is the window's granularity.
+	Unit Unit
+}
+
+// Window returns the length of the limit's window: Multiples × Unit.
+// It returns 0 for a limit that fails [Limit.Validate].
+func (l Limit) Window() time.Duration {
+	if l.Validate() != nil {
+		return 0
+	}
+	return time.Duration(l.Multiples) * l.Unit.Duration()
+}
+
+// String renders the limit as "10 per 1 hour", the form Flask-Limiter uses in
+// its 429 responses. The result parses back to the same Limit.
+func (l Limit) String() string {
+	return string(l.appendText(make([]byte, 0, 32)))
+}
+
+func (l Limit) appendText(b []byte) []byte {
+	b = strconv.AppendInt(b, l.Amount, 10)
+	b = append(b, " per "...)
+	b = strconv.AppendInt(b, l.Multiples, 10)
+	b = append(b, ' ')
+	return append(b, l.Unit.String()...)
+}
+
+// Validate reports whether the limit can be enforced: Amount ≥ 0,
+// Multiples ≥ 1, a known Unit, and a window that fits in a time.Duration.
+// The error wraps [ErrInvalidLimit].
+func (l Limit) Validate() error {
+	switch {
+	case l.Amount < 0:
+		return &LimitError{Limit: l, Reason: "negative amount"}
+	case l.Multiples < 1:
+		return &LimitError{Limit: l, Reason: "multiples must be at least 1"}
+	case !l.Unit.valid():
+		return &LimitError{Limit: l, Reason: "unknown unit"}
+	case l.Multiples > int64(maxDuration/l.Unit.Duration()):
+		return &LimitError{Limit: l, Reason: "window overflows time.Duration"}
+	}
+	return nil
+}
+
+const maxDuration = time.Duration(1<<63 - 1)
+
+// A LimitError reports a Limit value that cannot be enforced. It wraps
+// [ErrInvalidLimit].
+type LimitError struct {
+	Limit  Limit
+	Reason string
+}
+
+func (e *LimitError) Error() string {
+	return "limiter: invalid limit {Amount:" + strconv.FormatInt(e.Limit.Amount, 10) +
+		" Multiples:" + strconv.FormatInt(e.Limit.Multiples, 10) +
+		" Unit:" + e.Limit.Unit.String() + "}: " + e.Reason
+}
+
+// Unwrap returns [ErrInvalidLimit].
+func (e *LimitError) Unwrap() error { return ErrInvalidLimit }

@@ -1,0 +1,168 @@
+package limiter
+
+import (
+	"context"
+	"time"
+)
+
+// A Request asks a storage to count, or to look at, hits on one key under one
+// limit at one instant. Strategies build Requests; storages must not retain
+// them.
+type Request struct {
+	// Key identifies the bucket, as built by [Key]. Storages treat it as an
+	// opaque byte string: every distinct Key is a distinct bucket.
+	Key string
+	// Limit is the limit the key is counted against. It has passed
+	// [Limit.Validate].
+	Limit Limit
+	// Cost is how many units one hit takes; at least 1.
+	Cost int64
+	// Now is the instant the operation acts on. Storages that keep time
+	// themselves (a server clock shared by several application servers) may
+	// act on their own clock instead, and say so in their documentation, but
+	// must still report instants in [State] relative to Now.
+	Now time.Time
+}
+
+// State is what a storage reports about a key after one operation. All four
+// fields come from the same atomic operation, so a strategy answers a hit,
+// with its response headers, from a single call (one round trip on a network
+// backend).
+type State struct {
+	// Allowed reports, for an Acquire call, that Cost units were taken; for
+	// a Peek call, that an Acquire of Cost at the same instant would take
+	// them. A Cost above Limit.Amount is never allowed.
+	Allowed bool
+	// Remaining is how many units are left under the limit after the
+	// operation, between 0 and Limit.Amount.
+	Remaining int64
+	// ResetAt is the instant at which the key will be back to full capacity
+	// (Remaining == Limit.Amount) if no further hits arrive. It is Now when
+	// nothing is counted.
+	ResetAt time.Time
+	// RetryAt is the earliest instant at which a hit of Cost could be
+	// allowed: Now when it is allowed now, and ResetAt when Cost exceeds
+	// Limit.Amount (such a hit is never allowed).
+	RetryAt time.Time
+}
+
+// Storage is the contract every backend fulfils: a fixed-window counter with
+// expiry, plus housekeeping. It is all the fixed-window and
+// fixed-window-elastic-expiry strategies need. The other strategies need the
+// optional capabilities [MovingWindowStorage], [SlidingWindowStorage] and
+// [TokenBucketStorage], discovered by type assertion; [ResetAller] adds
+// clearing everything.
+//
+// Implementations must be safe for concurrent use by multiple goroutines, and
+// by multiple processes sharing one backend: every Acquire is atomic, so N
+// concurrent hits of cost 1 on a limit of L allow exactly min(N, L).
+// Every method honours its context's deadline and cancellation. Errors mean
+// the backend failed ("limited" is a State, never an error); they should wrap
+// the backend's error with the operation and the key. After Close, every
+// method returns an error wrapping [ErrClosed].
+//
+// The conformance module's Run function checks an implementation against
+// every rule written here.
+type Storage interface {
+	// AcquireFixedWindow counts a hit on the fixed-window counter at
+	// r.Key. If no live counter exists at r.Now (never created, cleared, or
+	// expired: a counter created at t expires at t + window and is dead from
+	// that instant on), a counter of 0 expiring at r.Now + window is created
+	// first. The hit is allowed when count + r.Cost ≤ r.Limit.Amount, and
+	// then the count grows by r.Cost; a rejected hit leaves the count as it
+	// was. If elastic is true the counter's expiry is moved to
+	// r.Now + window on every call, allowed or not; otherwise it is set only
+	// when the counter is created.
+	//
+	// The State reports Remaining = Amount − count, ResetAt = the counter's
+	// expiry, and RetryAt = r.Now if allowed, else the expiry.
+	AcquireFixedWindow(ctx context.Context, r Request, elastic bool) (State, error)
+
+	// PeekFixedWindow reports the State AcquireFixedWindow would act on,
+	// without changing anything: Allowed says whether a hit of r.Cost would
+	// be allowed at r.Now. For a missing or expired counter it reports
+	// Remaining = Amount and ResetAt = RetryAt = r.Now (Allowed unless
+	// r.Cost > Amount).
+	PeekFixedWindow(ctx context.Context, r Request) (State, error)
+
+	// Clear removes everything stored under key by any capability, so the
+	// next hit on it starts afresh. Clearing a missing key is not an error.
+	Clear(ctx context.Context, key string) error
+
+	// Check reports whether the backend is reachable and working; nil means
+	// healthy. It is used for health checks and fallback recovery and
+	// should be cheap.
+	Check(ctx context.Context) error
+
+	// Close releases the storage's resources (connections it owns,
+	// background goroutines). It is safe to call more than once; later
+	// calls return nil. A storage built around a caller-owned client
+	// leaves that client open.
+	Close() error
+}
+
+// MovingWindowStorage is the optional capability behind the moving-window
+// strategy: an exact sliding log. A unit taken at instant t counts against
+// the key at every instant now with now − t < window, so at most Amount
+// units are taken in any interval of length window.
+type MovingWindowStorage interface {
+	// AcquireMovingWindow allows the hit when the units counted at r.Now
+	// plus r.Cost are at most Amount, and then records r.Cost units at
+	// r.Now. The State reports Remaining = Amount − units counted after the
+	// operation; ResetAt = the newest counted unit's time + window (r.Now if
+	// none); RetryAt, when rejected, is the instant enough old units have
+	// left the window for r.Cost to fit.
+	AcquireMovingWindow(ctx context.Context, r Request) (State, error)
+	// PeekMovingWindow reports what AcquireMovingWindow would, without
+	// recording anything.
+	PeekMovingWindow(ctx context.Context, r Request) (State, error)
+}
+
+// SlidingWindowStorage is the optional capability behind the
+// sliding-window-counter strategy: two fixed windows, the current and the
+// previous, aligned to multiples of the window length since the Unix epoch.
+// At an instant elapsed into the current window the weighted count is
+//
+//	floor(previous × (window − elapsed) / window) + current
+//
+// and a hit is allowed when weighted + Cost ≤ Amount, adding Cost to current.
+// [SlidingWindow] implements the arithmetic for backends that keep the two
+// counts themselves.
+type SlidingWindowStorage interface {
+	// AcquireSlidingWindow counts a hit as described on the interface. The
+	// State reports Remaining = Amount − weighted count after the
+	// operation; ResetAt = the end of the window after the current one if
+	// current > 0, else the end of the current window if previous > 0, else
+	// r.Now; RetryAt, when rejected, the first instant the weighted count
+	// leaves room for r.Cost.
+	AcquireSlidingWindow(ctx context.Context, r Request) (State, error)
+	// PeekSlidingWindow reports what AcquireSlidingWindow would, without
+	// counting.
+	PeekSlidingWindow(ctx context.Context, r Request) (State, error)
+}
+
+// TokenBucketStorage is the optional capability behind the token-bucket
+// strategy, implemented as GCRA (the generic cell rate algorithm): a bucket
+// of Amount tokens that refills one token every window/Amount, stored as one
+// theoretical arrival time (TAT) per key. A hit of Cost is allowed when
+// max(TAT, now) + Cost × interval − now ≤ window, and then TAT moves to
+// that sum. [TokenBucket] implements the arithmetic.
+type TokenBucketStorage interface {
+	// AcquireTokenBucket takes r.Cost tokens if the bucket holds them. The
+	// State reports Remaining = whole tokens left; ResetAt = the instant the
+	// bucket is full again (the TAT); RetryAt, when rejected, the instant
+	// r.Cost tokens will be there. A limit of Amount 0 rejects every hit.
+	AcquireTokenBucket(ctx context.Context, r Request) (State, error)
+	// PeekTokenBucket reports what AcquireTokenBucket would, without taking
+	// tokens.
+	PeekTokenBucket(ctx context.Context, r Request) (State, error)
+}
+
+// ResetAller is the optional capability to clear every key the storage
+// holds for this limiter, as Flask-Limiter's reset(). Keys other applications
+// keep in the same backend are left alone.
+type ResetAller interface {
+	// ResetAll removes every limiter key and returns how many it removed
+	// (backends that cannot count return -1).
+	ResetAll(ctx context.Context) (int64, error)
+}
