@@ -141,7 +141,6 @@ func (p *parser) limit() (Limit, error) {
 		return Limit{}, p.errorf(p.pos, "empty limit", `want e.g. "10 per hour"`)
 	}
 
-	amountAt := p.pos
 	amount, err := p.number("amount")
 	if err != nil {
 		return Limit{}, err
@@ -160,9 +159,9 @@ func (p *parser) limit() (Limit, error) {
 	}
 
 	p.skipSpace()
+	multAt := p.pos
 	multiples := int64(1)
 	if p.pos < len(p.in) && isDigit(p.in[p.pos]) {
-		multAt := p.pos
 		multiples, err = p.number("multiples")
 		if err != nil {
 			return Limit{}, err
@@ -199,7 +198,7 @@ func (p *parser) limit() (Limit, error) {
 
 	l := Limit{Amount: amount, Multiples: multiples, Unit: unit}
 	if multiples > int64(maxDuration/unit.Duration()) {
-		return Limit{}, p.errorf(amountAt, "window of "+strconv.FormatInt(multiples, 10)+" "+unit.String()+"s overflows time.Duration", "the longest window is about 292 years")
+		return Limit{}, p.errorf(multAt, "window of "+strconv.FormatInt(multiples, 10)+" "+unit.String()+"s overflows time.Duration", "the longest window is about 292 years")
 	}
 	return l, nil
 }
