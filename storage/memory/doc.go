@@ -2,4 +2,35 @@
 // capability, sharded for concurrency, with a background sweeper that
 // reclaims expired keys. It is the embedded default of chilimit and
 // registers the memory:// scheme.
+//
+// # Use
+//
+// Build one with [New], or open it by URI after importing the package:
+//
+//	import _ "github.com/limits-go/limits/storage/memory"
+//
+//	s, err := limiter.Open(ctx, "memory://")
+//	s, err := limiter.Open(ctx, "memory://?sweep_interval=30s&shards=256")
+//
+// The memory:// URI takes no host, user or path. Its query parameters are
+// sweep_interval (a Go duration, 0 disables the sweeper) and shards (1 to
+// 65536); any other parameter is an error wrapping [limiter.ErrInvalidURI].
+//
+// # Time
+//
+// Hits are decided at each request's Now. The sweeper, which removes
+// expired state every sweep interval, and ResetAll's count read the clock
+// given by [WithClock] (the system clock by default): give the storage the
+// clock your requests' instants come from.
+//
+// # Concurrency and memory
+//
+// The key space is split into shards (128 by default), each behind its own
+// mutex, so there is no global lock on the hot path, and a hit on a key that
+// exists already does not allocate. State is stored inline in the shards'
+// maps; after a sweep leaves a shard with under a quarter of its peak size,
+// its maps are rebuilt so their memory is released as well.
+//
+// State is separate per strategy: a key hit under two strategies holds two
+// entries, and Clear removes both.
 package memory

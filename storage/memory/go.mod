@@ -1,3 +1,7 @@
 module github.com/limits-go/limits/storage/memory
 
 go 1.25.0
+
+require github.com/limits-go/limits/limiter v0.0.0
+
+replace github.com/limits-go/limits/limiter => ../../limiter

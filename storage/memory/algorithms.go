@@ -1,0 +1,193 @@
+package memory
+
+import (
+	"context"
+	"math"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// The methods in this file apply the arithmetic of the limiter package's
+// algorithm types to state kept in the shards, under the shard's lock, so
+// every operation is atomic.
+
+// AcquireFixedWindow counts a hit on the fixed-window counter at r.Key, as
+// [limiter.Storage] describes.
+func (s *Storage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	if err := s.usable(ctx, "acquire fixed window", r.Key); err != nil {
+		return limiter.State{}, err
+	}
+	sh := s.shard(r.Key)
+	sh.mu.Lock()
+	w, ok := sh.fixed[r.Key]
+	if !ok {
+		w = limiter.FixedWindow{Count: -1} // not live at any instant
+	}
+	st := w.Acquire(r, elastic)
+	sh.fixed[r.Key] = w
+	if !ok {
+		sh.grew()
+	}
+	sh.mu.Unlock()
+	return st, nil
+}
+
+// PeekFixedWindow reports what AcquireFixedWindow would, without counting.
+func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := s.usable(ctx, "peek fixed window", r.Key); err != nil {
+		return limiter.State{}, err
+	}
+	sh := s.shard(r.Key)
+	sh.mu.Lock()
+	w, ok := sh.fixed[r.Key]
+	sh.mu.Unlock()
+	if !ok {
+		w = limiter.FixedWindow{Count: -1}
+	}
+	return w.Peek(r), nil
+}
+
+// AcquireMovingWindow counts a hit on the moving-window log at r.Key, as
+// [limiter.MovingWindowStorage] describes.
+func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := s.usable(ctx, "acquire moving window", r.Key); err != nil {
+		return limiter.State{}, err
+	}
+	window := int64(r.Limit.Window())
+	now := r.Now.UnixNano()
+	sh := s.shard(r.Key)
+	sh.mu.Lock()
+	l, ok := sh.moving[r.Key]
+	// Drop the entries that have left the window by moving the live ones to
+	// the front, keeping the slice's capacity, so a key in steady use stops
+	// allocating once its log has grown to the limit's amount.
+	if first := firstLive(l.times, now, window); first > 0 {
+		l.times = l.times[:copy(l.times, l.times[first:])]
+	}
+	w := limiter.MovingWindow{Times: l.times}
+	st := w.Acquire(r)
+	switch n := len(w.Times); {
+	case n > 0:
+		sh.moving[r.Key] = movingLog{times: w.Times, expiresAt: w.Times[n-1] + window}
+		if !ok {
+			sh.grew()
+		}
+	case ok:
+		delete(sh.moving, r.Key)
+	}
+	sh.mu.Unlock()
+	return st, nil
+}
+
+// firstLive returns the index of the first entry of times, ascending, still
+// in the window at now: now − t < window.
+func firstLive(times []int64, now, window int64) int {
+	lo, hi := 0, len(times)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if now-times[mid] < window {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// PeekMovingWindow reports what AcquireMovingWindow would, without
+// recording anything.
+func (s *Storage) PeekMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := s.usable(ctx, "peek moving window", r.Key); err != nil {
+		return limiter.State{}, err
+	}
+	sh := s.shard(r.Key)
+	sh.mu.Lock()
+	st := limiter.MovingWindow{Times: sh.moving[r.Key].times}.Peek(r)
+	sh.mu.Unlock()
+	return st, nil
+}
+
+// AcquireSlidingWindow counts a hit on the sliding-window counters at r.Key,
+// as [limiter.SlidingWindowStorage] describes.
+func (s *Storage) AcquireSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := s.usable(ctx, "acquire sliding window", r.Key); err != nil {
+		return limiter.State{}, err
+	}
+	window := int64(r.Limit.Window())
+	sh := s.shard(r.Key)
+	sh.mu.Lock()
+	e, ok := sh.sliding[r.Key]
+	st := e.Acquire(r)
+	switch {
+	case e.Current > 0:
+		e.expiresAt = e.Start + 2*window
+	case e.Previous > 0:
+		e.expiresAt = e.Start + window
+	default:
+		e.expiresAt = math.MinInt64
+	}
+	if e.expiresAt != math.MinInt64 {
+		sh.sliding[r.Key] = e
+		if !ok {
+			sh.grew()
+		}
+	} else if ok {
+		delete(sh.sliding, r.Key)
+	}
+	sh.mu.Unlock()
+	return st, nil
+}
+
+// PeekSlidingWindow reports what AcquireSlidingWindow would, without
+// counting.
+func (s *Storage) PeekSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := s.usable(ctx, "peek sliding window", r.Key); err != nil {
+		return limiter.State{}, err
+	}
+	sh := s.shard(r.Key)
+	sh.mu.Lock()
+	e := sh.sliding[r.Key]
+	sh.mu.Unlock()
+	return e.Peek(r), nil
+}
+
+// AcquireTokenBucket takes r.Cost tokens from the bucket at r.Key, as
+// [limiter.TokenBucketStorage] describes.
+func (s *Storage) AcquireTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := s.usable(ctx, "acquire token bucket", r.Key); err != nil {
+		return limiter.State{}, err
+	}
+	sh := s.shard(r.Key)
+	sh.mu.Lock()
+	b, ok := sh.tokens[r.Key]
+	if !ok {
+		b.TAT = math.MinInt64 // full at every instant
+	}
+	st := b.Acquire(r)
+	if b.TAT > r.Now.UnixNano() {
+		sh.tokens[r.Key] = b
+		if !ok {
+			sh.grew()
+		}
+	} else if ok {
+		delete(sh.tokens, r.Key)
+	}
+	sh.mu.Unlock()
+	return st, nil
+}
+
+// PeekTokenBucket reports what AcquireTokenBucket would, without taking
+// tokens.
+func (s *Storage) PeekTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := s.usable(ctx, "peek token bucket", r.Key); err != nil {
+		return limiter.State{}, err
+	}
+	sh := s.shard(r.Key)
+	sh.mu.Lock()
+	b, ok := sh.tokens[r.Key]
+	sh.mu.Unlock()
+	if !ok {
+		b.TAT = math.MinInt64
+	}
+	return b.Peek(r), nil
+}

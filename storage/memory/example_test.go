@@ -1,0 +1,51 @@
+package memory_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
+)
+
+// A moving-window limit of 2 per second over the memory storage, with time
+// stepped by hand.
+func Example() {
+	ctx := context.Background()
+	clock := limiter.NewManualClock(time.Unix(1_700_000_000, 0))
+	s, err := memory.New(memory.WithClock(clock))
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+
+	st := limiter.MustNewStrategy(limiter.StrategyMovingWindow, s)
+	limit, _ := limiter.Parse("2/second")
+	key := limiter.Key(limit, "api", "192.0.2.1")
+	for range 3 {
+		res, _ := st.Hit(ctx, limiter.Request{Key: key, Limit: limit, Cost: 1, Now: clock.Now()})
+		fmt.Println(res.Allowed, res.Remaining, res.RetryAfter)
+		clock.Advance(100 * time.Millisecond)
+	}
+	// Output:
+	// true 1 0s
+	// true 0 0s
+	// false 0 800ms
+}
+
+// Opening the memory storage by URI, as chilimit's storage URI option does.
+func Example_open() {
+	s, err := limiter.Open(context.Background(), "memory://?sweep_interval=1m")
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	fmt.Println(s.Check(context.Background()))
+
+	_, err = limiter.Open(context.Background(), "memory://?sweep=1m")
+	fmt.Println(err)
+	// Output:
+	// <nil>
+	// limiter: open storage memory:?sweep=1m: memory storage: limiter: invalid storage URI: unknown parameter "sweep" (want sweep_interval or shards)
+}

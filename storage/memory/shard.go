@@ -1,0 +1,136 @@
+package memory
+
+import (
+	"sync"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// A shard holds the state of the keys that hash to it, one map per
+// algorithm, behind one mutex. Values are stored inline (no pointer per key)
+// so a hit on an existing key allocates nothing and the garbage collector has
+// little to scan.
+type shard struct {
+	mu      sync.Mutex
+	fixed   map[string]limiter.FixedWindow
+	moving  map[string]movingLog
+	sliding map[string]slidingEntry
+	tokens  map[string]limiter.TokenBucket
+	// peak is the largest number of entries the maps have held since they
+	// were last rebuilt; the sweeper rebuilds them when they shrink well
+	// below it, because Go maps never give back their buckets.
+	peak int
+	// Pad to a cache line of its own, so goroutines locking neighbouring
+	// shards do not contend on one line.
+	_ [64]byte
+}
+
+// movingLog is a key's moving-window log and the instant it empties.
+type movingLog struct {
+	times     []int64 // as limiter.MovingWindow.Times
+	expiresAt int64   // Unix nanoseconds: every entry has left the window
+}
+
+// slidingEntry is a key's sliding-window counters and the instant both have
+// decayed to nothing.
+type slidingEntry struct {
+	limiter.SlidingWindow
+	expiresAt int64 // Unix nanoseconds
+}
+
+func (sh *shard) init() {
+	sh.fixed = make(map[string]limiter.FixedWindow)
+	sh.moving = make(map[string]movingLog)
+	sh.sliding = make(map[string]slidingEntry)
+	sh.tokens = make(map[string]limiter.TokenBucket)
+	sh.peak = 0
+}
+
+// len returns how many entries the shard holds. The caller holds sh.mu.
+func (sh *shard) len() int {
+	return len(sh.fixed) + len(sh.moving) + len(sh.sliding) + len(sh.tokens)
+}
+
+// grew records the shard's size after an insertion. The caller holds sh.mu.
+func (sh *shard) grew() {
+	if n := sh.len(); n > sh.peak {
+		sh.peak = n
+	}
+}
+
+// clear removes key from every map. The caller holds sh.mu.
+func (sh *shard) clear(key string) {
+	delete(sh.fixed, key)
+	delete(sh.moving, key)
+	delete(sh.sliding, key)
+	delete(sh.tokens, key)
+}
+
+// live counts the entries still live at now. The caller holds sh.mu.
+func (sh *shard) live(now int64) int64 {
+	var n int64
+	for _, w := range sh.fixed {
+		if w.Live(now) {
+			n++
+		}
+	}
+	for _, l := range sh.moving {
+		if now < l.expiresAt {
+			n++
+		}
+	}
+	for _, e := range sh.sliding {
+		if now < e.expiresAt {
+			n++
+		}
+	}
+	for _, b := range sh.tokens {
+		if now < b.TAT {
+			n++
+		}
+	}
+	return n
+}
+
+// sweep deletes the entries dead at now and rebuilds the maps when they
+// hold under a quarter of their peak, so their memory is released too. The
+// caller holds sh.mu.
+func (sh *shard) sweep(now int64) {
+	for k, w := range sh.fixed {
+		if !w.Live(now) {
+			delete(sh.fixed, k)
+		}
+	}
+	for k, l := range sh.moving {
+		if now >= l.expiresAt {
+			delete(sh.moving, k)
+		}
+	}
+	for k, e := range sh.sliding {
+		if now >= e.expiresAt {
+			delete(sh.sliding, k)
+		}
+	}
+	for k, b := range sh.tokens {
+		if now >= b.TAT {
+			delete(sh.tokens, k)
+		}
+	}
+	const minRebuild = 1024 // small maps are not worth copying
+	if n := sh.len(); sh.peak >= minRebuild && n < sh.peak/4 {
+		sh.fixed = rebuilt(sh.fixed)
+		sh.moving = rebuilt(sh.moving)
+		sh.sliding = rebuilt(sh.sliding)
+		sh.tokens = rebuilt(sh.tokens)
+		sh.peak = n
+	}
+}
+
+// rebuilt copies m into a map sized for what it holds now.
+func rebuilt[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

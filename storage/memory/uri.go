@@ -1,0 +1,59 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// Scheme is the URI scheme this package registers with [limiter.Register].
+const Scheme = "memory"
+
+func init() {
+	limiter.Register(Scheme, open)
+}
+
+// open makes a storage for a memory:// URI. The URI has no host, user or
+// path; its query may set
+//
+//	sweep_interval  a Go duration such as 30s; 0 disables the sweeper
+//	shards          the number of shards, 1 to 65536
+//
+// Options passed to [limiter.Open] are applied after the query, so they win.
+func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter.Storage, error) {
+	if u.Host != "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("memory storage: %w %q: want memory:// with no host, user, path or fragment", limiter.ErrInvalidURI, u.Redacted())
+	}
+	var fromURI []limiter.StorageOption
+	for name, values := range u.Query() {
+		if len(values) != 1 {
+			return nil, fmt.Errorf("memory storage: %w: parameter %q given %d times", limiter.ErrInvalidURI, name, len(values))
+		}
+		v := values[0]
+		switch name {
+		case "sweep_interval":
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return nil, fmt.Errorf("memory storage: %w: sweep_interval %q is not a non-negative duration such as 30s", limiter.ErrInvalidURI, v)
+			}
+			fromURI = append(fromURI, WithSweepInterval(d))
+		case "shards":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > maxShards {
+				return nil, fmt.Errorf("memory storage: %w: shards %q is not a number from 1 to %d", limiter.ErrInvalidURI, v, maxShards)
+			}
+			fromURI = append(fromURI, WithShards(n))
+		default:
+			return nil, fmt.Errorf("memory storage: %w: unknown parameter %q (want sweep_interval or shards)", limiter.ErrInvalidURI, name)
+		}
+	}
+	s, err := New(append(fromURI, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
