@@ -1,0 +1,124 @@
+package limiter
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestUnit(t *testing.T) {
+	for _, tt := range []struct {
+		u    Unit
+		name string
+		d    time.Duration
+	}{
+		{Second, "second", time.Second},
+		{Minute, "minute", time.Minute},
+		{Hour, "hour", time.Hour},
+		{Day, "day", 24 * time.Hour},
+		{Month, "month", 30 * 24 * time.Hour},
+		{Year, "year", 360 * 24 * time.Hour},
+		{0, "unit(0)", 0},
+		{7, "unit(7)", 0},
+		{255, "unit(255)", 0},
+	} {
+		if got := tt.u.String(); got != tt.name {
+			t.Errorf("Unit(%d).String() = %q, want %q", uint8(tt.u), got, tt.name)
+		}
+		if got := tt.u.Duration(); got != tt.d {
+			t.Errorf("Unit(%d).Duration() = %v, want %v", uint8(tt.u), got, tt.d)
+		}
+	}
+}
+
+func TestLimitString(t *testing.T) {
+	for _, tt := range []struct {
+		l    Limit
+		want string
+	}{
+		{lim(10, 1, Hour), "10 per 1 hour"},
+		{lim(200, 1, Day), "200 per 1 day"},
+		{lim(500, 7, Day), "500 per 7 day"},
+		{lim(5, 2, Second), "5 per 2 second"},
+		{lim(0, 1, Minute), "0 per 1 minute"},
+		{lim(3, 1, Month), "3 per 1 month"},
+		{lim(2000, 1, Year), "2000 per 1 year"},
+		{lim(1<<63-1, 296, Year), "9223372036854775807 per 296 year"},
+		// Invalid limits still render, so error messages can show them.
+		{lim(-1, 0, 9), "-1 per 0 unit(9)"},
+		{Limit{}, "0 per 0 unit(0)"},
+	} {
+		if got := tt.l.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.l, got, tt.want)
+		}
+	}
+}
+
+func TestLimitWindow(t *testing.T) {
+	for _, tt := range []struct {
+		l    Limit
+		want time.Duration
+	}{
+		{lim(10, 1, Second), time.Second},
+		{lim(5, 2, Second), 2 * time.Second},
+		{lim(1, 15, Minute), 15 * time.Minute},
+		{lim(10, 1, Hour), time.Hour},
+		{lim(500, 7, Day), 7 * 24 * time.Hour},
+		{lim(1, 1, Month), 720 * time.Hour},
+		{lim(1, 1, Year), 8640 * time.Hour},
+		{lim(0, 3, Minute), 3 * time.Minute},
+		{lim(1, 9223372036, Second), 9223372036 * time.Second},
+		{lim(1, 296, Year), 296 * 8640 * time.Hour},
+		// Invalid limits have no window.
+		{lim(-1, 1, Hour), 0},
+		{lim(1, 0, Hour), 0},
+		{lim(1, 1, 0), 0},
+		{lim(1, 297, Year), 0},
+		{Limit{}, 0},
+	} {
+		if got := tt.l.Window(); got != tt.want {
+			t.Errorf("%v.Window() = %v, want %v", tt.l, got, tt.want)
+		}
+	}
+}
+
+func TestLimitValidate(t *testing.T) {
+	for _, tt := range []struct {
+		l    Limit
+		want string // "" for valid
+	}{
+		{lim(10, 1, Hour), ""},
+		{lim(0, 1, Second), ""},
+		{lim(1<<63-1, 1, Second), ""},
+		{lim(1, 296, Year), ""},
+		{lim(1, 9223372036, Second), ""},
+		{lim(-1, 1, Hour), "limiter: invalid limit {Amount:-1 Multiples:1 Unit:hour}: negative amount"},
+		{lim(1, 0, Hour), "limiter: invalid limit {Amount:1 Multiples:0 Unit:hour}: multiples must be at least 1"},
+		{lim(1, -5, Day), "limiter: invalid limit {Amount:1 Multiples:-5 Unit:day}: multiples must be at least 1"},
+		{lim(1, 1, 0), "limiter: invalid limit {Amount:1 Multiples:1 Unit:unit(0)}: unknown unit"},
+		{lim(1, 1, 7), "limiter: invalid limit {Amount:1 Multiples:1 Unit:unit(7)}: unknown unit"},
+		{Limit{}, "limiter: invalid limit {Amount:0 Multiples:0 Unit:unit(0)}: multiples must be at least 1"},
+		{lim(1, 297, Year), "limiter: invalid limit {Amount:1 Multiples:297 Unit:year}: window overflows time.Duration"},
+		{lim(1, 9223372037, Second), "limiter: invalid limit {Amount:1 Multiples:9223372037 Unit:second}: window overflows time.Duration"},
+		{lim(1, 1<<63-1, Second), "limiter: invalid limit {Amount:1 Multiples:9223372036854775807 Unit:second}: window overflows time.Duration"},
+	} {
+		err := tt.l.Validate()
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%#v.Validate() = %v, want nil", tt.l, err)
+			}
+			continue
+		}
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%#v.Validate() = %v, want %q", tt.l, err, tt.want)
+			continue
+		}
+		if !errors.Is(err, ErrInvalidLimit) {
+			t.Errorf("%#v.Validate() = %v, does not wrap ErrInvalidLimit", tt.l, err)
+		}
+		var le *LimitError
+		if !errors.As(err, &le) || le.Limit != tt.l {
+			t.Errorf("%#v.Validate() = %v, want a *LimitError holding the limit", tt.l, err)
+		}
+	}
+}
