@@ -50,7 +50,8 @@ func (w *FixedWindow) Acquire(r Request, elastic bool) State {
 	return s
 }
 
-// Peek reports what Acquire would, without changing w.
+// Peek reports the counter as [Storage.PeekFixedWindow] describes it,
+// without changing w.
 func (w FixedWindow) Peek(r Request) State {
 	now, at := instants(r)
 	if !w.Live(now) {
@@ -109,7 +110,8 @@ func (w *MovingWindow) insert(now, cost int64) {
 	}
 }
 
-// Peek reports what Acquire would, without changing w.
+// Peek reports the log as [MovingWindowStorage.PeekMovingWindow] describes
+// it, without changing w.
 func (w MovingWindow) Peek(r Request) State {
 	now, _ := instants(r)
 	return w.state(r, w.live(now, int64(r.Limit.Window())))
@@ -210,7 +212,8 @@ func (w *SlidingWindow) Acquire(r Request) State {
 	return s
 }
 
-// Peek reports what Acquire would, without changing w.
+// Peek reports the counts as [SlidingWindowStorage.PeekSlidingWindow]
+// describes them, without changing w.
 func (w SlidingWindow) Peek(r Request) State {
 	now, _ := instants(r)
 	w = w.shift(now, int64(r.Limit.Window()))
@@ -269,21 +272,25 @@ type TokenBucket struct {
 // Acquire takes tokens as [TokenBucketStorage.AcquireTokenBucket] describes,
 // updating b.
 func (b *TokenBucket) Acquire(r Request) State {
-	s, tat := b.decide(r)
+	s, tat := b.decide(r, true)
 	if s.Allowed {
 		b.TAT = tat
 	}
 	return s
 }
 
-// Peek reports what Acquire would, without changing b.
+// Peek reports the bucket as it is at r.Now, without changing b: Allowed
+// says whether Acquire would take r.Cost tokens, and Remaining and ResetAt
+// describe the bucket before any are taken, as the other algorithms' Peek
+// methods do.
 func (b TokenBucket) Peek(r Request) State {
-	s, _ := b.decide(r)
+	s, _ := b.decide(r, false)
 	return s
 }
 
-// decide computes the State of a hit and the TAT it would leave behind.
-func (b TokenBucket) decide(r Request) (State, int64) {
+// decide computes the State of a hit and the TAT it would leave behind. If
+// take is false the State describes the bucket before the hit.
+func (b TokenBucket) decide(r Request, take bool) (State, int64) {
 	now, at := instants(r)
 	amount := r.Limit.Amount
 	if amount == 0 {
@@ -292,21 +299,24 @@ func (b TokenBucket) decide(r Request) (State, int64) {
 	interval := max(int64(r.Limit.Window())/amount, 1)
 	capacity := interval * amount
 	tat := max(b.TAT, now)
-	s := State{ResetAt: at(tat)}
+	// Whole tokens left with the bucket full at t; never negative, even
+	// when r.Now is behind the clock that set the TAT.
+	remaining := func(t int64) int64 { return max((capacity-(t-now))/interval, 0) }
+	s := State{Remaining: remaining(tat), ResetAt: at(tat)}
 	if r.Cost > amount {
-		s.Remaining = (capacity - (tat - now)) / interval
 		s.RetryAt = s.ResetAt
 		return s, b.TAT
 	}
 	next := tat + r.Cost*interval
 	if next-now <= capacity {
 		s.Allowed = true
-		s.Remaining = (capacity - (next - now)) / interval
-		s.ResetAt = at(next)
 		s.RetryAt = r.Now
+		if take {
+			s.Remaining = remaining(next)
+			s.ResetAt = at(next)
+		}
 		return s, next
 	}
-	s.Remaining = (capacity - (tat - now)) / interval
 	s.RetryAt = at(next - capacity)
 	return s, b.TAT
 }

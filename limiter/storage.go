@@ -113,8 +113,10 @@ type MovingWindowStorage interface {
 	// none); RetryAt, when rejected, is the instant enough old units have
 	// left the window for r.Cost to fit.
 	AcquireMovingWindow(ctx context.Context, r Request) (State, error)
-	// PeekMovingWindow reports what AcquireMovingWindow would, without
-	// recording anything.
+	// PeekMovingWindow reports the log as it is at r.Now, without
+	// recording anything: Allowed says whether AcquireMovingWindow would
+	// allow r.Cost, Remaining = Amount − units counted, ResetAt and RetryAt
+	// as above.
 	PeekMovingWindow(ctx context.Context, r Request) (State, error)
 }
 
@@ -136,25 +138,33 @@ type SlidingWindowStorage interface {
 	// r.Now; RetryAt, when rejected, the first instant the weighted count
 	// leaves room for r.Cost.
 	AcquireSlidingWindow(ctx context.Context, r Request) (State, error)
-	// PeekSlidingWindow reports what AcquireSlidingWindow would, without
-	// counting.
+	// PeekSlidingWindow reports the counts as they are at r.Now, without
+	// counting: Allowed says whether AcquireSlidingWindow would allow
+	// r.Cost, Remaining = Amount − weighted count, ResetAt and RetryAt as
+	// above.
 	PeekSlidingWindow(ctx context.Context, r Request) (State, error)
 }
 
 // TokenBucketStorage is the optional capability behind the token-bucket
 // strategy, implemented as GCRA (the generic cell rate algorithm): a bucket
-// of Amount tokens that refills one token every window/Amount, stored as one
-// theoretical arrival time (TAT) per key. A hit of Cost is allowed when
-// max(TAT, now) + Cost × interval − now ≤ window, and then TAT moves to
-// that sum. [TokenBucket] implements the arithmetic.
+// of Amount tokens that refills one token every interval = window/Amount
+// (rounded down to a nanosecond, at least 1ns), stored as one theoretical
+// arrival time (TAT) per key. A hit of Cost is allowed when
+// max(TAT, now) + Cost × interval − now ≤ Amount × interval (the window,
+// when Amount divides it; never more, so a burst never exceeds Amount), and
+// then TAT moves to that sum. Remaining is (Amount × interval −
+// (TAT − now)) / interval rounded down, and at least 0. [TokenBucket]
+// implements the arithmetic.
 type TokenBucketStorage interface {
 	// AcquireTokenBucket takes r.Cost tokens if the bucket holds them. The
 	// State reports Remaining = whole tokens left; ResetAt = the instant the
 	// bucket is full again (the TAT); RetryAt, when rejected, the instant
 	// r.Cost tokens will be there. A limit of Amount 0 rejects every hit.
 	AcquireTokenBucket(ctx context.Context, r Request) (State, error)
-	// PeekTokenBucket reports what AcquireTokenBucket would, without taking
-	// tokens.
+	// PeekTokenBucket reports the bucket as it is at r.Now, without taking
+	// tokens: Allowed says whether AcquireTokenBucket would take r.Cost,
+	// Remaining = whole tokens in the bucket, ResetAt = max(TAT, r.Now),
+	// RetryAt as above.
 	PeekTokenBucket(ctx context.Context, r Request) (State, error)
 }
 
