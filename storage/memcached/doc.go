@@ -1,4 +1,74 @@
 // Package memcached is the memcached storage for limits-go, built on
-// gomemcache, for one server or a pool. It registers the memcached://
-// scheme.
+// [github.com/bradfitz/gomemcache/memcache], for one server or a pool. It
+// registers the memcached:// scheme with [limiter.Open]:
+//
+//	import _ "github.com/limits-go/limits/storage/memcached"
+//
+//	store, err := limiter.Open(ctx, "memcached://10.0.0.1:11211,10.0.0.2:11211")
+//
+// or wraps a client you configure yourself with [New].
+//
+// # Strategies
+//
+// Every strategy is supported, each exact under concurrency (N concurrent
+// hits of cost 1 on a limit of L allow exactly min(N, L)):
+//
+//   - fixed-window and fixed-window-elastic-expiry: a window item (id and
+//     end instant) plus a counter changed only with incr/decr, so hits never
+//     retry; a hit that takes the count over the amount takes its cost back
+//     and is rejected. Elastic expiry moves the end with compare-and-swap.
+//   - sliding-window-counter: two stamped counters per key, read together,
+//     incremented, and re-checked after the increment (undone if a
+//     concurrent hit took the room).
+//   - token-bucket and moving-window: one item each, updated with
+//     compare-and-swap; only allowed hits write, so a lost race always means
+//     another hit was recorded. After 1000 lost races a call gives up with
+//     [ErrContention] and counts nothing — an error, never a guess.
+//
+// With increments and undo, a hit may be rejected while a concurrent
+// rejected hit of a larger cost is still taking its cost back; the limit is
+// never exceeded. Limits the items cannot hold are refused at the request
+// with an error wrapping [limiter.ErrUnsupported]: sliding-window-counter
+// amounts of 2³¹ and above, moving-window amounts above
+// [MaxMovingWindowAmount].
+//
+// # Time
+//
+// Decisions depend only on [limiter.Request.Now] and instants stored in the
+// items (window ends, TATs, logs), to the nanosecond. The server's expiry,
+// in whole seconds by its own clock, only reclaims memory: items are kept
+// until their state is dead plus a grace period ([WithExpiryGrace], one
+// minute by default). Memcached reads expiries above 30 days as absolute
+// Unix times; such expiries ("1 per year", "2 per 2 months") are sent as the
+// real clock's Unix time plus the duration. gomemcache carries them as
+// int32, so they cannot reach past January 2038. Application servers
+// sharing a memcached must agree on the time to well within the grace.
+//
+// # Keys
+//
+// Memcached keys are at most 250 bytes of printable ASCII without spaces.
+// Keys that fit are stored as they are after the prefix and a marker;
+// longer keys and keys with spaces, control characters or non-ASCII bytes
+// are replaced by their SHA-256, after a different marker, so a stored key
+// and a hashed key can never collide. [WithKeyPrefix] separates limiters
+// sharing servers.
+//
+// # Reset all
+//
+// Storage does not implement [limiter.ResetAller]. Memcached cannot list
+// keys, and flush_all would wipe every other application's data in the
+// same servers. A namespace generation key would make every hit read one
+// extra, hot key on a single server of the pool, or trust a cached
+// generation that other processes may not have seen change. To reset
+// everything, change the key prefix.
+//
+// # Contexts
+//
+// gomemcache takes no context. Every method checks its context before
+// starting and between round trips; when the context can end, the work runs
+// in a goroutine and the method returns the context's error as soon as it
+// ends. The abandoned work stops at its next round trip, except that an
+// increment it must take back is taken back; each round trip is bounded by
+// the client's Timeout, so nothing outlives the call by more than about two
+// Timeouts. Work that had reached the server may still have counted the hit.
 package memcached
