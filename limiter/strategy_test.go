@@ -163,12 +163,12 @@ var scenarios = []scenario{
 		steps: []step{
 			hit(0, 4, true, 6, 20*s, 0), // current bucket [0,10s): reset when it has left the previous one
 			hit(5*s, 6, true, 0, 20*s, 0),
-			hit(5*s, 1, false, 0, 20*s, 5*s+ns), // next window, once floor(10×(10s−e)/10s) ≤ 9
-			hit(5*s, 5, false, 0, 20*s, 9*s+ns), // next window, once the weight is ≤ 5
-			hit(5*s, 11, false, 0, 20*s, 15*s),  // cost > amount: the time to reset
-			test(10*s, 1, false, 0, 20*s, ns),   // previous bucket at full weight
-			test(10*s+ns, 1, true, 1, 20*s, 0),  // floor(10 × (10s−1ns)/10s) = 9
-			hit(12*s, 1, true, 1, 30*s, 0),      // weight floor(10×8/10) = 8, plus 1
+			hit(5*s, 1, false, 0, 20*s, 5*s+ns),  // next window, once floor(10×(10s−e)/10s) ≤ 9
+			hit(5*s, 5, false, 0, 20*s, 9*s+ns),  // next window, once the weight is ≤ 5
+			hit(5*s, 11, false, 0, 20*s, 15*s),   // cost > amount: the time to reset
+			test(10*s, 1, false, 0, 20*s, ns),    // previous bucket at full weight
+			test(10*s+ns, 1, true, 1, 20*s, 0),   // floor(10 × (10s−1ns)/10s) = 9
+			hit(12*s, 1, true, 1, 30*s, 0),       // weight floor(10×8/10) = 8, plus 1
 			hit(12*s, 5, false, 1, 30*s, 3*s+ns), // later in this window, once the weight is ≤ 4
 			hit(15*s+ns, 5, true, 0, 30*s, 0),
 			test(19*s, 1, true, 3, 30*s, 0), // floor(10×1/10) + 6
