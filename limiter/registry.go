@@ -65,10 +65,14 @@ func Schemes() []string {
 func Open(ctx context.Context, uri string, opts ...StorageOption) (Storage, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
+		// url.Parse's error quotes the whole input, password included.
+		if ue, ok := err.(*url.Error); ok {
+			err = &url.Error{Op: ue.Op, URL: redactRaw(uri), Err: ue.Err}
+		}
 		return nil, fmt.Errorf("limiter: open storage: %w: %w", ErrInvalidURI, err)
 	}
 	if u.Scheme == "" {
-		return nil, fmt.Errorf("limiter: open storage %q: %w: missing scheme (want e.g. memory:// or redis://host:port)", uri, ErrInvalidURI)
+		return nil, fmt.Errorf("limiter: open storage %q: %w: missing scheme (want e.g. memory:// or redis://host:port)", redactRaw(uri), ErrInvalidURI)
 	}
 	registry.mu.RLock()
 	open := registry.opens[strings.ToLower(u.Scheme)]
@@ -106,3 +110,25 @@ func importHint(scheme string) string {
 
 // redact renders u without its password, for error messages.
 func redact(u *url.URL) string { return u.Redacted() }
+
+// redactRaw masks the password in a URI that url.Parse could not parse, or
+// parsed without a scheme, the way [url.URL.Redacted] does.
+func redactRaw(uri string) string {
+	i := strings.Index(uri, "//")
+	if i < 0 {
+		return uri
+	}
+	authority := uri[i+2:]
+	if end := strings.IndexAny(authority, "/?#"); end >= 0 {
+		authority = authority[:end]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return uri
+	}
+	colon := strings.Index(authority[:at], ":")
+	if colon < 0 {
+		return uri
+	}
+	return uri[:i+2+colon+1] + "xxxxx" + uri[i+2+at:]
+}
