@@ -1,0 +1,230 @@
+package limiter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// The registry is global and cannot unregister, so every test registers
+// schemes under names no other test (or repeated run, with -count) uses.
+var schemeSeq atomic.Int64
+
+func uniqueScheme(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, schemeSeq.Add(1))
+}
+
+// mustPanic runs f and returns the message it panicked with.
+func mustPanic(t *testing.T, what string, f func()) (msg string) {
+	t.Helper()
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Errorf("%s did not panic", what)
+		}
+		msg = fmt.Sprint(r)
+	}()
+	f()
+	return ""
+}
+
+// TestOpenNothingRegistered must run before any test registers a scheme;
+// tests run in file order and the files before this one register none.
+func TestOpenNothingRegistered(t *testing.T) {
+	if len(Schemes()) != 0 {
+		t.Skipf("schemes already registered (a repeated run?): %q", Schemes())
+	}
+	_, err := Open(context.Background(), "memory://")
+	const want = `limiter: open storage: limiter: unknown storage scheme "memory" (registered: none; is the backend imported? e.g. import _ "github.com/limits-go/limits/storage/memory")`
+	if err == nil || err.Error() != want || !errors.Is(err, ErrUnknownScheme) {
+		t.Errorf("Open with nothing registered: %v, want %q", err, want)
+	}
+}
+
+func noopOpen(context.Context, *url.URL, ...StorageOption) (Storage, error) {
+	return newRefStorage(), nil
+}
+
+func TestRegisterPanics(t *testing.T) {
+	scheme := uniqueScheme("dup")
+	Register(scheme, noopOpen)
+	if got, want := mustPanic(t, "second Register", func() { Register(scheme, noopOpen) }),
+		"limiter: Register called twice for scheme "+scheme; got != want {
+		t.Errorf("second Register panicked with %q, want %q", got, want)
+	}
+	if got, want := mustPanic(t, "Register in another case", func() { Register(strings.ToUpper(scheme), noopOpen) }),
+		"limiter: Register called twice for scheme "+scheme; got != want {
+		t.Errorf("Register(%q) after %q panicked with %q, want %q", strings.ToUpper(scheme), scheme, got, want)
+	}
+	const want = "limiter: Register with empty scheme or nil OpenFunc"
+	if got := mustPanic(t, "Register with nil OpenFunc", func() { Register(uniqueScheme("nil"), nil) }); got != want {
+		t.Errorf("Register with nil OpenFunc panicked with %q, want %q", got, want)
+	}
+	if got := mustPanic(t, "Register with empty scheme", func() { Register("", noopOpen) }); got != want {
+		t.Errorf("Register with empty scheme panicked with %q, want %q", got, want)
+	}
+}
+
+type ctxKey struct{}
+
+func TestOpenPassesURLAndOptions(t *testing.T) {
+	scheme := uniqueScheme("pass")
+	want := newRefStorage()
+	var gotURL *url.URL
+	var gotCtx context.Context
+	var gotOpts []StorageOption
+	Register(scheme, func(ctx context.Context, u *url.URL, opts ...StorageOption) (Storage, error) {
+		gotCtx, gotURL, gotOpts = ctx, u, opts
+		return want, nil
+	})
+
+	var applied []string
+	opt := func(name string) StorageOption {
+		return func(config any) error {
+			log, ok := config.(*[]string)
+			if !ok {
+				return fmt.Errorf("option %s: config %T: %w", name, config, ErrInvalidOption)
+			}
+			*log = append(*log, name)
+			return nil
+		}
+	}
+	ctx := context.WithValue(context.Background(), ctxKey{}, "v")
+	s, err := Open(ctx, scheme+"://user:secret@host:1234/db/2?pool=3&x=y", opt("a"), opt("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s != want {
+		t.Errorf("Open returned %v, want the OpenFunc's storage", s)
+	}
+	if gotCtx.Value(ctxKey{}) != "v" {
+		t.Errorf("OpenFunc got a context without the caller's value")
+	}
+	pw, _ := gotURL.User.Password()
+	if gotURL.Scheme != scheme || gotURL.Host != "host:1234" || gotURL.Path != "/db/2" ||
+		gotURL.User.Username() != "user" || pw != "secret" ||
+		gotURL.Query().Get("pool") != "3" || gotURL.Query().Get("x") != "y" {
+		t.Errorf("OpenFunc got URL %#v", gotURL)
+	}
+	for _, o := range gotOpts {
+		if err := o(&applied); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(applied, []string{"a", "b"}) {
+		t.Errorf("OpenFunc got options applying %q, want [a b] in order", applied)
+	}
+	if err := gotOpts[0](42); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("option given a foreign config: %v, want ErrInvalidOption", err)
+	}
+}
+
+func TestOpenSchemeIsCaseInsensitive(t *testing.T) {
+	scheme := uniqueScheme("MixedCase")
+	Register(scheme, func(_ context.Context, u *url.URL, _ ...StorageOption) (Storage, error) {
+		if u.Scheme != strings.ToLower(scheme) {
+			return nil, fmt.Errorf("scheme %q", u.Scheme)
+		}
+		return newRefStorage(), nil
+	})
+	if !slices.Contains(Schemes(), strings.ToLower(scheme)) {
+		t.Errorf("Schemes() = %q, want it to hold %q in lower case", Schemes(), scheme)
+	}
+	for _, uri := range []string{scheme + "://", strings.ToLower(scheme) + "://h", strings.ToUpper(scheme) + "://h:1"} {
+		if _, err := Open(context.Background(), uri); err != nil {
+			t.Errorf("Open(%q) = %v", uri, err)
+		}
+	}
+}
+
+func TestSchemesSorted(t *testing.T) {
+	Register(uniqueScheme("zz"), noopOpen)
+	Register(uniqueScheme("aa"), noopOpen)
+	got := Schemes()
+	if !slices.IsSorted(got) || len(got) < 2 {
+		t.Errorf("Schemes() = %q, want sorted", got)
+	}
+}
+
+func TestOpenUnknownScheme(t *testing.T) {
+	Register(uniqueScheme("known"), noopOpen)
+	registered := strings.Join(Schemes(), ", ")
+	const root = "github.com/limits-go/limits/storage/"
+	for _, tt := range []struct{ uri, scheme, hint string }{
+		{"memory://", "memory", root + "memory"},
+		{"redis://localhost:6379/0", "redis", root + "redis"},
+		{"REDIS://localhost:6379/0", "redis", root + "redis"},
+		{"rediss://localhost:6380", "rediss", root + "redis"},
+		{"redis+unix:///tmp/redis.sock", "redis+unix", root + "redis"},
+		{"redis+cluster://h1:1,h2:2", "redis+cluster", root + "redis"},
+		{"redis+sentinel://h:26379/mymaster", "redis+sentinel", root + "redis"},
+		{"memcached://h:11211", "memcached", root + "memcached"},
+		{"mongodb://h", "mongodb", "the package that registers mongodb"},
+		{"localhost:6379", "localhost", "the package that registers localhost"},
+	} {
+		_, err := Open(context.Background(), tt.uri)
+		want := fmt.Sprintf(`limiter: open storage: limiter: unknown storage scheme %q (registered: %s; is the backend imported? e.g. import _ %q)`,
+			tt.scheme, registered, tt.hint)
+		if err == nil || err.Error() != want {
+			t.Errorf("Open(%q) error =\n\t%v\nwant\n\t%s", tt.uri, err, want)
+		}
+		if !errors.Is(err, ErrUnknownScheme) {
+			t.Errorf("Open(%q) error %v does not wrap ErrUnknownScheme", tt.uri, err)
+		}
+	}
+}
+
+func TestOpenBadURI(t *testing.T) {
+	for _, tt := range []struct{ uri, want string }{
+		{"", `limiter: open storage "": limiter: invalid storage URI: missing scheme (want e.g. memory:// or redis://host:port)`},
+		{"/var/run/redis.sock", `limiter: open storage "/var/run/redis.sock": limiter: invalid storage URI: missing scheme (want e.g. memory:// or redis://host:port)`},
+		{"//host:6379", `limiter: open storage "//host:6379": limiter: invalid storage URI: missing scheme (want e.g. memory:// or redis://host:port)`},
+		{"redis://[::1", `limiter: open storage: limiter: invalid storage URI: parse "redis://[::1": missing ']' in host`},
+		{"127.0.0.1:6379", `limiter: open storage: limiter: invalid storage URI: parse "127.0.0.1:6379": first path segment in URL cannot contain colon`},
+		{"redis://h:6379/%zz", `limiter: open storage: limiter: invalid storage URI: parse "redis://h:6379/%zz": invalid URL escape "%zz"`},
+		// Passwords never appear in errors.
+		{"redis://user:hunter2@[::1", `limiter: open storage: limiter: invalid storage URI: parse "redis://user:xxxxx@[::1": missing ']' in host`},
+		{"redis://:hunter2@h:port/0", `limiter: open storage: limiter: invalid storage URI: parse "redis://:xxxxx@h:port/0": invalid port ":port" after host`},
+		{"redis://u:hunt@er2@h/%zz?db=1", `limiter: open storage: limiter: invalid storage URI: parse "redis://u:xxxxx@h/%zz?db=1": invalid URL escape "%zz"`},
+		{"//user:hunter2@host:6379", `limiter: open storage "//user:xxxxx@host:6379": limiter: invalid storage URI: missing scheme (want e.g. memory:// or redis://host:port)`},
+		{"//user@host:6379", `limiter: open storage "//user@host:6379": limiter: invalid storage URI: missing scheme (want e.g. memory:// or redis://host:port)`},
+	} {
+		_, err := Open(context.Background(), tt.uri)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Open(%q) error =\n\t%v\nwant\n\t%s", tt.uri, err, tt.want)
+		}
+		if !errors.Is(err, ErrInvalidURI) {
+			t.Errorf("Open(%q) error %v does not wrap ErrInvalidURI", tt.uri, err)
+		}
+		var ue *url.Error
+		if strings.Contains(tt.want, "parse ") && !errors.As(err, &ue) {
+			t.Errorf("Open(%q) error %v does not wrap a *url.Error", tt.uri, err)
+		}
+	}
+}
+
+func TestOpenWrapsBackendErrorWithoutPassword(t *testing.T) {
+	scheme := uniqueScheme("fails")
+	Register(scheme, func(_ context.Context, u *url.URL, _ ...StorageOption) (Storage, error) {
+		for k := range u.Query() {
+			return nil, fmt.Errorf("%w: unknown parameter %q", ErrInvalidURI, k)
+		}
+		return nil, errors.New("unreachable")
+	})
+	_, err := Open(context.Background(), scheme+"://user:hunter2@h:1/0?bogus=1")
+	want := fmt.Sprintf(`limiter: open storage %s://user:xxxxx@h:1/0?bogus=1: limiter: invalid storage URI: unknown parameter "bogus"`, scheme)
+	if err == nil || err.Error() != want {
+		t.Errorf("Open error =\n\t%v\nwant\n\t%s", err, want)
+	}
+	if !errors.Is(err, ErrInvalidURI) {
+		t.Errorf("Open error %v does not wrap the backend's ErrInvalidURI", err)
+	}
+	if strings.Contains(fmt.Sprint(err), "hunter2") {
+		t.Errorf("Open error %q leaks the password", err)
+	}
+}
