@@ -1,0 +1,134 @@
+package chilimit
+
+import (
+	"os"
+	"strconv"
+	"strings"
+)
+
+// FromEnv reads the Flask-Limiter configuration keys from the process
+// environment (see [WithConfigLookup] for the keys). Explicit options win
+// over the environment whatever their order, as constructor arguments win
+// over Flask configuration.
+func FromEnv() Option { return WithConfigLookup(os.LookupEnv) }
+
+// WithConfigLookup reads the Flask-Limiter configuration keys through
+// lookup (os.LookupEnv, a map, a configuration service). Settings also
+// given as explicit options keep the option's value. The keys:
+//
+//	RATELIMIT_ENABLED                     true/false            WithEnabled
+//	RATELIMIT_DEFAULT                     limits                WithDefaultLimits
+//	RATELIMIT_DEFAULTS_PER_METHOD         true/false            WithDefaultLimitsPerMethod
+//	RATELIMIT_APPLICATION                 limits                WithApplicationLimits
+//	RATELIMIT_STRATEGY                    strategy name         WithStrategy
+//	RATELIMIT_STORAGE_URI (or _URL)       storage URI           WithStorageURI
+//	RATELIMIT_HEADERS_ENABLED             true/false            WithHeaders
+//	RATELIMIT_HEADER_LIMIT                header name           WithHeaderNames
+//	RATELIMIT_HEADER_REMAINING            header name           WithHeaderNames
+//	RATELIMIT_HEADER_RESET                header name           WithHeaderNames
+//	RATELIMIT_HEADER_RETRY_AFTER          header name           WithHeaderNames
+//	RATELIMIT_HEADER_RETRY_AFTER_VALUE    delta-seconds|http-date WithRetryAfterFormat
+//	RATELIMIT_SWALLOW_ERRORS              true/false            WithSwallowErrors
+//	RATELIMIT_IN_MEMORY_FALLBACK          limits                WithInMemoryFallback
+//	RATELIMIT_IN_MEMORY_FALLBACK_ENABLED  true/false            WithInMemoryFallbackEnabled
+//	RATELIMIT_KEY_PREFIX                  prefix                WithKeyPrefix
+//	RATELIMIT_META                        limits                WithMetaLimits
+//
+// Booleans accept what strconv.ParseBool accepts plus yes/no and on/off;
+// a bad value makes [New] fail naming the key. Empty values are ignored.
+// The default is no lookup.
+func WithConfigLookup(lookup func(key string) (string, bool)) Option {
+	return func(c *config) error {
+		if lookup == nil {
+			return invalid("WithConfigLookup(nil)")
+		}
+		c.lookup = lookup
+		return nil
+	}
+}
+
+func (c *config) applyEnv() error {
+	get := func(key string) (string, bool) {
+		v, ok := c.lookup(key)
+		v = strings.TrimSpace(v)
+		return v, ok && v != ""
+	}
+	boolean := func(key string, set int, dst *bool) error {
+		v, ok := get(key)
+		if !ok || c.set[set] {
+			return nil
+		}
+		b, err := parseBool(v)
+		if err != nil {
+			return invalid("%s=%q: want true or false", key, v)
+		}
+		*dst = b
+		return nil
+	}
+	str := func(key string, set int, dst *string) {
+		if v, ok := get(key); ok && !c.set[set] {
+			*dst = v
+		}
+	}
+	limits := func(key string, set int, dst *[]string) {
+		if v, ok := get(key); ok && !c.set[set] {
+			*dst = []string{v}
+		}
+	}
+	for _, b := range []struct {
+		key string
+		set int
+		dst *bool
+	}{
+		{"RATELIMIT_ENABLED", setEnabled, &c.enabled},
+		{"RATELIMIT_DEFAULTS_PER_METHOD", setDefaultsPerMethod, &c.defaultsPerMethod},
+		{"RATELIMIT_HEADERS_ENABLED", setHeaders, &c.headers},
+		{"RATELIMIT_SWALLOW_ERRORS", setSwallow, &c.swallow},
+		{"RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", setFallbackEnabled, &c.fallbackEnabled},
+	} {
+		if err := boolean(b.key, b.set, b.dst); err != nil {
+			return err
+		}
+	}
+	limits("RATELIMIT_DEFAULT", setDefaults, &c.defaults)
+	limits("RATELIMIT_APPLICATION", setApplication, &c.application)
+	limits("RATELIMIT_IN_MEMORY_FALLBACK", setFallbackLimits, &c.fallbackLimits)
+	limits("RATELIMIT_META", setMeta, &c.metaLimits)
+	str("RATELIMIT_STRATEGY", setStrategy, &c.strategy)
+	str("RATELIMIT_KEY_PREFIX", setKeyPrefix, &c.keyPrefix)
+	if !c.set[setStorage] {
+		if v, ok := get("RATELIMIT_STORAGE_URI"); ok {
+			c.storageURI = v
+		} else if v, ok := get("RATELIMIT_STORAGE_URL"); ok {
+			c.storageURI = v
+		}
+	}
+	var names HeaderNames
+	str("RATELIMIT_HEADER_LIMIT", setHeaderLimit, &names.Limit)
+	str("RATELIMIT_HEADER_REMAINING", setHeaderRemaining, &names.Remaining)
+	str("RATELIMIT_HEADER_RESET", setHeaderReset, &names.Reset)
+	str("RATELIMIT_HEADER_RETRY_AFTER", setHeaderRetryAfter, &names.RetryAfter)
+	saved := c.set
+	if err := WithHeaderNames(names)(c); err != nil {
+		return err
+	}
+	c.set = saved
+	if v, ok := get("RATELIMIT_HEADER_RETRY_AFTER_VALUE"); ok && !c.set[setRetryAfterDate] {
+		date, err := parseRetryAfterFormat(v)
+		if err != nil {
+			return invalid("RATELIMIT_HEADER_RETRY_AFTER_VALUE=%q: want delta-seconds or http-date", v)
+		}
+		c.retryAfterDate = date
+	}
+	return nil
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes", "on", "y":
+		return true, nil
+	case "no", "off", "n":
+		return false, nil
+	}
+	return strconv.ParseBool(v)
+}

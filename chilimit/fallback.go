@@ -1,0 +1,105 @@
+package chilimit
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
+)
+
+// fallback is the in-memory storage used while the configured storage is
+// failing, with the health checker that switches back.
+type fallback struct {
+	lim      *Limiter
+	storage  *memory.Storage
+	strategy limiter.Strategy
+	group    *group // nil: the original limits are inherited
+	min, max time.Duration
+
+	dead     atomic.Bool
+	mu       sync.Mutex
+	checking bool
+	closed   bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+func newFallback(l *Limiter, cfg config, limits *group) (*fallback, error) {
+	s, err := memory.New(memory.WithClock(cfg.clock))
+	if err != nil {
+		return nil, err
+	}
+	name := cfg.strategy
+	strat, err := limiter.NewStrategy(name, s)
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return &fallback{lim: l, storage: s, strategy: strat, group: limits,
+		min: cfg.healthMin, max: cfg.healthMax, stop: make(chan struct{})}, nil
+}
+
+// fail switches to the fallback after a storage error and starts the
+// health checks, unless they run already.
+func (f *fallback) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return
+	}
+	if f.dead.CompareAndSwap(false, true) {
+		f.lim.logger.Warn("chilimit: storage failed; using the in-memory fallback until it recovers", "error", err)
+	}
+	if !f.checking {
+		f.checking = true
+		f.wg.Add(1)
+		go f.watch()
+	}
+}
+
+// watch checks the storage with back-off (min, 2×min, 4×min … max) until
+// it answers, then switches back to it.
+func (f *fallback) watch() {
+	defer f.wg.Done()
+	d := f.min
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-timer.C:
+		}
+		timeout := f.lim.timeout
+		if timeout <= 0 {
+			timeout = DefaultStorageTimeout
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err := f.lim.storage.Check(ctx)
+		cancel()
+		if err == nil {
+			f.mu.Lock()
+			f.checking = false
+			f.dead.Store(false)
+			f.mu.Unlock()
+			f.lim.logger.Info("chilimit: storage recovered; leaving the in-memory fallback")
+			return
+		}
+		d = min(2*d, f.max)
+		timer.Reset(d)
+	}
+}
+
+func (f *fallback) close() {
+	f.mu.Lock()
+	if !f.closed {
+		f.closed = true
+		close(f.stop)
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+	_ = f.storage.Close()
+}

@@ -1,0 +1,104 @@
+package chilimit
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// writeHeaders sets the rate-limit headers for the limit the request is
+// reported under: the breached one, else the one with the smallest window.
+// Retry-After is set on rejections only: the time until the breached limit
+// has room again.
+func (l *Limiter) writeHeaders(w http.ResponseWriter, st *reqState, rejected bool) {
+	if !l.headers || !st.haveBest {
+		return
+	}
+	best := &st.best
+	res := best.res
+	remaining := res.Remaining
+	if remaining < 0 || best.breached {
+		remaining = 0
+	}
+	reset := res.ResetAt.Unix()
+	if res.ResetAt.Nanosecond() > 0 {
+		reset++
+	}
+	// One string holds every number, and one array every value slice: two
+	// allocations for the headers.
+	var buf [64]byte
+	b := strconv.AppendInt(buf[:0], remaining, 10)
+	iRemaining := len(b)
+	b = strconv.AppendInt(b, reset, 10)
+	iReset := len(b)
+	retry := rejected && best.breached
+	if retry && !l.retryAfterDate {
+		b = strconv.AppendInt(b, ceilSeconds(res.RetryAfter), 10)
+	}
+	s := string(b)
+	n := 3
+	if retry {
+		n = 4
+	}
+	vals := make([]string, n)
+	vals[0], vals[1], vals[2] = best.cl.amount, s[:iRemaining], s[iRemaining:iReset]
+	h := w.Header()
+	h[l.names.Limit] = vals[0:1:1]
+	h[l.names.Remaining] = vals[1:2:2]
+	h[l.names.Reset] = vals[2:3:3]
+	if retry {
+		if l.retryAfterDate {
+			vals[3] = st.now.Add(time.Duration(ceilSeconds(res.RetryAfter)) * time.Second).UTC().Format(http.TimeFormat)
+		} else {
+			vals[3] = s[iReset:]
+		}
+		h[l.names.RetryAfter] = vals[3:4:4]
+	}
+	if l.ietf {
+		l.writeIETFHeaders(h, st)
+	}
+}
+
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// writeIETFHeaders sets RateLimit-Policy (every limit the request was
+// checked against) and RateLimit (the reported one) in the structured-field
+// syntax of draft-ietf-httpapi-ratelimit-headers-10:
+//
+//	RateLimit-Policy: "1 per 1 second";q=1;w=1, "50 per 1 hour";q=50;w=3600
+//	RateLimit: "1 per 1 second";r=0;t=1
+func (l *Limiter) writeIETFHeaders(h http.Header, st *reqState) {
+	var policy strings.Builder
+	seen := make(map[string]bool, len(st.policies))
+	for _, p := range st.policies {
+		if seen[p.cl.text] {
+			continue
+		}
+		seen[p.cl.text] = true
+		if policy.Len() > 0 {
+			policy.WriteString(", ")
+		}
+		policy.WriteString(strconv.Quote(p.cl.text))
+		policy.WriteString(";q=")
+		policy.WriteString(p.cl.amount)
+		policy.WriteString(";w=")
+		policy.WriteString(strconv.FormatInt(ceilSeconds(p.cl.window), 10))
+	}
+	h.Set("RateLimit-Policy", policy.String())
+	best := &st.best
+	remaining := best.res.Remaining
+	if remaining < 0 || best.breached {
+		remaining = 0
+	}
+	t := best.res.ResetAt.Sub(st.now)
+	if best.breached {
+		t = best.res.RetryAfter
+	}
+	h.Set("RateLimit", strconv.Quote(best.cl.text)+";r="+strconv.FormatInt(remaining, 10)+";t="+strconv.FormatInt(ceilSeconds(t), 10))
+}

@@ -1,0 +1,341 @@
+package chilimit
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// The route index is how a root middleware knows, before chi routes a
+// request, which limits and exemptions the route's middleware stack carries.
+//
+// lim.Handler asks the router for the pattern the request will match
+// (chi's Routes.Find, the look-ahead middleware.GetHead also uses), and
+// looks the (method, pattern) pair up in an index built from the router's
+// tree: for every route, the middlewares that chi will run for it (the
+// routers' Use stacks and the With chains of mounts and endpoints, which
+// chi keeps as *chi.ChainHandler). Markers made by this package are
+// recognised by their code pointer and invoked with a probe handler to read
+// their settings; no other middleware is ever called.
+//
+// The index is built on the first request and rebuilt when the router shows
+// a pattern or a marker it does not know (routes added later).
+
+type routeKey struct{ method, pattern string }
+
+// A routeEntry is what the index knows of one (method, pattern).
+type routeEntry struct {
+	pattern       string
+	active        []*group // route markers that count, in chain order
+	all           []*group // every marker in the chain, exempted or not
+	exemptDefault bool
+	exemptApp     bool
+	exemptMeta    bool
+}
+
+func (e *routeEntry) isActive(g *group) bool {
+	for _, a := range e.active {
+		if a == g {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *routeEntry) knows(g *group) bool {
+	for _, a := range e.all {
+		if a == g {
+			return true
+		}
+	}
+	return false
+}
+
+// emptyEntry is the entry of a route the index cannot see into.
+var emptyEntry = &routeEntry{}
+
+// mount is a sub-router mounted at prefix, for resolving the stub patterns
+// chi's Find returns for "/prefix" and "/prefix/".
+type mount struct {
+	prefix string
+	sub    chi.Routes
+	// pattern is the wildcard pattern of a mounted plain http.Handler
+	// (sub == nil), e.g. "/static/*".
+	pattern string
+}
+
+type routeIndex struct {
+	routes     chi.Routes
+	entries    map[routeKey]*routeEntry
+	mounts     map[string]mount // by "/prefix" and "/prefix/"
+	getHead    bool             // middleware.GetHead is on the root stack
+	anyMarkers bool
+	markers    map[*group]bool // every marker seen
+	misses     sync.Map        // routeKey → true: not found even after a rebuild
+}
+
+// item is one middleware in a route's stack that the index recognised.
+type item struct {
+	marker *group
+	exempt ExemptScope
+	isExm  bool
+	level  int // 2*depth for router-level, 2*depth+1 for route-level
+	depth  int
+	route  bool
+}
+
+type indexBuilder struct {
+	idx *routeIndex
+	lim *Limiter
+}
+
+func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
+	idx := &routeIndex{
+		routes:  routes,
+		entries: make(map[routeKey]*routeEntry),
+		mounts:  make(map[string]mount),
+		markers: make(map[*group]bool),
+	}
+	b := &indexBuilder{idx: idx, lim: lim}
+	getHead := codePointer(middleware.GetHead)
+	for _, mw := range routes.Middlewares() {
+		if codePointer(mw) == getHead {
+			idx.getHead = true
+		}
+	}
+	b.walk(routes, "", nil, 0)
+	return idx
+}
+
+func (b *indexBuilder) items(mws []func(http.Handler) http.Handler, depth int, route bool) []item {
+	var out []item
+	level := 2 * depth
+	if route {
+		level++
+	}
+	for _, mw := range mws {
+		switch h := probe(mw).(type) {
+		case *markerHandler:
+			b.idx.markers[h.g] = true
+			b.idx.anyMarkers = true
+			if h.g.err != nil {
+				b.lim.logger.Error("chilimit: malformed route limit; the route falls back to the default limits",
+					"limit", h.g.spec, "error", h.g.err)
+			}
+			out = append(out, item{marker: h.g, level: level, depth: depth, route: route})
+		case *exemptHandler:
+			b.idx.anyMarkers = true
+			out = append(out, item{exempt: h.scope, isExm: true, level: level, depth: depth, route: route})
+		}
+	}
+	return out
+}
+
+func chainMiddlewares(h http.Handler) []func(http.Handler) http.Handler {
+	if ch, ok := h.(*chi.ChainHandler); ok {
+		return ch.Middlewares
+	}
+	return nil
+}
+
+func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, depth int) {
+	stack := append(append([]item(nil), inherited...), b.items(rs.Middlewares(), depth, false)...)
+	for _, rt := range rs.Routes() {
+		if rt.SubRoutes != nil {
+			mp := prefix + strings.TrimSuffix(rt.Pattern, "/*")
+			b.idx.mounts[mp] = mount{prefix: mp, sub: rt.SubRoutes}
+			b.idx.mounts[mp+"/"] = mount{prefix: mp, sub: rt.SubRoutes}
+			sub := append(append([]item(nil), stack...), b.items(chainMiddlewares(rt.Handlers["*"]), depth+1, false)...)
+			b.walk(rt.SubRoutes, mp, sub, depth+1)
+			continue
+		}
+		full := prefix + rt.Pattern
+		if strings.HasSuffix(rt.Pattern, "/*") {
+			// Perhaps a mounted http.Handler; its stubs resolve here.
+			mp := strings.TrimSuffix(full, "/*")
+			if _, ok := b.idx.mounts[mp]; !ok {
+				b.idx.mounts[mp] = mount{prefix: mp, pattern: full}
+				b.idx.mounts[mp+"/"] = mount{prefix: mp, pattern: full}
+			}
+		}
+		for method, h := range rt.Handlers {
+			if method == "*" {
+				continue
+			}
+			items := append(append([]item(nil), stack...), b.items(chainMiddlewares(h), depth, true)...)
+			b.idx.entries[routeKey{method, full}] = b.entry(full, items, depth)
+		}
+	}
+}
+
+// entry decides which markers and exemptions apply to a route at depth.
+func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntry {
+	e := &routeEntry{pattern: pattern}
+	ancestorsBelow := -1 // markers with level < this are exempted
+	for _, it := range items {
+		if !it.isExm {
+			continue
+		}
+		reaches := it.route || it.depth == depth || it.exempt&ExemptDescendants != 0
+		if !reaches {
+			continue
+		}
+		if it.exempt&ExemptDefault != 0 {
+			e.exemptDefault = true
+		}
+		if it.exempt&ExemptApplication != 0 {
+			e.exemptApp = true
+		}
+		if it.exempt&ExemptMeta != 0 {
+			e.exemptMeta = true
+		}
+		if it.exempt&ExemptAncestors != 0 && it.level > ancestorsBelow {
+			ancestorsBelow = it.level
+		}
+	}
+	for _, it := range items {
+		if it.isExm {
+			continue
+		}
+		e.all = append(e.all, it.marker)
+		if it.level < ancestorsBelow || it.marker.err != nil {
+			continue
+		}
+		if it.marker.bound != nil && it.marker.bound != b.lim {
+			continue
+		}
+		e.active = append(e.active, it.marker)
+	}
+	return e
+}
+
+// routeFinder resolves requests to route entries, keeping one index per
+// root router.
+type routeFinder struct {
+	mu      sync.Mutex
+	current *routeIndex // guarded by mu for writes; read via load
+	ctxPool sync.Pool
+}
+
+func (f *routeFinder) newCtx() *chi.Context {
+	if c, ok := f.ctxPool.Get().(*chi.Context); ok {
+		c.Reset()
+		return c
+	}
+	return chi.NewRouteContext()
+}
+
+// lookup returns the pattern the request will be routed to ("" for 404 and
+// 405), its index entry, and the index.
+func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil {
+		return "", nil, nil
+	}
+	idx := l.index(rctx.Routes, false)
+	path := rctx.RoutePath
+	if path == "" || len(rctx.RoutePatterns) > 0 {
+		// Inside a mounted router RoutePath is relative to it; the index
+		// is of the root, so look the whole path up.
+		path = r.URL.RawPath
+		if path == "" {
+			path = r.URL.Path
+		}
+	}
+	if path == "" {
+		path = "/"
+	}
+	method := rctx.RouteMethod
+	if method == "" {
+		method = r.Method
+	}
+	pattern := l.find(idx, method, path)
+	if pattern == "" && method == http.MethodHead && idx.getHead {
+		method = http.MethodGet
+		pattern = l.find(idx, method, path)
+	}
+	if pattern == "" {
+		return "", nil, idx
+	}
+	e := idx.entries[routeKey{method, pattern}]
+	if e == nil {
+		pattern, e = l.resolveStub(idx, method, pattern)
+	}
+	if e == nil {
+		key := routeKey{method, pattern}
+		if _, missed := idx.misses.Load(key); missed {
+			return pattern, emptyEntry, idx
+		}
+		// A route the index has not seen: added after it was built.
+		idx = l.index(rctx.Routes, true)
+		if e = idx.entries[routeKey{method, pattern}]; e == nil {
+			pattern2, e2 := l.resolveStub(idx, method, pattern)
+			if e2 != nil {
+				return pattern2, e2, idx
+			}
+			idx.misses.Store(key, true)
+			e = emptyEntry
+		}
+	}
+	return pattern, e, idx
+}
+
+func (l *Limiter) find(idx *routeIndex, method, path string) string {
+	c := l.finder.newCtx()
+	p := idx.routes.Find(c, method, path)
+	l.finder.ctxPool.Put(c)
+	return p
+}
+
+// resolveStub maps the patterns chi's Find reports for a mount's own path
+// ("/api", "/api/") to the route that serves it: the sub-router's "/", or
+// the mounted handler's wildcard pattern.
+func (l *Limiter) resolveStub(idx *routeIndex, method, pattern string) (string, *routeEntry) {
+	m, ok := idx.mounts[pattern]
+	if !ok {
+		return pattern, nil
+	}
+	if m.sub == nil {
+		return m.pattern, idx.entries[routeKey{method, m.pattern}]
+	}
+	c := l.finder.newCtx()
+	sp := m.sub.Find(c, method, "/")
+	l.finder.ctxPool.Put(c)
+	if sp == "" {
+		return "", nil
+	}
+	full := m.prefix + sp
+	if e := idx.entries[routeKey{method, full}]; e != nil {
+		return full, e
+	}
+	return l.resolveStub(idx, method, full)
+}
+
+// index returns the index of routes, building it if needed or forced.
+func (l *Limiter) index(routes chi.Routes, rebuild bool) *routeIndex {
+	if idx := l.idx.Load(); idx != nil && !rebuild && sameRoutes(idx.routes, routes) {
+		return idx
+	}
+	l.finder.mu.Lock()
+	defer l.finder.mu.Unlock()
+	if idx := l.idx.Load(); idx != nil && !rebuild && sameRoutes(idx.routes, routes) {
+		return idx
+	}
+	idx := buildIndex(routes, l)
+	l.idx.Store(idx)
+	return idx
+}
+
+func sameRoutes(a, b chi.Routes) bool {
+	if ma, ok := a.(*chi.Mux); ok {
+		mb, ok := b.(*chi.Mux)
+		return ok && ma == mb
+	}
+	// Routes of uncomparable dynamic types never match: rebuild.
+	ta := reflect.TypeOf(a)
+	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+}

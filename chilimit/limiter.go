@@ -1,0 +1,590 @@
+package chilimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
+)
+
+// A Limiter rate limits the requests of a chi router with the semantics of
+// Flask-Limiter. Install its [Limiter.Handler] on the root router; declare
+// route limits with [Limit] (or [Limiter.Limit]) and exemptions with
+// [Exempt]. A Limiter is safe for concurrent use; [Limiter.Close] releases
+// its storage and stops its health checks.
+type Limiter struct {
+	keyFunc           func(*http.Request) string
+	defaults          *group
+	defaultsPerMethod bool
+	application       *group
+	meta              *group
+	fallbackGroup     *group // limits that replace all while the storage is down
+	strategy          limiter.Strategy
+	storage           limiter.Storage
+	ownsStorage       bool
+	timeout           time.Duration
+	headers           bool
+	names             HeaderNames
+	retryAfterDate    bool
+	ietf              bool
+	swallow           bool
+	keyPrefix         string
+	enabled           bool
+	logger            *slog.Logger
+	clock             limiter.Clock
+	errorHandler      ErrorHandler
+	filters           []func(*http.Request) bool
+	dryRun            bool
+	onBreach          BreachFunc
+	logInterval       time.Duration
+
+	fb *fallback // nil: no in-memory fallback
+
+	idx    atomic.Pointer[routeIndex]
+	finder routeFinder
+
+	dryRunRejections atomic.Uint64
+	emptyKeyLog      logGate
+	storageLog       logGate
+	closeOnce        sync.Once
+	closeErr         error
+}
+
+// New returns a Limiter configured by opts. Malformed default, application,
+// fallback or meta limits, an unknown strategy, a storage URI that cannot
+// be opened, a strategy the storage cannot run, and bad environment values
+// (see [FromEnv]) are errors wrapping [ErrInvalidConfig] or the limiter
+// package's sentinels.
+func New(opts ...Option) (*Limiter, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return nil, invalid("nil Option")
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.lookup != nil {
+		if err := cfg.applyEnv(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	l := &Limiter{
+		keyFunc:           cfg.keyFunc,
+		defaultsPerMethod: cfg.defaultsPerMethod,
+		timeout:           cfg.storageTimeout,
+		headers:           cfg.headers,
+		names: HeaderNames{
+			Limit:      textproto.CanonicalMIMEHeaderKey(cfg.headerNames.Limit),
+			Remaining:  textproto.CanonicalMIMEHeaderKey(cfg.headerNames.Remaining),
+			Reset:      textproto.CanonicalMIMEHeaderKey(cfg.headerNames.Reset),
+			RetryAfter: textproto.CanonicalMIMEHeaderKey(cfg.headerNames.RetryAfter),
+		},
+		retryAfterDate: cfg.retryAfterDate,
+		ietf:           cfg.ietf,
+		swallow:        cfg.swallow,
+		keyPrefix:      cfg.keyPrefix,
+		enabled:        cfg.enabled,
+		logger:         cfg.logger,
+		clock:          cfg.clock,
+		errorHandler:   cfg.errorHandler,
+		filters:        cfg.filters,
+		dryRun:         cfg.dryRun,
+		onBreach:       cfg.onBreach,
+		logInterval:    cfg.logInterval,
+	}
+	var err error
+	if l.defaults, err = configGroup(kindDefault, "default limits", cfg.defaults); err != nil {
+		return nil, err
+	}
+	for _, fn := range cfg.defaultFuncs {
+		l.defaults.dynamic = append(l.defaults.dynamic, &dynamicSource{fn: fn})
+	}
+	l.defaults.perMethod = cfg.defaultsPerMethod
+	l.defaults.exemptWhen = cfg.defaultsExempt
+	l.defaults.deductWhen = cfg.defaultsDeduct
+	l.defaults.cost, l.defaults.costFunc = cfg.defaultsCost, cfg.defaultsCostFunc
+	if l.application, err = configGroup(kindApplication, "application limits", cfg.application); err != nil {
+		return nil, err
+	}
+	if l.meta, err = configGroup(kindMeta, "meta limits", cfg.metaLimits); err != nil {
+		return nil, err
+	}
+	var fallbackLimits *group
+	if len(cfg.fallbackLimits) > 0 {
+		if fallbackLimits, err = configGroup(kindFallback, "in-memory fallback limits", cfg.fallbackLimits); err != nil {
+			return nil, err
+		}
+	}
+
+	if cfg.storage != nil {
+		l.storage = cfg.storage
+	} else {
+		if l.storage, err = limiter.Open(context.Background(), cfg.storageURI, cfg.storageOpts...); err != nil {
+			return nil, fmt.Errorf("chilimit: storage %q: %w", cfg.storageURI, err)
+		}
+		l.ownsStorage = true
+	}
+	if _, inProcess := l.storage.(*memory.Storage); inProcess {
+		l.timeout = 0 // nothing to wait for
+	}
+	if l.strategy, err = limiter.NewStrategy(cfg.strategy, l.storage); err != nil {
+		l.closeStorage()
+		return nil, fmt.Errorf("chilimit: %w", err)
+	}
+	if fallbackLimits != nil || cfg.fallbackEnabled {
+		if l.fb, err = newFallback(l, cfg, fallbackLimits); err != nil {
+			l.closeStorage()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func configGroup(kind groupKind, what string, specs []string) (*group, error) {
+	g := &group{kind: kind, cost: 1}
+	ls, err := compileSpecs(specs)
+	if err != nil {
+		return nil, fmt.Errorf("chilimit: %s: %w", what, err)
+	}
+	g.limits = ls
+	return g, nil
+}
+
+// Close stops the fallback health checks and closes the storage if the
+// limiter opened it (from a URI). It is safe to call more than once.
+func (l *Limiter) Close() error {
+	l.closeOnce.Do(func() {
+		if l.fb != nil {
+			l.fb.close()
+		}
+		l.closeErr = l.closeStorage()
+	})
+	return l.closeErr
+}
+
+func (l *Limiter) closeStorage() error {
+	if l.ownsStorage {
+		return l.storage.Close()
+	}
+	return nil
+}
+
+// Reset clears every limit the storage holds (Flask-Limiter's reset), if
+// the storage implements [limiter.ResetAller]; otherwise it returns an error
+// wrapping [limiter.ErrUnsupported].
+func (l *Limiter) Reset(ctx context.Context) error {
+	ra, ok := l.storage.(limiter.ResetAller)
+	if !ok {
+		return fmt.Errorf("chilimit: reset %T: %w", l.storage, limiter.ErrUnsupported)
+	}
+	if _, err := ra.ResetAll(ctx); err != nil {
+		return fmt.Errorf("chilimit: reset: %w", err)
+	}
+	if l.fb != nil {
+		_, _ = l.fb.storage.ResetAll(ctx)
+	}
+	return nil
+}
+
+// Enabled reports whether the limiter limits anything (see [WithEnabled]).
+func (l *Limiter) Enabled() bool { return l.enabled }
+
+// DryRunRejections returns how many limit breaches the limiter let through
+// in dry-run mode (see [WithDryRun]).
+func (l *Limiter) DryRunRejections() uint64 { return l.dryRunRejections.Load() }
+
+// Handler is the middleware to install on the root router with r.Use. For
+// each request it finds the route chi will match, applies the meta,
+// application and default limits that the route's middleware stack does
+// not exempt or override, sets the rate-limit headers, and rejects the
+// request with 429 when a limit is breached. Route limits declared with
+// [Limit] run where they are declared and cooperate with it. 404 and 405
+// responses are never counted.
+//
+// Path-rewriting middleware such as middleware.StripSlashes or CleanPath
+// must run before Handler, so it looks up the path chi will route.
+func (l *Limiter) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.serve(w, r, next) })
+}
+
+func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if !l.enabled {
+		// Route markers downstream must learn that nothing is limited.
+		rw := getWriter(w)
+		defer putWriter(rw)
+		rw.st.lim, rw.st.entry, rw.st.skip = l, emptyEntry, true
+		next.ServeHTTP(rw, r)
+		return
+	}
+	if st := stateOf(w); st != nil && st.lim == l && st.entry != nil {
+		next.ServeHTTP(w, r) // installed twice on one path
+		return
+	}
+	pattern, entry, idx := l.lookup(r)
+	rw := getWriter(w)
+	defer putWriter(rw)
+	st := &rw.st
+	st.init(l, r)
+	st.pattern = pattern
+	st.entry = entry
+	// Route markers find the state through the writer; without any
+	// marker or deduction there is no need to wrap.
+	out := http.ResponseWriter(rw)
+	if (idx == nil || !idx.anyMarkers) && l.defaults.deductWhen == nil {
+		out = w
+	}
+	if entry == nil || l.filtered(r) {
+		st.skip = true
+		if entry == nil {
+			st.entry = emptyEntry
+		}
+		next.ServeHTTP(out, r)
+		return
+	}
+	st.markersLeft = len(entry.active)
+
+	var breach *RateLimitError
+	var err error
+	if l.fb != nil && l.fb.group != nil && l.fb.dead.Load() {
+		st.fallbackMode = true
+		if !entry.exemptDefault {
+			l.prepare(st, l.fb.group, r, pattern, l.fb.group.limits)
+		}
+	} else {
+		if len(l.meta.limits) > 0 && !entry.exemptMeta {
+			breach, err = l.checkMeta(st, r)
+		}
+		if !entry.exemptApp {
+			l.prepare(st, l.application, r, "", l.application.limits)
+		}
+		if st.markersLeft == 0 {
+			l.prepareDefaults(st, r)
+		}
+	}
+	if breach == nil && err == nil {
+		breach, err = l.evaluate(st, r)
+	}
+	if l.stop(out, r, st, breach, err) {
+		st.release()
+		return
+	}
+	if st.markersLeft == 0 {
+		l.writeHeaders(out, st, false)
+	}
+	st.release()
+	next.ServeHTTP(out, r)
+	l.deduct(st, r, rw.statusCode())
+}
+
+func (l *Limiter) filtered(r *http.Request) bool {
+	for _, f := range l.filters {
+		if f(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// prepareDefaults adds the default limits to the checks unless exempted.
+func (l *Limiter) prepareDefaults(st *reqState, r *http.Request) {
+	if st.entry.exemptDefault {
+		return
+	}
+	l.prepare(st, l.defaults, r, st.pattern, l.resolveLimits(l.defaults, r))
+}
+
+// resolveLimits returns a group's limits for r: the static ones, else the
+// dynamic ones, parsed and sorted (malformed strings are logged and
+// dropped).
+func (l *Limiter) resolveLimits(g *group, r *http.Request) []compiledLimit {
+	if len(g.dynamic) == 0 {
+		return g.limits
+	}
+	out := append([]compiledLimit(nil), g.limits...)
+	for _, d := range g.dynamic {
+		spec, ls, err := d.limits(r)
+		if err != nil {
+			l.logger.Error("chilimit: malformed dynamic limit; ignored for this request",
+				"limit", spec, "kind", g.kind.String(), "error", err)
+			continue
+		}
+		out = append(out, ls...)
+	}
+	if len(g.dynamic) > 1 || len(g.limits) > 0 {
+		sortLimits(out)
+	}
+	return out
+}
+
+// A check is one limit to test for the request, with what its storage key
+// and cost are made of.
+type check struct {
+	g        *group
+	cl       *compiledLimit
+	scope    string
+	method   string
+	key      string
+	cost     int64
+	testOnly bool
+}
+
+// prepare adds g's limits for r in scope to the request's checks, unless
+// g's methods or exempt-when condition skip it.
+func (l *Limiter) prepare(st *reqState, g *group, r *http.Request, scope string, limits []compiledLimit) {
+	if len(limits) == 0 || !g.appliesTo(r.Method) || (g.exemptWhen != nil && g.exemptWhen(r)) {
+		return
+	}
+	var key string
+	if g.keyFunc != nil {
+		key = g.keyFunc(r)
+		if key == "" {
+			l.warnEmptyKey(r)
+		}
+	} else {
+		key = st.clientKey(r)
+	}
+	if g.scopeFunc != nil {
+		scope = g.scopeFunc(r, st.pattern)
+	} else if g.kind == kindShared {
+		scope = g.scope
+	}
+	method := ""
+	if g.perMethod {
+		method = r.Method
+	}
+	cost := g.cost
+	if g.costFunc != nil {
+		cost = g.costFunc(r)
+	}
+	testOnly := cost < 1 || g.deductWhen != nil
+	cost = max(cost, 1)
+	for i := range limits {
+		st.checks = append(st.checks, check{g: g, cl: &limits[i], scope: scope, method: method, key: key, cost: cost, testOnly: testOnly})
+	}
+}
+
+// evaluate runs the prepared checks, smallest window first, and clears
+// them. It returns the first breach (in dry-run mode every breach is
+// reported and none returned), or a storage error that must stop the
+// request.
+func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, error) {
+	cs := st.checks
+	defer func() { st.checks = st.checks[:0] }()
+	// Insertion sort: stable, allocation-free, and the lists are short.
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].cl.window < cs[j-1].cl.window; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+	for i := range cs {
+		c := &cs[i]
+		kind := c.g.kind.String()
+		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], c.cl.limit, l.keyPrefix, kind, c.scope, c.method, c.key)
+		req := limiter.Request{Key: string(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now}
+		res, err := l.hit(st, req, c.testOnly)
+		if err != nil {
+			return nil, err
+		}
+		st.record(c.cl, res)
+		if c.g.deductWhen != nil && res.Allowed {
+			st.pending = append(st.pending, pending{g: c.g, l: c.cl.limit, key: req.Key, cost: c.cost})
+		}
+		if res.Allowed {
+			continue
+		}
+		e := &RateLimitError{Limit: c.cl.limit, Result: res, Message: c.g.messageFor(r, c.cl),
+			Scope: c.scope, Kind: kind, Key: c.key, DryRun: l.dryRun}
+		l.breached(r, c.g, e)
+		if !l.dryRun {
+			return e, nil
+		}
+	}
+	return nil, nil
+}
+
+// hit makes one storage call, through the fallback when the storage is
+// down.
+func (l *Limiter) hit(st *reqState, req limiter.Request, testOnly bool) (limiter.Result, error) {
+	strat := l.strategy
+	usingFallback := l.fb != nil && l.fb.dead.Load()
+	if usingFallback {
+		strat = l.fb.strategy
+	}
+	ctx := st.ctx
+	if !usingFallback {
+		ctx = st.storageContext()
+	}
+	res, err := call(ctx, strat, req, testOnly)
+	if err != nil && !usingFallback && l.fb != nil {
+		l.fb.fail(err)
+		res, err = call(st.ctx, l.fb.strategy, req, testOnly)
+	}
+	return res, err
+}
+
+func call(ctx context.Context, s limiter.Strategy, req limiter.Request, testOnly bool) (limiter.Result, error) {
+	if testOnly {
+		return s.Test(ctx, req)
+	}
+	return s.Hit(ctx, req)
+}
+
+// breached reports a breach to the callbacks, the dry-run counter and the
+// meta limits.
+func (l *Limiter) breached(r *http.Request, g *group, e *RateLimitError) {
+	if l.dryRun {
+		l.dryRunRejections.Add(1)
+		l.logger.Info("chilimit: dry run: request would be rejected",
+			"limit", e.Limit.String(), "kind", e.Kind, "scope", e.Scope, "key", e.Key,
+			"method", r.Method, "path", r.URL.Path)
+	}
+	if g.onBreach != nil {
+		g.onBreach(r, e)
+	}
+	if l.onBreach != nil {
+		l.onBreach(r, e)
+	}
+}
+
+// checkMeta rejects clients over a meta limit, without counting.
+func (l *Limiter) checkMeta(st *reqState, r *http.Request) (*RateLimitError, error) {
+	key := st.clientKey(r)
+	for i := range l.meta.limits {
+		cl := &l.meta.limits[i]
+		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], cl.limit, l.keyPrefix, "meta", "", "", key)
+		res, err := l.hit(st, limiter.Request{Key: string(st.keyBuf), Limit: cl.limit, Cost: 1, Now: st.now}, true)
+		if err != nil {
+			return nil, err
+		}
+		if !res.Allowed {
+			st.record(cl, res)
+			e := &RateLimitError{Limit: cl.limit, Result: res, Message: cl.text, Kind: "meta", Key: key, DryRun: l.dryRun}
+			l.breached(r, l.meta, e)
+			if !l.dryRun {
+				return e, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// countMetaBreach takes one hit from every meta limit of the client.
+func (l *Limiter) countMetaBreach(st *reqState, r *http.Request, e *RateLimitError) {
+	if len(l.meta.limits) == 0 || e.Kind == "meta" || (st.entry != nil && st.entry.exemptMeta) {
+		return
+	}
+	key := st.clientKey(r)
+	for i := range l.meta.limits {
+		cl := &l.meta.limits[i]
+		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], cl.limit, l.keyPrefix, "meta", "", "", key)
+		if _, err := l.hit(st, limiter.Request{Key: string(st.keyBuf), Limit: cl.limit, Cost: 1, Now: st.now}, false); err != nil {
+			l.storageError(err)
+			return
+		}
+	}
+}
+
+// stop ends the request when a limit was breached or the storage failed
+// (and errors are not swallowed). It reports whether it wrote a response.
+func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, breach *RateLimitError, err error) bool {
+	if err != nil {
+		l.storageError(err)
+		if l.swallow {
+			return false
+		}
+		st.rejected = true
+		l.writeError(w, r, fmt.Errorf("%w: %w", ErrStorage, err))
+		return true
+	}
+	if breach == nil {
+		return false
+	}
+	st.rejected = true
+	l.countMetaBreach(st, r, breach)
+	l.writeHeaders(w, st, true)
+	l.writeError(w, r, breach)
+	return true
+}
+
+func (l *Limiter) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if l.errorHandler != nil {
+		l.errorHandler(w, r, err)
+		return
+	}
+	DefaultErrorHandler(w, r, err)
+}
+
+// DefaultErrorHandler is the response written for rejected requests unless
+// [WithErrorHandler] replaces it: 429 Too Many Requests with the breached
+// limit's message (such as "1 per 1 day") as a text/plain body, or 500
+// Internal Server Error when the storage failed.
+func DefaultErrorHandler(w http.ResponseWriter, _ *http.Request, err error) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	var rle *RateLimitError
+	if errors.As(err, &rle) {
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = io.WriteString(w, rle.Message)
+		return
+	}
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = io.WriteString(w, http.StatusText(http.StatusInternalServerError))
+}
+
+// deduct makes the deferred deduct-when hits once the status is known.
+func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
+	if len(st.pending) == 0 {
+		return
+	}
+	st.now = l.clock.Now()
+	for _, p := range st.pending {
+		if !p.g.deductWhen(r, status) {
+			continue
+		}
+		if _, err := l.hit(st, limiter.Request{Key: p.key, Limit: p.l, Cost: p.cost, Now: st.now}, false); err != nil {
+			l.storageError(err)
+		}
+	}
+	st.release()
+	st.pending = st.pending[:0]
+}
+
+func (l *Limiter) storageError(err error) {
+	if l.storageLog.allow(l.clock.Now(), l.logInterval) {
+		l.logger.Error("chilimit: storage failed", "error", err, "swallowed", l.swallow)
+	}
+}
+
+func (l *Limiter) warnEmptyKey(r *http.Request) {
+	if l.emptyKeyLog.allow(l.clock.Now(), l.logInterval) {
+		l.logger.Warn("chilimit: key function returned an empty key; such requests share one bucket",
+			"method", r.Method, "path", r.URL.Path)
+	}
+}
+
+// logGate lets a repeated message through at most once per interval.
+type logGate struct{ next atomic.Int64 }
+
+func (g *logGate) allow(now time.Time, interval time.Duration) bool {
+	n := now.UnixNano()
+	next := g.next.Load()
+	if next != 0 && n < next {
+		return false
+	}
+	return g.next.CompareAndSwap(next, n+int64(max(interval, 1)))
+}

@@ -1,0 +1,116 @@
+package chilimit
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// ServeHTTP applies the marker's limits. Under a Limiter's Handler it uses
+// the request state that Handler prepared: the route pattern, the key, the
+// exemptions, and whether it is the route's last marker, which then also
+// applies the default limits unless a route limit overrode them. Without
+// one it applies its limits on its own.
+func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g := m.g
+	st := stateOf(w)
+	if st == nil || st.entry == nil || (g.bound != nil && g.bound != st.lim) {
+		l := g.bound
+		if l == nil && st != nil {
+			l = st.lim
+		}
+		if l == nil {
+			l = processLimiter()
+		}
+		l.serveStandalone(g, m.next, w, r)
+		return
+	}
+	l := st.lim
+	if st.skip || st.fallbackMode || st.rejected || g.err != nil {
+		m.next.ServeHTTP(w, r)
+		return
+	}
+	if !st.entry.isActive(g) {
+		if st.entry.knows(g) {
+			m.next.ServeHTTP(w, r) // exempted
+			return
+		}
+		// The index does not know this marker: the routes changed after it
+		// was built. Apply the limit on its own, and rebuild next time.
+		l.idx.Store(nil)
+		l.prepare(st, g, r, st.pattern, l.resolveLimits(g, r))
+	} else {
+		st.markersLeft--
+		if st.markersLeft > 0 {
+			m.next.ServeHTTP(w, r) // the route's last marker checks them all
+			return
+		}
+		for _, a := range st.entry.active {
+			limits := l.resolveLimits(a, r)
+			if len(limits) > 0 && a.override && a.appliesTo(r.Method) {
+				st.overridden = true
+			}
+			l.prepare(st, a, r, st.pattern, limits)
+		}
+		if !st.overridden {
+			l.prepareDefaults(st, r)
+		}
+	}
+	breach, err := l.evaluate(st, r)
+	if l.stop(w, r, st, breach, err) {
+		st.release()
+		return
+	}
+	if st.markersLeft <= 0 {
+		l.writeHeaders(w, st, false)
+	}
+	st.release()
+	m.next.ServeHTTP(w, r)
+}
+
+// serveStandalone applies a route limit with no Limiter Handler upstream.
+// The scope is the route pattern chi has matched so far.
+func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWriter, r *http.Request) {
+	if !l.enabled || g.err != nil || l.filtered(r) {
+		next.ServeHTTP(w, r)
+		return
+	}
+	pattern := ""
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		pattern = rctx.RoutePattern()
+	}
+	rw := getWriter(w)
+	defer putWriter(rw)
+	st := &rw.st
+	st.init(l, r)
+	st.pattern = pattern
+	l.prepare(st, g, r, pattern, l.resolveLimits(g, r))
+	breach, err := l.evaluate(st, r)
+	if l.stop(rw, r, st, breach, err) {
+		st.release()
+		return
+	}
+	l.writeHeaders(rw, st, false)
+	st.release()
+	next.ServeHTTP(rw, r)
+	l.deduct(st, r, rw.statusCode())
+}
+
+var process struct {
+	once sync.Once
+	lim  *Limiter
+}
+
+// processLimiter is the limiter of route limits that run without a
+// Limiter: in-memory, keyed by RemoteAddr, no default limits.
+func processLimiter() *Limiter {
+	process.once.Do(func() {
+		l, err := New()
+		if err != nil {
+			panic(err) // the default configuration cannot fail
+		}
+		process.lim = l
+	})
+	return process.lim
+}

@@ -1,0 +1,566 @@
+package chilimit
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// An Option configures a [Limiter] built by [New]. Options are applied in
+// order; an option given explicitly always wins over the same setting read
+// from the environment ([FromEnv], [WithConfigLookup]), whatever the order.
+type Option func(*config) error
+
+// A DeductFunc decides, after the handler has run, whether a request counts
+// against a limit. It receives the request and the response status code
+// (200 when the handler wrote nothing).
+type DeductFunc func(r *http.Request, status int) bool
+
+// An ErrorHandler writes the response for a rejected request. err is a
+// [*RateLimitError] (errors.As) for a breached limit, or wraps [ErrStorage]
+// when the storage failed. It replaces the default response entirely; the
+// rate-limit headers, if enabled, are already set on w.
+type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+// A BreachFunc is called for every breached limit, before the 429 response
+// is written (and in dry-run mode, where nothing is rejected).
+type BreachFunc func(r *http.Request, err *RateLimitError)
+
+// HeaderNames are the names of the rate-limit response headers. An empty
+// field keeps the default.
+type HeaderNames struct {
+	Limit      string // default X-RateLimit-Limit
+	Remaining  string // default X-RateLimit-Remaining
+	Reset      string // default X-RateLimit-Reset
+	RetryAfter string // default Retry-After
+}
+
+// Defaults of the options below.
+const (
+	// DefaultStorageURI is the storage used unless [WithStorageURI] or
+	// [WithStorage] says otherwise: the in-process memory storage.
+	DefaultStorageURI = "memory://"
+	// DefaultStorageTimeout bounds each request's storage calls unless
+	// [WithStorageTimeout] says otherwise.
+	DefaultStorageTimeout = 500 * time.Millisecond
+	// DefaultLogInterval is how often a repeated problem (storage errors,
+	// empty keys) is logged unless [WithLogInterval] says otherwise.
+	DefaultLogInterval = time.Minute
+	// DefaultHealthCheckMin and DefaultHealthCheckMax bound the back-off of
+	// the health checks that decide when a failed storage is back.
+	DefaultHealthCheckMin = time.Second
+	DefaultHealthCheckMax = 30 * time.Second
+)
+
+// Names of the settings, used to let explicit options win over the
+// environment.
+const (
+	setKeyFunc = iota
+	setDefaults
+	setDefaultsPerMethod
+	setApplication
+	setStrategy
+	setStorage
+	setHeaders
+	setHeaderLimit
+	setHeaderRemaining
+	setHeaderReset
+	setHeaderRetryAfter
+	setRetryAfterDate
+	setSwallow
+	setFallbackLimits
+	setFallbackEnabled
+	setKeyPrefix
+	setEnabled
+	setMeta
+	setCount
+)
+
+type config struct {
+	set [setCount]bool
+
+	keyFunc           func(*http.Request) string
+	defaults          []string
+	defaultFuncs      []func(*http.Request) string
+	defaultsPerMethod bool
+	defaultsExempt    func(*http.Request) bool
+	defaultsDeduct    DeductFunc
+	defaultsCost      int64
+	defaultsCostFunc  func(*http.Request) int64
+	application       []string
+	strategy          string
+	storageURI        string
+	storage           limiter.Storage
+	storageOpts       []limiter.StorageOption
+	storageTimeout    time.Duration
+	headers           bool
+	headerNames       HeaderNames
+	retryAfterDate    bool
+	ietf              bool
+	swallow           bool
+	fallbackLimits    []string
+	fallbackEnabled   bool
+	keyPrefix         string
+	enabled           bool
+	logger            *slog.Logger
+	clock             limiter.Clock
+	errorHandler      ErrorHandler
+	filters           []func(*http.Request) bool
+	dryRun            bool
+	metaLimits        []string
+	onBreach          BreachFunc
+	logInterval       time.Duration
+	healthMin         time.Duration
+	healthMax         time.Duration
+	lookup            func(string) (string, bool)
+}
+
+func defaultConfig() config {
+	return config{
+		keyFunc:        RemoteAddr,
+		defaultsCost:   1,
+		strategy:       limiter.StrategyFixedWindow,
+		storageURI:     DefaultStorageURI,
+		storageTimeout: DefaultStorageTimeout,
+		headerNames: HeaderNames{
+			Limit: "X-RateLimit-Limit", Remaining: "X-RateLimit-Remaining",
+			Reset: "X-RateLimit-Reset", RetryAfter: "Retry-After",
+		},
+		enabled:     true,
+		clock:       limiter.SystemClock,
+		logInterval: DefaultLogInterval,
+		healthMin:   DefaultHealthCheckMin,
+		healthMax:   DefaultHealthCheckMax,
+	}
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("chilimit: "+format+": %w", append(args, ErrInvalidConfig)...)
+}
+
+// WithKeyFunc sets the function that says which client a request comes
+// from. The default is [RemoteAddr], the TCP peer address: forwarded
+// headers are not trusted unless you say so with [WithTrustedProxies] or
+// [ForwardedFor].
+//
+// The key function runs before routing for default, application and meta
+// limits. A key function returning "" puts the request in one bucket shared
+// by every request whose key is empty, and the limiter logs a warning (at
+// most once per log interval): an empty key is usually a bug.
+func WithKeyFunc(fn func(r *http.Request) string) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return invalid("WithKeyFunc(nil)")
+		}
+		c.keyFunc, c.set[setKeyFunc] = fn, true
+		return nil
+	}
+}
+
+// WithTrustedProxies makes the key the client address as seen by the
+// outermost of hops trusted reverse proxies, from X-Forwarded-For (see
+// [ForwardedFor]). Only use it when every request passes through exactly
+// that many proxies you control: otherwise clients can choose their key.
+// The default is no trusted proxies.
+func WithTrustedProxies(hops int) Option {
+	return func(c *config) error {
+		if hops < 1 {
+			return invalid("WithTrustedProxies(%d): want at least 1 hop", hops)
+		}
+		c.keyFunc, c.set[setKeyFunc] = ForwardedFor(hops), true
+		return nil
+	}
+}
+
+// WithDefaultLimits sets the limits every route gets unless it declares
+// its own (see [OverrideDefaults]), as Flask-Limiter's default_limits and
+// RATELIMIT_DEFAULT. Each string may hold several limits ("10/second;
+// 100/minute"). Each route pattern has its own buckets. A malformed string
+// makes [New] fail. The default is no default limits.
+func WithDefaultLimits(limits ...string) Option {
+	return func(c *config) error {
+		c.defaults, c.set[setDefaults] = append([]string(nil), limits...), true
+		return nil
+	}
+}
+
+// WithDefaultLimitFuncs adds default limits read per request from fns, for
+// limits kept in configuration or a database. A string that does not parse
+// is logged at ERROR and ignored for that request. The default is none.
+func WithDefaultLimitFuncs(fns ...func(r *http.Request) string) Option {
+	return func(c *config) error {
+		for i, fn := range fns {
+			if fn == nil {
+				return invalid("WithDefaultLimitFuncs: func %d is nil", i)
+			}
+		}
+		c.defaultFuncs = append(c.defaultFuncs, fns...)
+		c.set[setDefaults] = true
+		return nil
+	}
+}
+
+// WithDefaultLimitsPerMethod counts default limits separately for each
+// HTTP method of a route (RATELIMIT_DEFAULTS_PER_METHOD). The default is
+// false: all methods of a route share its default buckets.
+func WithDefaultLimitsPerMethod(perMethod bool) Option {
+	return func(c *config) error {
+		c.defaultsPerMethod, c.set[setDefaultsPerMethod] = perMethod, true
+		return nil
+	}
+}
+
+// WithDefaultLimitsExemptWhen skips the default limits for requests where
+// fn returns true. The default is never.
+func WithDefaultLimitsExemptWhen(fn func(r *http.Request) bool) Option {
+	return func(c *config) error {
+		c.defaultsExempt = fn
+		return nil
+	}
+}
+
+// WithDefaultLimitsDeductWhen makes the default limits count a request only
+// when fn, called after the handler with the response status, returns
+// true. Requests are still tested before the handler and rejected if a
+// default limit is already exhausted. The default is to count every request.
+func WithDefaultLimitsDeductWhen(fn DeductFunc) Option {
+	return func(c *config) error {
+		c.defaultsDeduct = fn
+		return nil
+	}
+}
+
+// WithDefaultLimitsCost sets how many units each request takes from the
+// default limits. The default is 1.
+func WithDefaultLimitsCost(cost int64) Option {
+	return func(c *config) error {
+		if cost < 1 {
+			return invalid("WithDefaultLimitsCost(%d): want at least 1", cost)
+		}
+		c.defaultsCost = cost
+		return nil
+	}
+}
+
+// WithDefaultLimitsCostFunc computes the cost of each request against the
+// default limits. The default is a constant 1 (see [WithDefaultLimitsCost]).
+func WithDefaultLimitsCostFunc(fn func(r *http.Request) int64) Option {
+	return func(c *config) error {
+		c.defaultsCostFunc = fn
+		return nil
+	}
+}
+
+// WithApplicationLimits sets limits shared by every route together (one set
+// of buckets for the whole application, per client), as
+// RATELIMIT_APPLICATION. A malformed string makes [New] fail. The default is
+// none.
+func WithApplicationLimits(limits ...string) Option {
+	return func(c *config) error {
+		c.application, c.set[setApplication] = append([]string(nil), limits...), true
+		return nil
+	}
+}
+
+// WithStrategy selects the rate-limiting strategy by name: fixed-window
+// (the default), fixed-window-elastic-expiry, moving-window,
+// sliding-window-counter or token-bucket.
+func WithStrategy(name string) Option {
+	return func(c *config) error {
+		c.strategy, c.set[setStrategy] = name, true
+		return nil
+	}
+}
+
+// WithStorageURI selects the storage by URI, such as "memory://" (the
+// default) or "redis://localhost:6379/0"; the backend package must be
+// imported so it registers its scheme. The limiter owns a storage opened
+// this way and closes it on [Limiter.Close].
+func WithStorageURI(uri string) Option {
+	return func(c *config) error {
+		c.storageURI, c.storage, c.set[setStorage] = uri, nil, true
+		return nil
+	}
+}
+
+// WithStorage uses s as the storage. The caller keeps ownership:
+// [Limiter.Close] does not close it. The default is a memory storage opened
+// from [DefaultStorageURI].
+func WithStorage(s limiter.Storage) Option {
+	return func(c *config) error {
+		if s == nil {
+			return invalid("WithStorage(nil)")
+		}
+		c.storage, c.storageURI, c.set[setStorage] = s, "", true
+		return nil
+	}
+}
+
+// WithStorageOptions passes options to the backend when the storage is
+// opened by URI (RATELIMIT_STORAGE_OPTIONS in Flask-Limiter). The default is
+// none.
+func WithStorageOptions(opts ...limiter.StorageOption) Option {
+	return func(c *config) error {
+		c.storageOpts = append(c.storageOpts, opts...)
+		return nil
+	}
+}
+
+// WithStorageTimeout bounds each request's storage calls, so a hung storage
+// adds at most d of latency before it is treated as failed. It does not
+// apply to the in-process memory storage, which never waits on I/O. The
+// default is [DefaultStorageTimeout]; 0 means no bound.
+func WithStorageTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalid("WithStorageTimeout(%v): negative", d)
+		}
+		c.storageTimeout = d
+		return nil
+	}
+}
+
+// WithHeaders turns the rate-limit response headers on or off
+// (RATELIMIT_HEADERS_ENABLED). The default is off, as in Flask-Limiter.
+func WithHeaders(enabled bool) Option {
+	return func(c *config) error {
+		c.headers, c.set[setHeaders] = enabled, true
+		return nil
+	}
+}
+
+// WithHeaderNames renames the rate-limit headers; empty fields keep their
+// defaults (X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset,
+// Retry-After).
+func WithHeaderNames(names HeaderNames) Option {
+	return func(c *config) error {
+		for _, n := range []struct {
+			name string
+			dst  *string
+			set  int
+		}{
+			{names.Limit, &c.headerNames.Limit, setHeaderLimit},
+			{names.Remaining, &c.headerNames.Remaining, setHeaderRemaining},
+			{names.Reset, &c.headerNames.Reset, setHeaderReset},
+			{names.RetryAfter, &c.headerNames.RetryAfter, setHeaderRetryAfter},
+		} {
+			if n.name == "" {
+				continue
+			}
+			if strings.ContainsAny(n.name, " \t\r\n:") {
+				return invalid("WithHeaderNames: bad header name %q", n.name)
+			}
+			*n.dst, c.set[n.set] = textproto.CanonicalMIMEHeaderKey(n.name), true
+		}
+		return nil
+	}
+}
+
+// WithRetryAfterHTTPDate renders Retry-After as an HTTP date instead of a
+// number of seconds (RATELIMIT_HEADER_RETRY_AFTER_VALUE=http-date). The
+// default is delta-seconds.
+func WithRetryAfterHTTPDate(httpDate bool) Option {
+	return func(c *config) error {
+		c.retryAfterDate, c.set[setRetryAfterDate] = httpDate, true
+		return nil
+	}
+}
+
+// WithRetryAfterFormat sets the Retry-After format by its Flask-Limiter
+// name: "delta-seconds" (the default) or "http-date".
+func WithRetryAfterFormat(format string) Option {
+	return func(c *config) error {
+		date, err := parseRetryAfterFormat(format)
+		if err != nil {
+			return err
+		}
+		c.retryAfterDate, c.set[setRetryAfterDate] = date, true
+		return nil
+	}
+}
+
+func parseRetryAfterFormat(format string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(format)) {
+	case "delta-seconds", "":
+		return false, nil
+	case "http-date":
+		return true, nil
+	}
+	return false, invalid("retry-after format %q (want delta-seconds or http-date)", format)
+}
+
+// WithIETFHeaders adds the RateLimit-Policy and RateLimit structured-field
+// headers of draft-ietf-httpapi-ratelimit-headers-10 next to the
+// X-RateLimit ones (it needs [WithHeaders](true)). The default is off.
+func WithIETFHeaders(enabled bool) Option {
+	return func(c *config) error {
+		c.ietf = enabled
+		return nil
+	}
+}
+
+// WithSwallowErrors lets requests through when the storage fails, logging
+// the error, instead of answering 500 (RATELIMIT_SWALLOW_ERRORS). The
+// default is false.
+func WithSwallowErrors(swallow bool) Option {
+	return func(c *config) error {
+		c.swallow, c.set[setSwallow] = swallow, true
+		return nil
+	}
+}
+
+// WithInMemoryFallback switches to an in-memory storage with these limits
+// (instead of every other limit) while the configured storage is failing
+// (RATELIMIT_IN_MEMORY_FALLBACK). Health checks with back-off switch back
+// when it recovers. A malformed string makes [New] fail. The default is no
+// fallback.
+func WithInMemoryFallback(limits ...string) Option {
+	return func(c *config) error {
+		c.fallbackLimits, c.set[setFallbackLimits] = append([]string(nil), limits...), true
+		return nil
+	}
+}
+
+// WithInMemoryFallbackEnabled switches to an in-memory storage, keeping all
+// the configured limits, while the configured storage is failing
+// (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED). Limits given to
+// [WithInMemoryFallback] take precedence. The default is false.
+func WithInMemoryFallbackEnabled(enabled bool) Option {
+	return func(c *config) error {
+		c.fallbackEnabled, c.set[setFallbackEnabled] = enabled, true
+		return nil
+	}
+}
+
+// WithHealthCheckBackoff sets the interval between health checks of a
+// failed storage: min after the failure, doubling up to max. The defaults
+// are [DefaultHealthCheckMin] and [DefaultHealthCheckMax].
+func WithHealthCheckBackoff(min, max time.Duration) Option {
+	return func(c *config) error {
+		if min <= 0 || max < min {
+			return invalid("WithHealthCheckBackoff(%v, %v): want 0 < min <= max", min, max)
+		}
+		c.healthMin, c.healthMax = min, max
+		return nil
+	}
+}
+
+// WithKeyPrefix prefixes every storage key, to keep several applications
+// apart in one storage (RATELIMIT_KEY_PREFIX). The default is "".
+func WithKeyPrefix(prefix string) Option {
+	return func(c *config) error {
+		c.keyPrefix, c.set[setKeyPrefix] = prefix, true
+		return nil
+	}
+}
+
+// WithEnabled is the kill switch (RATELIMIT_ENABLED): false lets every
+// request through unlimited and unmeasured. The default is true.
+func WithEnabled(enabled bool) Option {
+	return func(c *config) error {
+		c.enabled, c.set[setEnabled] = enabled, true
+		return nil
+	}
+}
+
+// WithLogger sets the logger for configuration and storage problems. The
+// default is [slog.Default].
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return invalid("WithLogger(nil)")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithLogInterval sets how often a repeated problem, such as a failing
+// storage or an empty key, is logged. The default is [DefaultLogInterval].
+func WithLogInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalid("WithLogInterval(%v): negative", d)
+		}
+		c.logInterval = d
+		return nil
+	}
+}
+
+// WithClock sets the clock the limiter reads for every request. The default
+// is [limiter.SystemClock]; tests pass a [limiter.ManualClock].
+func WithClock(clock limiter.Clock) Option {
+	return func(c *config) error {
+		if clock == nil {
+			return invalid("WithClock(nil)")
+		}
+		c.clock = clock
+		return nil
+	}
+}
+
+// WithErrorHandler replaces the response written for rejected requests and
+// storage failures. The default writes 429 with the breached limit's
+// message as a text/plain body, or 500 for a storage failure.
+func WithErrorHandler(h ErrorHandler) Option {
+	return func(c *config) error {
+		c.errorHandler = h
+		return nil
+	}
+}
+
+// WithRequestFilter adds a filter: a request for which any filter returns
+// true is not rate limited at all (Flask-Limiter's request_filter), which
+// makes allow lists by header, address or anything else. The default is no
+// filters.
+func WithRequestFilter(filters ...func(r *http.Request) bool) Option {
+	return func(c *config) error {
+		for i, f := range filters {
+			if f == nil {
+				return invalid("WithRequestFilter: filter %d is nil", i)
+			}
+		}
+		c.filters = append(c.filters, filters...)
+		return nil
+	}
+}
+
+// WithRequestFilters is [WithRequestFilter] under its plural name.
+func WithRequestFilters(filters ...func(r *http.Request) bool) Option {
+	return WithRequestFilter(filters...)
+}
+
+// WithDryRun counts and logs the requests that would be rejected, and calls
+// the on-breach callbacks, but lets them through. See
+// [Limiter.DryRunRejections]. The default is false.
+func WithDryRun(dryRun bool) Option {
+	return func(c *config) error {
+		c.dryRun = dryRun
+		return nil
+	}
+}
+
+// WithMetaLimits limits how often a client may breach limits: each
+// rejection counts one hit on the meta limits (keyed by the limiter's key
+// function), and a client over a meta limit is rejected on every route until
+// it resets. A malformed string makes [New] fail. The default is none.
+func WithMetaLimits(limits ...string) Option {
+	return func(c *config) error {
+		c.metaLimits, c.set[setMeta] = append([]string(nil), limits...), true
+		return nil
+	}
+}
+
+// WithOnBreach sets a function called for every breached limit. Route
+// limits may set their own with [OnBreach]. The default is none.
+func WithOnBreach(fn BreachFunc) Option {
+	return func(c *config) error {
+		c.onBreach = fn
+		return nil
+	}
+}

@@ -1,0 +1,247 @@
+package chilimit
+
+import (
+	"log/slog"
+	"net/http"
+	"reflect"
+	"sync"
+)
+
+// A LimitOption configures a route limit made by [Limit], [LimitFunc],
+// [SharedLimit] or their [Limiter] methods.
+type LimitOption func(*group)
+
+// KeyFunc sets the key function of this limit only, as key_func of
+// Flask-Limiter's limit decorator. It runs after routing, so it can read URL
+// parameters and context values set by earlier middleware. The default is
+// the limiter's key function (see [WithKeyFunc]).
+func KeyFunc(fn func(r *http.Request) string) LimitOption { return func(g *group) { g.keyFunc = fn } }
+
+// PerMethod counts the limit separately for each HTTP method of the route.
+// The default is false: all methods share the buckets.
+func PerMethod(perMethod bool) LimitOption { return func(g *group) { g.perMethod = perMethod } }
+
+// Methods restricts the limit to requests with one of these methods (any
+// case); others are not counted by it and, if no other route limit applies,
+// get the default limits. The default is every method.
+func Methods(methods ...string) LimitOption {
+	return func(g *group) { g.methods = upperAll(methods) }
+}
+
+// ErrorMessage replaces the limit's text in the 429 body. The default is the
+// breached limit's text, such as "1 per 1 day".
+func ErrorMessage(msg string) LimitOption { return func(g *group) { g.message = msg } }
+
+// ErrorMessageFunc computes the 429 body per request. It wins over
+// [ErrorMessage].
+func ErrorMessageFunc(fn func(r *http.Request) string) LimitOption {
+	return func(g *group) { g.messageFunc = fn }
+}
+
+// ExemptWhen skips this limit for requests where fn returns true (the
+// route's other limits and the defaults' override are unaffected). The
+// default is never.
+func ExemptWhen(fn func(r *http.Request) bool) LimitOption {
+	return func(g *group) { g.exemptWhen = fn }
+}
+
+// OverrideDefaults says whether the limit replaces the default limits on its
+// routes (true, the default) or adds to them (false).
+func OverrideDefaults(override bool) LimitOption { return func(g *group) { g.override = override } }
+
+// DeductWhen makes the limit count a request only when fn, called after the
+// handler with the response status, returns true. The request is always
+// tested first and rejected if the limit is already exhausted. The default
+// is to count every request.
+func DeductWhen(fn DeductFunc) LimitOption { return func(g *group) { g.deductWhen = fn } }
+
+// Cost sets how many units each request takes from the limit; a cost above
+// a limit's amount is always rejected, and a cost below 1 only tests the
+// limit. The default is 1.
+func Cost(cost int64) LimitOption { return func(g *group) { g.cost, g.costFunc = cost, nil } }
+
+// CostFunc computes the cost of each request (see [Cost]); a result below
+// 1 tests the limit without deducting from it.
+func CostFunc(fn func(r *http.Request) int64) LimitOption { return func(g *group) { g.costFunc = fn } }
+
+// OnBreach sets a function called when this limit is breached, in addition
+// to the limiter's (see [WithOnBreach]). The default is none.
+func OnBreach(fn BreachFunc) LimitOption { return func(g *group) { g.onBreach = fn } }
+
+// Scope makes the limit shared: every route carrying a limit with this
+// scope name counts in the same buckets (per key), as Flask-Limiter's
+// shared_limit. The default is no scope: each route pattern has its own
+// buckets.
+func Scope(name string) LimitOption {
+	return func(g *group) { g.kind, g.scope, g.scopeFunc = kindShared, name, nil }
+}
+
+// ScopeFunc makes the limit shared with a scope computed per request from
+// the request and the route pattern, such as the request's host.
+func ScopeFunc(fn func(r *http.Request, pattern string) string) LimitOption {
+	return func(g *group) { g.kind, g.scopeFunc = kindShared, fn }
+}
+
+// Limit returns a middleware that rate limits the routes it is attached to
+// with r.With, r.Use on a sub-router, or r.With(...).Mount/Route, as
+// Flask-Limiter's limit decorator. spec holds one or more limits
+// ("1/second", "10/minute;100/day"); stacked markers add up. By default the
+// limit replaces the default limits on its routes (see [OverrideDefaults]).
+//
+// A spec that does not parse is logged at ERROR and the routes fall back to
+// the default limits.
+//
+// The limit is enforced by the [Limiter] whose Handler runs upstream; with
+// none, by a process-wide limiter over an in-memory storage keyed by
+// [RemoteAddr].
+func Limit(spec string, opts ...LimitOption) func(http.Handler) http.Handler {
+	return newMarker(newRouteGroup(nil, spec, nil, opts))
+}
+
+// LimitFunc is [Limit] with the limit string computed per request by fn, for
+// limits kept in configuration or a database. A string that does not parse
+// is logged at ERROR and the route gets the default limits for that request.
+// Parses are cached while fn keeps returning the same string.
+func LimitFunc(fn func(r *http.Request) string, opts ...LimitOption) func(http.Handler) http.Handler {
+	return newMarker(newRouteGroup(nil, "", fn, opts))
+}
+
+// SharedLimit is [Limit] with [Scope](scope): every route carrying it shares
+// its buckets.
+func SharedLimit(spec, scope string, opts ...LimitOption) func(http.Handler) http.Handler {
+	return newMarker(newRouteGroup(nil, spec, nil, append([]LimitOption{Scope(scope)}, opts...)))
+}
+
+// Limit is [Limit] bound to l: the limit is enforced by l whether or not
+// l.Handler runs upstream, and errors are logged through l's logger.
+func (l *Limiter) Limit(spec string, opts ...LimitOption) func(http.Handler) http.Handler {
+	return newMarker(newRouteGroup(l, spec, nil, opts))
+}
+
+// LimitFunc is [LimitFunc] bound to l.
+func (l *Limiter) LimitFunc(fn func(r *http.Request) string, opts ...LimitOption) func(http.Handler) http.Handler {
+	return newMarker(newRouteGroup(l, "", fn, opts))
+}
+
+// SharedLimit is [SharedLimit] bound to l.
+func (l *Limiter) SharedLimit(spec, scope string, opts ...LimitOption) func(http.Handler) http.Handler {
+	return newMarker(newRouteGroup(l, spec, nil, append([]LimitOption{Scope(scope)}, opts...)))
+}
+
+func newRouteGroup(l *Limiter, spec string, fn func(*http.Request) string, opts []LimitOption) *group {
+	g := &group{kind: kindRoute, spec: spec, override: true, cost: 1, bound: l}
+	for _, o := range opts {
+		if o != nil {
+			o(g)
+		}
+	}
+	if fn != nil {
+		g.dynamic = []*dynamicSource{{fn: fn}}
+		return g
+	}
+	ls, err := compileSpecs([]string{spec})
+	if err != nil {
+		g.err = err
+		logger := slog.Default()
+		if l != nil {
+			logger = l.logger
+		}
+		logger.Error("chilimit: malformed route limit; its routes fall back to the default limits",
+			"limit", spec, "error", err)
+		return g
+	}
+	g.limits = ls
+	return g
+}
+
+// ExemptScope says what an exemption covers; combine the flags with |.
+type ExemptScope uint8
+
+const (
+	// ExemptDefault exempts from the default limits.
+	ExemptDefault ExemptScope = 1 << iota
+	// ExemptApplication exempts from the application limits.
+	ExemptApplication
+	// ExemptAncestors exempts from route limits declared on enclosing
+	// routers: limits declared at the exemption's own level or below still
+	// apply.
+	ExemptAncestors
+	// ExemptDescendants extends a sub-router's exemption to the routers
+	// mounted inside it; without it the exemption covers the sub-router's
+	// own routes only.
+	ExemptDescendants
+	// ExemptMeta exempts from the meta limits (see [WithMetaLimits]).
+	ExemptMeta
+
+	// ExemptAll is every flag: what [Exempt] does.
+	ExemptAll = ExemptDefault | ExemptApplication | ExemptAncestors | ExemptDescendants | ExemptMeta
+)
+
+// Exempt marks routes as exempt from rate limiting: r.With(chilimit.Exempt)
+// for one route, sub.Use(chilimit.Exempt) or r.With(chilimit.Exempt).Mount
+// for a whole sub-router and the routers nested in it. It exempts from the
+// default, application and meta limits and from route limits declared on
+// enclosing routers ([ExemptAll]); limits declared at the exempted level or
+// below still apply. Use [ExemptFrom] for a narrower exemption.
+func Exempt(next http.Handler) http.Handler { return &exemptHandler{scope: ExemptAll, next: next} }
+
+// ExemptFrom is [Exempt] restricted to the given scope, for example
+// ExemptFrom(ExemptDefault|ExemptApplication) to exempt a sub-router's own
+// routes but not the routers mounted below it.
+func ExemptFrom(scope ExemptScope) func(http.Handler) http.Handler {
+	mw := func(next http.Handler) http.Handler { return &exemptHandler{scope: scope, next: next} }
+	registerMarker(mw)
+	return mw
+}
+
+// exemptHandler is what an exemption marker leaves in the chain: it passes
+// the request on; lim.Handler learns of it from the route index.
+type exemptHandler struct {
+	scope ExemptScope
+	next  http.Handler
+}
+
+func (h *exemptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.next.ServeHTTP(w, r) }
+
+// markerHandler is what a Limit marker leaves in the chain.
+type markerHandler struct {
+	g    *group
+	next http.Handler
+}
+
+func newMarker(g *group) func(http.Handler) http.Handler {
+	mw := func(next http.Handler) http.Handler { return &markerHandler{g: g, next: next} }
+	registerMarker(mw)
+	return mw
+}
+
+// markerCode holds the code pointers of the middlewares this package
+// returns. The route index invokes a middleware (with a probe handler) to
+// read its settings only when its code pointer is here, so third-party
+// middleware is never called. Markers register themselves when created: one
+// closure literal can have several code pointers (one per site the compiler
+// inlined its enclosing function into), so no fixed list would do.
+var markerCode sync.Map // uintptr → struct{}
+
+func registerMarker(mw func(http.Handler) http.Handler) {
+	markerCode.LoadOrStore(codePointer(mw), struct{}{})
+}
+
+func init() { registerMarker(Exempt) }
+
+func codePointer(mw func(http.Handler) http.Handler) uintptr {
+	return reflect.ValueOf(mw).Pointer()
+}
+
+// probe reads a middleware's marker settings, if it is one of ours.
+func probe(mw func(http.Handler) http.Handler) http.Handler {
+	if mw == nil {
+		return nil
+	}
+	if _, ok := markerCode.Load(codePointer(mw)); !ok {
+		return nil
+	}
+	return mw(probeHandler)
+}
+
+var probeHandler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})

@@ -1,0 +1,114 @@
+package chilimit
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// reqState is one request's rate-limit state, from lim.Handler to the last
+// route marker and back. It lives in the pooled responseWriter.
+type reqState struct {
+	lim     *Limiter
+	entry   *routeEntry // nil: a marker running without lim.Handler
+	pattern string
+	key     string
+	keyDone bool
+
+	skip         bool // nothing is limited: disabled, filtered, 404/405
+	fallbackMode bool // the storage is down and fallback limits replace all
+	markersLeft  int  // active route markers still to run
+	overridden   bool // a route limit replaced the defaults
+	rejected     bool
+
+	haveBest bool
+	best     reported
+	policies []reported // for the IETF headers
+	pending  []pending  // deduct-when hits to make after the handler
+	checks   []check    // limits to test, gathered before evaluation
+	keyBuf   []byte
+
+	now     time.Time
+	baseCtx context.Context // the request's
+	ctx     context.Context // baseCtx, or a child bounded by the storage timeout
+	cancel  context.CancelFunc
+
+	policyBuf  [4]reported
+	pendingBuf [2]pending
+	checksBuf  [4]check
+}
+
+// reported is one limit's result, as the headers need it.
+type reported struct {
+	cl       *compiledLimit
+	res      limiter.Result
+	breached bool
+}
+
+// pending is a deduction deferred until the response status is known.
+type pending struct {
+	g    *group
+	l    limiter.Limit
+	key  string
+	cost int64
+}
+
+func (st *reqState) reset() {
+	keyBuf := st.keyBuf[:0]
+	*st = reqState{keyBuf: keyBuf}
+}
+
+func (st *reqState) init(l *Limiter, r *http.Request) {
+	st.lim = l
+	st.policies = st.policyBuf[:0]
+	st.pending = st.pendingBuf[:0]
+	st.checks = st.checksBuf[:0]
+	st.now = l.clock.Now()
+	st.baseCtx = r.Context()
+	st.ctx = st.baseCtx
+}
+
+// storageContext returns the context for storage calls, bounded by the
+// storage timeout (made once per request, on first use).
+func (st *reqState) storageContext() context.Context {
+	if st.cancel == nil && st.lim.timeout > 0 {
+		st.ctx, st.cancel = context.WithTimeout(st.baseCtx, st.lim.timeout)
+	}
+	return st.ctx
+}
+
+func (st *reqState) release() {
+	if st.cancel != nil {
+		st.cancel()
+		st.cancel = nil
+		st.ctx = st.baseCtx
+	}
+}
+
+// clientKey is the limiter's key for r, computed once per request.
+func (st *reqState) clientKey(r *http.Request) string {
+	if !st.keyDone {
+		st.key, st.keyDone = st.lim.keyFunc(r), true
+		if st.key == "" {
+			st.lim.warnEmptyKey(r)
+		}
+	}
+	return st.key
+}
+
+// record notes a limit's result for the headers: the breached one wins,
+// else the smallest window.
+func (st *reqState) record(cl *compiledLimit, res limiter.Result) {
+	rep := reported{cl: cl, res: res, breached: !res.Allowed}
+	if st.lim.ietf {
+		st.policies = append(st.policies, rep)
+	}
+	switch {
+	case !st.haveBest, rep.breached && !st.best.breached:
+		st.best, st.haveBest = rep, true
+	case !st.best.breached && cl.window < st.best.cl.window:
+		st.best = rep
+	}
+}

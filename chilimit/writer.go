@@ -1,0 +1,132 @@
+package chilimit
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// responseWriter wraps the ResponseWriter of a request that passed through
+// lim.Handler. It records the status for deduct-when predicates and carries
+// the request's rate-limit state to the route markers downstream, which find
+// it by unwrapping (so it costs no context allocation). It keeps the
+// optional interfaces working: http.Flusher, http.Hijacker, io.ReaderFrom
+// and http.Pusher delegate to the wrapped writer (through
+// http.ResponseController, so wrappers that implement Unwrap are seen
+// through) and report http.ErrNotSupported when it lacks them.
+type responseWriter struct {
+	w           http.ResponseWriter
+	status      int
+	wroteHeader bool
+	st          reqState
+}
+
+var writerPool = sync.Pool{New: func() any { return new(responseWriter) }}
+
+func getWriter(w http.ResponseWriter) *responseWriter {
+	rw := writerPool.Get().(*responseWriter)
+	rw.w = w
+	return rw
+}
+
+func putWriter(rw *responseWriter) {
+	rw.w = nil
+	rw.status = 0
+	rw.wroteHeader = false
+	rw.st.reset()
+	writerPool.Put(rw)
+}
+
+// statusCode is the status the handler wrote, or 200 if it wrote nothing.
+func (rw *responseWriter) statusCode() int {
+	if rw.status == 0 {
+		return http.StatusOK
+	}
+	return rw.status
+}
+
+func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
+
+func (rw *responseWriter) WriteHeader(code int) {
+	if !rw.wroteHeader && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		rw.status, rw.wroteHeader = code, true
+	}
+	rw.w.WriteHeader(code)
+}
+
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	if !rw.wroteHeader {
+		rw.status, rw.wroteHeader = http.StatusOK, true
+	}
+	return rw.w.Write(p)
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
+
+// Flush sends buffered data to the client (http.Flusher).
+func (rw *responseWriter) Flush() {
+	if !rw.wroteHeader {
+		rw.status, rw.wroteHeader = http.StatusOK, true
+	}
+	_ = http.NewResponseController(rw.w).Flush()
+}
+
+// Hijack lets the handler take over the connection (http.Hijacker), for
+// websockets; the status recorded is 101 Switching Protocols.
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(rw.w).Hijack()
+	if err == nil && !rw.wroteHeader {
+		rw.status, rw.wroteHeader = http.StatusSwitchingProtocols, true
+	}
+	return c, brw, err
+}
+
+// ReadFrom copies from src with the wrapped writer's io.ReaderFrom when it
+// has one (sendfile for files), else with io.Copy.
+func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if !rw.wroteHeader {
+		rw.status, rw.wroteHeader = http.StatusOK, true
+	}
+	if rf, ok := rw.w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{rw.w}, src)
+}
+
+// Push initiates an HTTP/2 server push (http.Pusher).
+func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
+	if p, ok := rw.w.(http.Pusher); ok {
+		return p.Push(target, opts)
+	}
+	return http.ErrNotSupported
+}
+
+// writerOnly hides every method but Write, so io.Copy does not loop back
+// into ReadFrom.
+type writerOnly struct{ io.Writer }
+
+// stateOf finds the rate-limit state lim.Handler attached to w, unwrapping
+// middleware wrappers that implement Unwrap.
+func stateOf(w http.ResponseWriter) *reqState {
+	for range 16 {
+		switch v := w.(type) {
+		case *responseWriter:
+			return &v.st
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+var (
+	_ http.Flusher  = (*responseWriter)(nil)
+	_ http.Hijacker = (*responseWriter)(nil)
+	_ io.ReaderFrom = (*responseWriter)(nil)
+	_ http.Pusher   = (*responseWriter)(nil)
+)
