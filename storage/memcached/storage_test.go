@@ -15,6 +15,7 @@ import (
 
 	"github.com/bradfitz/gomemcache/memcache"
 
+	"github.com/limits-go/limits/conformance/servers"
 	"github.com/limits-go/limits/limiter"
 	"github.com/limits-go/limits/storage/memcached"
 )
@@ -65,7 +66,7 @@ func showState(s limiter.State, base time.Time) string {
 
 // TestFixedWindowSteps walks one key through a window and the next.
 func TestFixedWindowSteps(t *testing.T) {
-	s, _ := newStorage(t, []string{startMemcached(t).Addr()})
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
 	ctx := t.Context()
 	l := mustLimit(t, "3 per minute")
 	type step struct {
@@ -171,7 +172,7 @@ func call(ctx context.Context, s *memcached.Storage, strategy string, peek bool,
 // pure algorithm in package limiter computes: counts, reset and retry
 // instants to the nanosecond, all taken from what the storage keeps.
 func TestMatchesReference(t *testing.T) {
-	s, _ := newStorage(t, []string{startMemcached(t).Addr()})
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
 	ctx := t.Context()
 	for _, strategy := range limiter.Strategies() {
 		t.Run(strategy, func(t *testing.T) {
@@ -209,7 +210,7 @@ func TestMatchesReference(t *testing.T) {
 // TestConcurrentHitsAreExact hits one key from many goroutines at once and
 // wants exactly the limit admitted, for every strategy.
 func TestConcurrentHitsAreExact(t *testing.T) {
-	s, _ := newStorage(t, []string{startMemcached(t).Addr()})
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
 	for _, strategy := range limiter.Strategies() {
 		t.Run(strategy, func(t *testing.T) {
 			st := limiter.MustNewStrategy(strategy, s)
@@ -255,7 +256,7 @@ func TestConcurrentHitsAreExact(t *testing.T) {
 // TestAwkwardKeys: keys memcached cannot hold as they are still work, each
 // with its own counter.
 func TestAwkwardKeys(t *testing.T) {
-	s, _ := newStorage(t, []string{startMemcached(t).Addr()})
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
 	ctx := t.Context()
 	l := mustLimit(t, "1 per hour")
 	long := strings.Repeat("x", 300)
@@ -326,7 +327,7 @@ func hexSHA256(s string) string {
 // TestLongWindowsLast: memcached reads expiries over 30 days as absolute
 // Unix times; windows of a year and of two months must still last.
 func TestLongWindowsLast(t *testing.T) {
-	s, _ := newStorage(t, []string{startMemcached(t).Addr()})
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
 	ctx := t.Context()
 	for _, tc := range []struct {
 		limit  string
@@ -363,7 +364,7 @@ func TestLongWindowsLast(t *testing.T) {
 // from the server's expiry, and a dead window is replaced although its
 // items are still on the server.
 func TestResetFromStoredInstants(t *testing.T) {
-	s, _ := newStorage(t, []string{startMemcached(t).Addr()})
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
 	ctx := t.Context()
 	l := mustLimit(t, "2 per 10 seconds")
 	r := limiter.Request{Key: "reset", Limit: l, Cost: 1, Now: t0}
@@ -392,7 +393,7 @@ func TestResetFromStoredInstants(t *testing.T) {
 // TestSlidingWindowSlots checks the weighting across windows and a slot
 // re-used two windows later.
 func TestSlidingWindowSlots(t *testing.T) {
-	s, _ := newStorage(t, []string{startMemcached(t).Addr()})
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
 	ctx := t.Context()
 	l := mustLimit(t, "10 per 10 seconds")
 	start := t0.Truncate(10 * time.Second)
@@ -416,7 +417,7 @@ func TestSlidingWindowSlots(t *testing.T) {
 }
 
 func TestRefusedLimits(t *testing.T) {
-	s, _ := newStorage(t, []string{startMemcached(t).Addr()})
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
 	ctx := t.Context()
 	huge := limiter.Limit{Amount: 1 << 31, Multiples: 1, Unit: limiter.Hour}
 	if _, err := s.AcquireSlidingWindow(ctx, limiter.Request{Key: "k", Limit: huge, Cost: 1, Now: t0}); !errors.Is(err, limiter.ErrUnsupported) {
@@ -432,7 +433,7 @@ func TestRefusedLimits(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	s, c := newStorage(t, []string{startMemcached(t).Addr()})
+	s, c := newStorage(t, []string{servers.Memcached(t)})
 	ctx := t.Context()
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -458,7 +459,7 @@ func TestClose(t *testing.T) {
 }
 
 func TestContext(t *testing.T) {
-	p := startMemcached(t)
+	p := servers.StartMemcached(t)
 	s, _ := newStorage(t, []string{p.Addr()})
 	r := limiter.Request{Key: "ctx", Limit: mustLimit(t, "1/second"), Cost: 1, Now: t0}
 	if err := s.Check(t.Context()); err != nil {
@@ -496,7 +497,7 @@ func TestContext(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
-	addrs := []string{startMemcached(t).Addr(), startMemcached(t).Addr()}
+	addrs := servers.MemcachedPool(t)
 	ctx := t.Context()
 	uriPrefix := "memcached://" + strings.Join(addrs, ",") + "?timeout=1s&max_idle_conns=8&key_prefix=" + uniquePrefix()
 	store, err := limiter.Open(ctx, uriPrefix)
