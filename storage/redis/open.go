@@ -1,0 +1,165 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+	"github.com/redis/go-redis/v9"
+)
+
+// The URI schemes this package registers with [limiter.Register].
+const (
+	SchemeRedis    = "redis"          // redis://[user:pass@]host:port[/db]
+	SchemeRedisTLS = "rediss"         // rediss://[user:pass@]host:port[/db]
+	SchemeUnix     = "redis+unix"     // redis+unix://[user:pass@]/path/to/socket[?db=N]
+	SchemeCluster  = "redis+cluster"  // redis+cluster://[user:pass@]h1:p1[,h2:p2...]
+	SchemeSentinel = "redis+sentinel" // redis+sentinel://[user:pass@]h1:p1[,h2:p2...]/service[/db]
+)
+
+func init() {
+	for _, scheme := range []string{SchemeRedis, SchemeRedisTLS, SchemeUnix, SchemeCluster, SchemeSentinel} {
+		limiter.Register(scheme, open)
+	}
+}
+
+// open is the [limiter.OpenFunc] of every scheme. The storage's own query
+// parameters (prefix, timeout, clock, expiry_grace) are taken out first;
+// everything else goes to go-redis's URL parser for the scheme, which
+// rejects parameters it does not know. The client gets
+// ContextTimeoutEnabled, so context deadlines bound every read, and belongs
+// to the storage.
+func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter.Storage, error) {
+	q := u.Query()
+	own, err := uriOptions(q)
+	if err != nil {
+		return nil, err
+	}
+	v := *u
+	v.RawQuery = ""
+	var client redis.UniversalClient
+	switch scheme := strings.ToLower(u.Scheme); scheme {
+	case SchemeRedis, SchemeRedisTLS, SchemeUnix:
+		v.Scheme = scheme
+		if scheme == SchemeUnix {
+			v.Scheme = "unix"
+		}
+		v.RawQuery = q.Encode()
+		o, err := redis.ParseURL(v.String())
+		if err != nil {
+			return nil, invalidURI(err)
+		}
+		o.ContextTimeoutEnabled = true
+		client = redis.NewClient(o)
+	case SchemeCluster:
+		hosts := strings.Split(u.Host, ",")
+		if u.Path != "" && u.Path != "/" {
+			return nil, fmt.Errorf("redis storage: %w: cluster URI has a path %q (a Redis Cluster has only database 0)", limiter.ErrInvalidURI, u.Path)
+		}
+		v.Scheme, v.Host, v.Path = "redis", hosts[0], ""
+		for _, h := range hosts[1:] {
+			q.Add("addr", h)
+		}
+		v.RawQuery = q.Encode()
+		o, err := redis.ParseClusterURL(v.String())
+		if err != nil {
+			return nil, invalidURI(err)
+		}
+		o.ContextTimeoutEnabled = true
+		client = redis.NewClusterClient(o)
+	case SchemeSentinel:
+		hosts := strings.Split(u.Host, ",")
+		path := strings.Split(strings.Trim(u.Path, "/"), "/")
+		if path[0] == "" || len(path) > 2 {
+			return nil, fmt.Errorf("redis storage: %w: sentinel URI path %q: want /service or /service/db", limiter.ErrInvalidURI, u.Path)
+		}
+		v.Scheme, v.Host, v.Path = "redis", hosts[0], ""
+		if len(path) == 2 {
+			v.Path = "/" + path[1]
+		}
+		q.Set("master_name", path[0])
+		for _, h := range hosts[1:] {
+			q.Add("addr", h)
+		}
+		v.RawQuery = q.Encode()
+		o, err := redis.ParseFailoverURL(v.String())
+		if err != nil {
+			return nil, invalidURI(err)
+		}
+		o.ContextTimeoutEnabled = true
+		client = redis.NewFailoverClient(o)
+	default:
+		return nil, fmt.Errorf("redis storage: %w: scheme %q", limiter.ErrUnknownScheme, u.Scheme)
+	}
+	s, err := New(client, append(append(own, WithOwnedClient()), opts...)...)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func invalidURI(err error) error {
+	return fmt.Errorf("redis storage: %w: %w", limiter.ErrInvalidURI, err)
+}
+
+// uriOptions removes the storage's own parameters from q and returns them as
+// options.
+func uriOptions(q url.Values) ([]limiter.StorageOption, error) {
+	var opts []limiter.StorageOption
+	one := func(name string) (string, bool, error) {
+		vs, ok := q[name]
+		if !ok {
+			return "", false, nil
+		}
+		delete(q, name)
+		if len(vs) != 1 {
+			return "", false, fmt.Errorf("redis storage: %w: parameter %q given %d times", limiter.ErrInvalidURI, name, len(vs))
+		}
+		return vs[0], true, nil
+	}
+	duration := func(name string) (time.Duration, bool, error) {
+		s, ok, err := one(name)
+		if !ok || err != nil {
+			return 0, ok, err
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return 0, false, fmt.Errorf("redis storage: %w: parameter %s=%q: want a non-negative duration such as 500ms", limiter.ErrInvalidURI, name, s)
+		}
+		return d, true, nil
+	}
+	if p, ok, err := one("prefix"); err != nil {
+		return nil, err
+	} else if ok {
+		if strings.ContainsAny(p, "{}") {
+			return nil, fmt.Errorf("redis storage: %w: parameter prefix=%q must not contain '{' or '}'", limiter.ErrInvalidURI, p)
+		}
+		opts = append(opts, WithPrefix(p))
+	}
+	if d, ok, err := duration("timeout"); err != nil {
+		return nil, err
+	} else if ok {
+		opts = append(opts, WithTimeout(d))
+	}
+	if d, ok, err := duration("expiry_grace"); err != nil {
+		return nil, err
+	} else if ok {
+		opts = append(opts, WithExpiryGrace(d))
+	}
+	if c, ok, err := one("clock"); err != nil {
+		return nil, err
+	} else if ok {
+		switch c {
+		case "server":
+		case "client":
+			opts = append(opts, WithClientClock())
+		default:
+			return nil, fmt.Errorf("redis storage: %w: parameter clock=%q: want server or client", limiter.ErrInvalidURI, c)
+		}
+	}
+	return opts, nil
+}

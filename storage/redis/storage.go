@@ -1,0 +1,267 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrUnexpectedReply is wrapped by errors about a script reply of the wrong
+// shape, which means something other than this package's scripts answered.
+var ErrUnexpectedReply = errors.New("redis storage: unexpected script reply")
+
+// Storage is a [limiter.Storage] on Redis with every optional capability:
+// moving window, sliding window counter, token bucket and reset-all. Each
+// Acquire or Peek is one Lua script, one round trip, that decides and
+// reports atomically, so any number of application servers may share a
+// bucket. Build one with [New] or open one with [limiter.Open].
+//
+// A Storage is safe for concurrent use. Its zero value is not usable.
+type Storage struct {
+	client  redis.UniversalClient
+	cfg     config
+	graceMS string
+	closed  atomic.Bool
+}
+
+var (
+	_ limiter.Storage              = (*Storage)(nil)
+	_ limiter.MovingWindowStorage  = (*Storage)(nil)
+	_ limiter.SlidingWindowStorage = (*Storage)(nil)
+	_ limiter.TokenBucketStorage   = (*Storage)(nil)
+	_ limiter.ResetAller           = (*Storage)(nil)
+)
+
+// New returns a Storage on client: a *redis.Client (standalone or Sentinel
+// failover), a *redis.ClusterClient or a *redis.Ring. The client stays the
+// caller's: Close leaves it open unless [WithOwnedClient] is given. For
+// context deadlines to bound socket reads, the client's options should set
+// ContextTimeoutEnabled, as [limiter.Open] does.
+func New(client redis.UniversalClient, opts ...limiter.StorageOption) (*Storage, error) {
+	if client == nil {
+		return nil, fmt.Errorf("redis storage: New: nil client: %w", limiter.ErrInvalidOption)
+	}
+	s := &Storage{client: client, cfg: defaults()}
+	for _, opt := range opts {
+		if err := opt(&s.cfg); err != nil {
+			return nil, err
+		}
+	}
+	s.graceMS = strconv.FormatInt(s.cfg.expiryGrace().Milliseconds(), 10)
+	return s, nil
+}
+
+// Client returns the client the storage runs its commands on.
+func (s *Storage) Client() redis.UniversalClient { return s.client }
+
+// Script modes, ARGV[7].
+const (
+	modeAcquire = "acquire"
+	modeElastic = "elastic"
+	modePeek    = "peek"
+)
+
+// AcquireFixedWindow implements [limiter.Storage].
+func (s *Storage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	mode := modeAcquire
+	if elastic {
+		mode = modeElastic
+	}
+	return s.run(ctx, "acquire fixed window", fixedWindowScript, fixedWindowSuffix, r, mode)
+}
+
+// PeekFixedWindow implements [limiter.Storage].
+func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.run(ctx, "peek fixed window", fixedWindowScript, fixedWindowSuffix, r, modePeek)
+}
+
+// AcquireMovingWindow implements [limiter.MovingWindowStorage].
+func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.run(ctx, "acquire moving window", movingWindowScript, movingWindowSuffix, r, modeAcquire)
+}
+
+// PeekMovingWindow implements [limiter.MovingWindowStorage].
+func (s *Storage) PeekMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.run(ctx, "peek moving window", movingWindowScript, movingWindowSuffix, r, modePeek)
+}
+
+// AcquireSlidingWindow implements [limiter.SlidingWindowStorage].
+func (s *Storage) AcquireSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.run(ctx, "acquire sliding window", slidingWindowScript, slidingWindowSuffix, r, modeAcquire)
+}
+
+// PeekSlidingWindow implements [limiter.SlidingWindowStorage].
+func (s *Storage) PeekSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.run(ctx, "peek sliding window", slidingWindowScript, slidingWindowSuffix, r, modePeek)
+}
+
+// AcquireTokenBucket implements [limiter.TokenBucketStorage].
+func (s *Storage) AcquireTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.run(ctx, "acquire token bucket", tokenBucketScript, tokenBucketSuffix, r, modeAcquire)
+}
+
+// PeekTokenBucket implements [limiter.TokenBucketStorage].
+func (s *Storage) PeekTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.run(ctx, "peek token bucket", tokenBucketScript, tokenBucketSuffix, r, modePeek)
+}
+
+// run evaluates one script for r and turns its reply into a State.
+func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suffix string, r limiter.Request, mode string) (limiter.State, error) {
+	if s.closed.Load() {
+		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, limiter.ErrClosed)
+	}
+	if err := r.Limit.Validate(); err != nil {
+		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, err)
+	}
+	if r.Cost < 1 {
+		return limiter.State{}, fmt.Errorf("redis storage: %s %q: cost %d: %w", op, r.Key, r.Cost, limiter.ErrInvalidCost)
+	}
+	args := make([]any, 7, 11)
+	if s.cfg.clientClock {
+		args[0], args[1] = r.Now.UnixMicro(), r.Now.Nanosecond()%1000
+	} else {
+		args[0], args[1] = "", 0
+	}
+	args[2], args[3], args[4], args[5], args[6] = r.Limit.Amount, r.Limit.Window().Microseconds(), r.Cost, s.graceMS, mode
+	if suffix == tokenBucketSuffix {
+		if r.Limit.Amount == 0 {
+			// Nothing to store: every hit is rejected and nothing refills.
+			return limiter.State{ResetAt: r.Now, RetryAt: r.Now}, nil
+		}
+		interval := max(int64(r.Limit.Window())/r.Limit.Amount, 1)
+		capacity := interval * r.Limit.Amount
+		args = append(args, interval/1000, interval%1000, capacity/1000, capacity%1000)
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	reply, err := script.Run(ctx, s.client, []string{redisKey(s.cfg.prefix, r.Key, suffix)}, args...).Int64Slice()
+	if err != nil {
+		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, err)
+	}
+	if len(reply) != 6 {
+		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %d values: %w", op, r.Key, len(reply), ErrUnexpectedReply)
+	}
+	return limiter.State{
+		Allowed:   reply[0] == 1,
+		Remaining: reply[1],
+		ResetAt:   r.Now.Add(time.Duration(reply[2])*time.Microsecond + time.Duration(reply[3])),
+		RetryAt:   r.Now.Add(time.Duration(reply[4])*time.Microsecond + time.Duration(reply[5])),
+	}, nil
+}
+
+// bound gives ctx the storage's default deadline if it has none.
+func (s *Storage) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.cfg.timeout <= 0 {
+		return ctx, func() {}
+	}
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.cfg.timeout)
+}
+
+// Clear implements [limiter.Storage]: one DEL of every capability's key for
+// key, all in one hash slot.
+func (s *Storage) Clear(ctx context.Context, key string) error {
+	if s.closed.Load() {
+		return fmt.Errorf("redis storage: clear %q: %w", key, limiter.ErrClosed)
+	}
+	keys := make([]string, len(suffixes))
+	for i, suffix := range suffixes {
+		keys[i] = redisKey(s.cfg.prefix, key, suffix)
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if err := s.client.Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("redis storage: clear %q: %w", key, err)
+	}
+	return nil
+}
+
+// Check implements [limiter.Storage] with a PING.
+func (s *Storage) Check(ctx context.Context) error {
+	if s.closed.Load() {
+		return fmt.Errorf("redis storage: check: %w", limiter.ErrClosed)
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis storage: check: %w", err)
+	}
+	return nil
+}
+
+// ResetAll implements [limiter.ResetAller]: it SCANs every master (every
+// shard of a Ring) for keys of this storage's prefix and UNLINKs them, one
+// command per key so no command spans hash slots. It returns how many keys
+// it removed. The default timeout bounds each round trip, not the whole
+// scan.
+func (s *Storage) ResetAll(ctx context.Context) (int64, error) {
+	if s.closed.Load() {
+		return 0, fmt.Errorf("redis storage: reset all: %w", limiter.ErrClosed)
+	}
+	var removed atomic.Int64
+	pattern := scanPattern(s.cfg.prefix)
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		var cursor uint64
+		for {
+			var keys []string
+			var err error
+			func() {
+				ctx, cancel := s.bound(ctx)
+				defer cancel()
+				keys, cursor, err = c.Scan(ctx, cursor, pattern, 1000).Result()
+				if err != nil || len(keys) == 0 {
+					return
+				}
+				cmds := make([]*redis.IntCmd, len(keys))
+				_, err = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+					for i, k := range keys {
+						cmds[i] = p.Unlink(ctx, k)
+					}
+					return nil
+				})
+				for _, cmd := range cmds {
+					removed.Add(cmd.Val())
+				}
+			}()
+			if err != nil {
+				return err
+			}
+			if cursor == 0 {
+				return nil
+			}
+		}
+	}
+	var err error
+	switch c := s.client.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scan(ctx, node) })
+	case *redis.Ring:
+		err = c.ForEachShard(ctx, func(ctx context.Context, shard *redis.Client) error { return scan(ctx, shard) })
+	default:
+		err = scan(ctx, s.client)
+	}
+	if err != nil {
+		return removed.Load(), fmt.Errorf("redis storage: reset all: %w", err)
+	}
+	return removed.Load(), nil
+}
+
+// Close implements [limiter.Storage]. It closes the client only if the
+// storage owns it ([WithOwnedClient], or a storage from [limiter.Open]).
+func (s *Storage) Close() error {
+	if s.closed.Swap(true) || !s.cfg.owned {
+		return nil
+	}
+	if err := s.client.Close(); err != nil {
+		return fmt.Errorf("redis storage: close: %w", err)
+	}
+	return nil
+}
