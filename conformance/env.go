@@ -1,0 +1,328 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// realMargin is how far from an edge the suite steps, and how far a reported
+// instant may stray, when the storage keeps its own time (AcceptsClock is
+// false): requests still carry exact nominal instants, but a server that
+// expires keys by its own clock sees them a little late.
+const realMargin = 250 * time.Millisecond
+
+// clockStart is where the injected clock starts: a fixed instant, so a
+// failure reproduces exactly, and off a whole second, so window alignment is
+// exercised.
+var clockStart = time.Date(2030, time.January, 2, 3, 4, 5, 600_000_000, time.UTC)
+
+// An env is what one rule runs with: a fresh storage from a fresh harness,
+// the time source, a key prefix unique to the rule's run, and the
+// algorithm under test for rules that run once per strategy.
+type env struct {
+	t      *testing.T
+	ctx    context.Context
+	rule   string // the rule's name, as in failure messages
+	s      limiter.Storage
+	caps   Capabilities
+	clock  *limiter.ManualClock // nil when the storage keeps its own time
+	t0     time.Time            // the rule's starting instant
+	prefix string
+	algo   algorithm
+}
+
+func newEnv(t *testing.T, rule string, newHarness HarnessMaker, info suiteInfo) *env {
+	t.Helper()
+	ctx := t.Context()
+	h, err := newHarness(ctx, t)
+	if err != nil {
+		t.Fatalf("rule %s: make harness: %v", rule, err)
+	}
+	t.Cleanup(h.Close)
+	e := &env{t: t, ctx: ctx, rule: rule, caps: info.caps}
+	var clock limiter.Clock = limiter.SystemClock
+	if info.acceptsClock {
+		e.clock = limiter.NewManualClock(clockStart)
+		clock = e.clock
+	}
+	s, err := h.MakeStorage(ctx, clock)
+	if err != nil {
+		t.Fatalf("rule %s: make storage: %v", rule, err)
+	}
+	if s == nil {
+		t.Fatalf("rule %s: MakeStorage returned a nil storage", rule)
+	}
+	// Cleanups run last-in first-out: the storage closes before its harness.
+	t.Cleanup(func() { _ = s.Close() })
+	e.s = s
+	var token [6]byte
+	_, _ = rand.Read(token[:])
+	e.prefix = "conformance:" + hex.EncodeToString(token[:]) + ":" + rule + ":"
+	e.t0 = e.now()
+	return e
+}
+
+// exact reports whether the suite drives the storage's clock, so every
+// instant and edge is exact.
+func (e *env) exact() bool { return e.clock != nil }
+
+// now returns the current instant of the suite's time source.
+func (e *env) now() time.Time {
+	if e.clock != nil {
+		return e.clock.Now()
+	}
+	return time.Now()
+}
+
+// at moves time to t0 + d and returns that instant: the injected clock is
+// set there, or the suite sleeps until it has passed.
+func (e *env) at(d time.Duration) time.Time {
+	t := e.t0.Add(d)
+	e.stepTo(t)
+	return t
+}
+
+// stepTo moves time to t, as at does.
+func (e *env) stepTo(t time.Time) {
+	if e.clock != nil {
+		e.clock.Set(t)
+		return
+	}
+	if late := time.Since(t); late > realMargin/2 {
+		e.t.Logf("rule %s: running %v behind schedule; a storage that keeps its own time may see the wrong instant", e.rule, late)
+	}
+	time.Sleep(time.Until(t))
+}
+
+// before moves time to just before edge: 1ns before with an injected clock,
+// realMargin before otherwise. It returns the instant.
+func (e *env) before(edge time.Time) time.Time {
+	t := edge.Add(-time.Nanosecond)
+	if !e.exact() {
+		t = edge.Add(-realMargin)
+	}
+	e.stepTo(t)
+	return t
+}
+
+// after moves time to edge itself (state is dead "from that instant on")
+// with an injected clock, realMargin after it otherwise. It returns the
+// instant.
+func (e *env) after(edge time.Time) time.Time {
+	t := edge
+	if !e.exact() {
+		t = edge.Add(realMargin)
+	}
+	e.stepTo(t)
+	return t
+}
+
+// key returns a key unique to this run of the rule.
+func (e *env) key(name string) string { return e.prefix + name }
+
+// perSecond returns a limit of amount per one second.
+func perSecond(amount int64) limiter.Limit {
+	return limiter.Limit{Amount: amount, Multiples: 1, Unit: limiter.Second}
+}
+
+// perDay returns a limit of amount per day, for rules that must not see a
+// window end while they run.
+func perDay(amount int64) limiter.Limit {
+	return limiter.Limit{Amount: amount, Multiples: 1, Unit: limiter.Day}
+}
+
+func req(key string, l limiter.Limit, cost int64, at time.Time) limiter.Request {
+	return limiter.Request{Key: key, Limit: l, Cost: cost, Now: at}
+}
+
+// errorf reports a broken rule, naming it.
+func (e *env) errorf(format string, args ...any) {
+	e.t.Helper()
+	e.t.Errorf("rule %s broken: %s", e.rule, fmt.Sprintf(format, args...))
+}
+
+// fatalf reports a broken rule, naming it, and stops the rule.
+func (e *env) fatalf(format string, args ...any) {
+	e.t.Helper()
+	e.t.Fatalf("rule %s broken: %s", e.rule, fmt.Sprintf(format, args...))
+}
+
+// rel renders an instant relative to t0, the way failure messages show
+// time.
+func (e *env) rel(t time.Time) string {
+	if t.IsZero() {
+		return "(any)"
+	}
+	d := t.Sub(e.t0)
+	if d < 0 {
+		return "t0-" + (-d).String()
+	}
+	return "t0+" + d.String()
+}
+
+// sameInstant compares a reported instant with the expected one: exactly
+// with an injected clock, within realMargin otherwise.
+func (e *env) sameInstant(got, want time.Time) bool {
+	if e.exact() {
+		return got.Equal(want)
+	}
+	d := got.Sub(want)
+	return d <= realMargin && d >= -realMargin
+}
+
+// sameDuration compares durations like sameInstant.
+func (e *env) sameDuration(got, want time.Duration) bool {
+	return e.sameInstant(e.t0.Add(got), e.t0.Add(want))
+}
+
+// want is an expected State; zero instants are not checked.
+type want struct {
+	allowed   bool
+	remaining int64
+	resetAt   time.Time
+	retryAt   time.Time
+}
+
+func (e *env) showState(s limiter.State) string {
+	return fmt.Sprintf("{Allowed:%v Remaining:%d ResetAt:%s RetryAt:%s}", s.Allowed, s.Remaining, e.rel(s.ResetAt), e.rel(s.RetryAt))
+}
+
+// check compares a State with what the rule expects.
+func (e *env) check(op string, got limiter.State, w want) {
+	e.t.Helper()
+	ok := got.Allowed == w.allowed && got.Remaining == w.remaining &&
+		(w.resetAt.IsZero() || e.sameInstant(got.ResetAt, w.resetAt)) &&
+		(w.retryAt.IsZero() || e.sameInstant(got.RetryAt, w.retryAt))
+	if !ok {
+		e.errorf("%s = %s, want %s", op, e.showState(got),
+			e.showState(limiter.State{Allowed: w.allowed, Remaining: w.remaining, ResetAt: w.resetAt, RetryAt: w.retryAt}))
+	}
+}
+
+// describe renders a request for failure messages.
+func (e *env) describe(verb string, r limiter.Request) string {
+	return fmt.Sprintf("%s(key %q, %v, cost %d) at %s", verb, shorten(r.Key, e.prefix), r.Limit, r.Cost, e.rel(r.Now))
+}
+
+// shorten drops the rule's prefix from a key and elides long keys.
+func shorten(key, prefix string) string {
+	if len(key) >= len(prefix) && key[:len(prefix)] == prefix {
+		key = "…" + key[len(prefix):]
+	}
+	if len(key) > 60 {
+		key = key[:40] + fmt.Sprintf("…(%d bytes)", len(key))
+	}
+	return key
+}
+
+// must stops the rule on an unexpected backend error.
+func (e *env) must(what string, err error) {
+	e.t.Helper()
+	if err != nil {
+		e.fatalf("%s: unexpected error: %v", what, err)
+	}
+}
+
+// acquireFixed calls AcquireFixedWindow and fails the rule on error.
+func (e *env) acquireFixed(key string, l limiter.Limit, cost int64, at time.Time, elastic bool) (limiter.State, string) {
+	e.t.Helper()
+	r := req(key, l, cost, at)
+	op := e.describe(fmt.Sprintf("AcquireFixedWindow[elastic=%v]", elastic), r)
+	st, err := e.s.AcquireFixedWindow(e.ctx, r, elastic)
+	e.must(op, err)
+	return st, op
+}
+
+// peekFixed calls PeekFixedWindow and fails the rule on error.
+func (e *env) peekFixed(key string, l limiter.Limit, cost int64, at time.Time) (limiter.State, string) {
+	e.t.Helper()
+	r := req(key, l, cost, at)
+	op := e.describe("PeekFixedWindow", r)
+	st, err := e.s.PeekFixedWindow(e.ctx, r)
+	e.must(op, err)
+	return st, op
+}
+
+// acquire calls the raw acquire operation of the algorithm under test.
+func (e *env) acquire(key string, l limiter.Limit, cost int64, at time.Time) (limiter.State, string) {
+	e.t.Helper()
+	return e.call(e.algo.acquire, e.algo.acquireName, key, l, cost, at)
+}
+
+// peek calls the raw peek operation of the algorithm under test.
+func (e *env) peek(key string, l limiter.Limit, cost int64, at time.Time) (limiter.State, string) {
+	e.t.Helper()
+	return e.call(e.algo.peek, e.algo.peekName, key, l, cost, at)
+}
+
+func (e *env) call(op rawOp, name, key string, l limiter.Limit, cost int64, at time.Time) (limiter.State, string) {
+	e.t.Helper()
+	r := req(key, l, cost, at)
+	desc := e.describe(name, r)
+	st, err := op(e.ctx, e.s, r)
+	e.must(desc, err)
+	return st, desc
+}
+
+// strategy builds the strategy under test over the storage.
+func (e *env) strategy() limiter.Strategy {
+	e.t.Helper()
+	st, err := limiter.NewStrategy(e.algo.strategy, e.s)
+	if err != nil {
+		e.fatalf("limiter.NewStrategy(%q): %v", e.algo.strategy, err)
+	}
+	return st
+}
+
+// hit calls Strategy.Hit and fails the rule on error.
+func (e *env) hit(st limiter.Strategy, key string, l limiter.Limit, cost int64, at time.Time) (limiter.Result, string) {
+	e.t.Helper()
+	r := req(key, l, cost, at)
+	op := e.describe(st.Name()+" Hit", r)
+	res, err := st.Hit(e.ctx, r)
+	e.must(op, err)
+	return res, op
+}
+
+// test calls Strategy.Test and fails the rule on error.
+func (e *env) test(st limiter.Strategy, key string, l limiter.Limit, cost int64, at time.Time) (limiter.Result, string) {
+	e.t.Helper()
+	r := req(key, l, cost, at)
+	op := e.describe(st.Name()+" Test", r)
+	res, err := st.Test(e.ctx, r)
+	e.must(op, err)
+	return res, op
+}
+
+// anyDuration marks a RetryAfter the rule does not check.
+const anyDuration = time.Duration(-1)
+
+// checkResult compares a strategy's Result with what the rule expects.
+func (e *env) checkResult(op string, got limiter.Result, l limiter.Limit, allowed bool, remaining int64, retryAfter time.Duration) {
+	e.t.Helper()
+	ok := got.Allowed == allowed && got.Remaining == remaining && got.Limit == l &&
+		(retryAfter == anyDuration || e.sameDuration(got.RetryAfter, retryAfter))
+	if !ok {
+		ra := "(any)"
+		if retryAfter != anyDuration {
+			ra = retryAfter.String()
+		}
+		e.errorf("%s = {Allowed:%v Remaining:%d Limit:%v RetryAfter:%v}, want {Allowed:%v Remaining:%d Limit:%v RetryAfter:%s}",
+			op, got.Allowed, got.Remaining, got.Limit, got.RetryAfter, allowed, remaining, l, ra)
+	}
+}
+
+// wantErrIs checks that err wraps target.
+func (e *env) wantErrIs(op string, err, target error) {
+	e.t.Helper()
+	if !errors.Is(err, target) {
+		e.errorf("%s: error = %v, want one wrapping %v", op, err, target)
+	}
+}

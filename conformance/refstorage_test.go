@@ -1,0 +1,271 @@
+package conformance_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/limits-go/limits/conformance"
+	"github.com/limits-go/limits/limiter"
+)
+
+// A fault is a deliberate bug the suite's own tests plant in the reference
+// storage, to prove the suite catches it.
+type fault string
+
+const (
+	faultNone         fault = ""
+	faultOffByOne     fault = "off-by-one"        // the fixed-window counter allows Amount+1
+	faultNoExpiry     fault = "no-expiry"         // fixed-window counters never expire
+	faultNonAtomic    fault = "non-atomic"        // read, pause, write: concurrent hits lose updates
+	faultTruncateKeys fault = "truncate-keys"     // keys cut to 250 bytes, as a careless memcached backend would
+	faultHiddenCap    fault = "hidden-capability" // declares every capability, implements only Storage
+)
+
+// refStorage is a deliberately simple Storage: one mutex and one map per
+// algorithm of the limiter package's state types, with an optional fault.
+// With serverClock it decides on the system clock, as a server keeping its
+// own time does, and reports instants relative to each request's Now.
+type refStorage struct {
+	fault       fault
+	serverClock bool
+
+	mu      sync.Mutex
+	closed  bool
+	fixed   map[string]limiter.FixedWindow
+	moving  map[string]limiter.MovingWindow
+	sliding map[string]limiter.SlidingWindow
+	tokens  map[string]limiter.TokenBucket
+}
+
+var (
+	_ limiter.Storage              = (*refStorage)(nil)
+	_ limiter.MovingWindowStorage  = (*refStorage)(nil)
+	_ limiter.SlidingWindowStorage = (*refStorage)(nil)
+	_ limiter.TokenBucketStorage   = (*refStorage)(nil)
+	_ limiter.ResetAller           = (*refStorage)(nil)
+)
+
+func newRefStorage(f fault, serverClock bool) *refStorage {
+	s := &refStorage{fault: f, serverClock: serverClock}
+	s.reset()
+	return s
+}
+
+func (s *refStorage) reset() {
+	s.fixed = make(map[string]limiter.FixedWindow)
+	s.moving = make(map[string]limiter.MovingWindow)
+	s.sliding = make(map[string]limiter.SlidingWindow)
+	s.tokens = make(map[string]limiter.TokenBucket)
+}
+
+// do runs f under the lock on the storage's idea of the request, and maps
+// the State's instants back to the request's Now.
+func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f func(r limiter.Request, key string) limiter.State) (limiter.State, error) {
+	if err := ctx.Err(); err != nil {
+		return limiter.State{}, fmt.Errorf("ref storage: %s %q: %w", op, r.Key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return limiter.State{}, fmt.Errorf("ref storage: %s %q: %w", op, r.Key, limiter.ErrClosed)
+	}
+	asked := r.Now
+	if s.serverClock {
+		r.Now = time.Now()
+	}
+	st := f(r, s.key(r.Key))
+	if s.serverClock {
+		st.ResetAt = asked.Add(st.ResetAt.Sub(r.Now))
+		st.RetryAt = asked.Add(st.RetryAt.Sub(r.Now))
+	}
+	return st, nil
+}
+
+func (s *refStorage) key(k string) string {
+	if s.fault == faultTruncateKeys && len(k) > 250 {
+		return k[:250]
+	}
+	return k
+}
+
+// pause lets other goroutines in between a read and a write when the
+// storage is non-atomic. The caller holds s.mu.
+func (s *refStorage) pause() {
+	if s.fault == faultNonAtomic {
+		s.mu.Unlock()
+		time.Sleep(20 * time.Microsecond)
+		s.mu.Lock()
+	}
+}
+
+func (s *refStorage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	return s.do(ctx, "acquire fixed window", r, func(r limiter.Request, k string) limiter.State {
+		w := s.fixedWindow(r, k)
+		s.pause()
+		if s.fault == faultOffByOne {
+			r.Limit.Amount++
+		}
+		st := w.Acquire(r, elastic)
+		s.fixed[k] = w
+		return st
+	})
+}
+
+// fixedWindow returns the counter at k. With faultNoExpiry a counter whose
+// window has passed lives on, keeping its count, as one whose expiry was
+// never set would.
+func (s *refStorage) fixedWindow(r limiter.Request, k string) limiter.FixedWindow {
+	w, ok := s.fixed[k]
+	if !ok {
+		return limiter.FixedWindow{Count: -1}
+	}
+	if now := r.Now.UnixNano(); s.fault == faultNoExpiry && !w.Live(now) {
+		w.ExpiresAt = now + 1
+	}
+	return w
+}
+
+func (s *refStorage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.do(ctx, "peek fixed window", r, func(r limiter.Request, k string) limiter.State {
+		w := s.fixedWindow(r, k)
+		return w.Peek(r)
+	})
+}
+
+func (s *refStorage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.do(ctx, "acquire moving window", r, func(r limiter.Request, k string) limiter.State {
+		w := limiter.MovingWindow{Times: slices.Clone(s.moving[k].Times)}
+		s.pause()
+		st := w.Acquire(r)
+		s.moving[k] = w
+		return st
+	})
+}
+
+func (s *refStorage) PeekMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.do(ctx, "peek moving window", r, func(r limiter.Request, k string) limiter.State {
+		return s.moving[k].Peek(r)
+	})
+}
+
+func (s *refStorage) AcquireSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.do(ctx, "acquire sliding window", r, func(r limiter.Request, k string) limiter.State {
+		w := s.sliding[k]
+		s.pause()
+		st := w.Acquire(r)
+		s.sliding[k] = w
+		return st
+	})
+}
+
+func (s *refStorage) PeekSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.do(ctx, "peek sliding window", r, func(r limiter.Request, k string) limiter.State {
+		return s.sliding[k].Peek(r)
+	})
+}
+
+func (s *refStorage) AcquireTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.do(ctx, "acquire token bucket", r, func(r limiter.Request, k string) limiter.State {
+		b, ok := s.tokens[k]
+		if !ok {
+			b.TAT = math.MinInt64
+		}
+		s.pause()
+		st := b.Acquire(r)
+		s.tokens[k] = b
+		return st
+	})
+}
+
+func (s *refStorage) PeekTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return s.do(ctx, "peek token bucket", r, func(r limiter.Request, k string) limiter.State {
+		b, ok := s.tokens[k]
+		if !ok {
+			b.TAT = math.MinInt64
+		}
+		return b.Peek(r)
+	})
+}
+
+func (s *refStorage) Clear(ctx context.Context, key string) error {
+	_, err := s.do(ctx, "clear", limiter.Request{Key: key}, func(_ limiter.Request, k string) limiter.State {
+		delete(s.fixed, k)
+		delete(s.moving, k)
+		delete(s.sliding, k)
+		delete(s.tokens, k)
+		return limiter.State{}
+	})
+	return err
+}
+
+func (s *refStorage) ResetAll(ctx context.Context) (int64, error) {
+	var n int64
+	_, err := s.do(ctx, "reset all", limiter.Request{}, func(limiter.Request, string) limiter.State {
+		n = int64(len(s.fixed) + len(s.moving) + len(s.sliding) + len(s.tokens))
+		s.reset()
+		return limiter.State{}
+	})
+	return n, err
+}
+
+func (s *refStorage) Check(ctx context.Context) error {
+	_, err := s.do(ctx, "check", limiter.Request{}, func(limiter.Request, string) limiter.State { return limiter.State{} })
+	return err
+}
+
+func (s *refStorage) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return nil
+}
+
+// fixedOnly exposes only the required interface of a refStorage, as a
+// backend without any optional capability would.
+type fixedOnly struct{ s *refStorage }
+
+func (f fixedOnly) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	return f.s.AcquireFixedWindow(ctx, r, elastic)
+}
+func (f fixedOnly) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	return f.s.PeekFixedWindow(ctx, r)
+}
+func (f fixedOnly) Clear(ctx context.Context, key string) error { return f.s.Clear(ctx, key) }
+func (f fixedOnly) Check(ctx context.Context) error             { return f.s.Check(ctx) }
+func (f fixedOnly) Close() error                                { return f.s.Close() }
+
+// refHarness makes reference storages for the suite.
+type refHarness struct {
+	fault        fault
+	acceptsClock bool
+	serverClock  bool
+	fixedOnly    bool
+}
+
+func (h refHarness) MakeStorage(context.Context, limiter.Clock) (limiter.Storage, error) {
+	s := newRefStorage(h.fault, h.serverClock)
+	if h.fixedOnly || h.fault == faultHiddenCap {
+		return fixedOnly{s}, nil
+	}
+	return s, nil
+}
+
+func (h refHarness) AcceptsClock() bool { return h.acceptsClock }
+
+func (h refHarness) Capabilities() conformance.Capabilities {
+	if h.fixedOnly {
+		return conformance.Capabilities{}
+	}
+	return conformance.Capabilities{MovingWindow: true, SlidingWindow: true, TokenBucket: true, ResetAll: true}
+}
+
+func (h refHarness) Close() {}
+
+func (h refHarness) maker() conformance.HarnessMaker {
+	return func(context.Context, *testing.T) (conformance.Harness, error) { return h, nil }
+}

@@ -1,0 +1,478 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// This file holds the rules about the required Storage interface and the
+// housekeeping capabilities: declared capabilities, fixed-window counters
+// and their expiry, Peek, keys, Clear, ResetAll, Check, contexts and Close.
+
+func capabilityRules() []rule {
+	return []rule{
+		{name: "DeclarationMatchesStorage", run: func(e *env) {
+			for _, c := range capabilities {
+				declared, implemented := c.has(e.caps), c.impl(e.s)
+				switch {
+				case declared && !implemented:
+					e.errorf("Capabilities().%s is true but %T does not implement limiter.%s (a wrapper hiding it?)", c.field, e.s, c.iface)
+				case !declared && implemented:
+					e.errorf("Capabilities().%s is false but %T implements limiter.%s: declare it so its rules run", c.field, e.s, c.iface)
+				}
+			}
+		}},
+		{name: "StrategyConstructionMatchesCapabilities", perStrategy: true, anyStrategy: true, run: func(e *env) {
+			st, err := limiter.NewStrategy(e.algo.strategy, e.s)
+			switch {
+			case e.algo.supported(e.caps) && err != nil:
+				e.errorf("limiter.NewStrategy(%q) = %v, want a strategy: the storage declares limiter.%s", e.algo.strategy, err, e.algo.capability)
+			case e.algo.supported(e.caps) && st.Name() != e.algo.strategy:
+				e.errorf("limiter.NewStrategy(%q).Name() = %q", e.algo.strategy, st.Name())
+			case !e.algo.supported(e.caps) && !errors.Is(err, limiter.ErrUnsupported):
+				e.errorf("limiter.NewStrategy(%q) over a storage without limiter.%s: error = %v, want one wrapping limiter.ErrUnsupported at construction",
+					e.algo.strategy, e.algo.capability, err)
+			}
+		}},
+	}
+}
+
+func fixedWindowRules() []rule {
+	const second = time.Second
+	bothModes := func(e *env, f func(elastic bool, key string)) {
+		for _, elastic := range []bool{false, true} {
+			f(elastic, e.key(fmt.Sprint("elastic=", elastic)))
+		}
+	}
+	return []rule{
+		{name: "FirstHitCreatesCounter", run: func(e *env) {
+			t0 := e.at(0)
+			bothModes(e, func(elastic bool, k string) {
+				st, op := e.acquireFixed(k, perSecond(5), 1, t0, elastic)
+				e.check(op, st, want{true, 4, t0.Add(second), t0})
+			})
+		}},
+		{name: "CountsUpToAmount", run: func(e *env) {
+			t0 := e.at(0)
+			k := e.key("k")
+			for i := int64(1); i <= 5; i++ {
+				st, op := e.acquireFixed(k, perSecond(5), 1, t0, false)
+				e.check(op, st, want{true, 5 - i, t0.Add(second), t0})
+			}
+			for range 2 {
+				st, op := e.acquireFixed(k, perSecond(5), 1, t0, false)
+				e.check(op, st, want{false, 0, t0.Add(second), t0.Add(second)})
+			}
+		}},
+		{name: "RejectedHitLeavesCountUnchanged", run: func(e *env) {
+			t0 := e.at(0)
+			bothModes(e, func(elastic bool, k string) {
+				l := perSecond(3)
+				st, op := e.acquireFixed(k, l, 2, t0, elastic)
+				e.check(op, st, want{true, 1, t0.Add(second), t0})
+				st, op = e.acquireFixed(k, l, 2, t0, elastic)
+				e.check(op, st, want{false, 1, t0.Add(second), t0.Add(second)})
+				st, op = e.acquireFixed(k, l, 1, t0, elastic)
+				e.check(op, st, want{true, 0, t0.Add(second), t0})
+			})
+		}},
+		{name: "ExpirySetOnceOnCreation", run: func(e *env) {
+			k, l := e.key("k"), perSecond(5)
+			t0 := e.at(0)
+			st, op := e.acquireFixed(k, l, 1, t0, false)
+			e.check(op, st, want{true, 4, t0.Add(second), t0})
+			t1 := e.at(400 * time.Millisecond)
+			st, op = e.acquireFixed(k, l, 4, t1, false)
+			e.check(op, st, want{true, 0, t0.Add(second), t1})
+			t2 := e.at(700 * time.Millisecond)
+			st, op = e.acquireFixed(k, l, 1, t2, false)
+			e.check(op+" (a rejected hit)", st, want{false, 0, t0.Add(second), t0.Add(second)})
+			tb := e.before(t0.Add(second))
+			st, op = e.peekFixed(k, l, 1, tb)
+			e.check(op+" (just before the expiry set at creation)", st, want{false, 0, t0.Add(second), t0.Add(second)})
+			ta := e.after(t0.Add(second))
+			st, op = e.peekFixed(k, l, 1, ta)
+			e.check(op+" (at the expiry set at creation)", st, want{true, 5, ta, ta})
+		}},
+		{name: "ExpiredCounterStartsAfresh", run: func(e *env) {
+			k, l := e.key("k"), perSecond(5)
+			t0 := e.at(0)
+			st, op := e.acquireFixed(k, l, 5, t0, false)
+			e.check(op, st, want{true, 0, t0.Add(second), t0})
+			ta := e.after(t0.Add(second))
+			st, op = e.acquireFixed(k, l, 1, ta, false)
+			e.check(op+" (the counter expired)", st, want{true, 4, ta.Add(second), ta})
+			tb := e.before(ta.Add(second))
+			st, op = e.peekFixed(k, l, 1, tb)
+			e.check(op+" (the new counter is live)", st, want{true, 4, ta.Add(second), tb})
+			tc := e.after(ta.Add(second))
+			st, op = e.peekFixed(k, l, 1, tc)
+			e.check(op+" (the new counter expired)", st, want{true, 5, tc, tc})
+		}},
+		{name: "ElasticExpiryExtendsOnEveryHit", run: func(e *env) {
+			k, l := e.key("k"), perSecond(2)
+			t0 := e.at(0)
+			st, op := e.acquireFixed(k, l, 1, t0, true)
+			e.check(op, st, want{true, 1, t0.Add(second), t0})
+			t1 := e.at(400 * time.Millisecond)
+			st, op = e.acquireFixed(k, l, 1, t1, true)
+			e.check(op, st, want{true, 0, t1.Add(second), t1})
+			t2 := e.at(800 * time.Millisecond)
+			st, op = e.acquireFixed(k, l, 1, t2, true)
+			e.check(op+" (a rejected hit extends too)", st, want{false, 0, t2.Add(second), t2.Add(second)})
+			tb := e.before(t2.Add(second))
+			st, op = e.peekFixed(k, l, 1, tb)
+			e.check(op+" (past the first hit's window, before the last hit's)", st, want{false, 0, t2.Add(second), t2.Add(second)})
+			ta := e.after(t2.Add(second))
+			st, op = e.peekFixed(k, l, 1, ta)
+			e.check(op+" (a window after the last hit)", st, want{true, 2, ta, ta})
+		}},
+		{name: "ElasticHammeringStaysLockedOut", run: func(e *env) {
+			e.algo = algorithms[1]
+			st := e.strategy()
+			k, l := e.key("k"), perSecond(2)
+			t0 := e.at(0)
+			for range 2 {
+				res, op := e.hit(st, k, l, 1, t0)
+				if !res.Allowed {
+					e.errorf("%s rejected, want allowed", op)
+				}
+			}
+			var last time.Time
+			for _, d := range []time.Duration{500 * time.Millisecond, 1000 * time.Millisecond, 1500 * time.Millisecond} {
+				last = e.at(d)
+				res, op := e.hit(st, k, l, 1, last)
+				e.checkResult(op+" (hammering)", res, l, false, 0, second)
+			}
+			ta := e.after(last.Add(second))
+			res, op := e.hit(st, k, l, 1, ta)
+			e.checkResult(op+" (a window after the last hammering hit)", res, l, true, 1, 0)
+		}},
+		{name: "PlainWindowEndsDespiteHammering", run: func(e *env) {
+			st := e.strategyNamed(limiter.StrategyFixedWindow)
+			k, l := e.key("k"), perSecond(2)
+			t0 := e.at(0)
+			for range 2 {
+				e.hit(st, k, l, 1, t0)
+			}
+			t1 := e.at(500 * time.Millisecond)
+			res, op := e.hit(st, k, l, 1, t1)
+			e.checkResult(op, res, l, false, 0, 500*time.Millisecond)
+			ta := e.after(t0.Add(second))
+			res, op = e.hit(st, k, l, 1, ta)
+			e.checkResult(op+" (the window set at the first hit ended)", res, l, true, 1, 0)
+		}},
+	}
+}
+
+// strategyNamed builds the named strategy over the storage.
+func (e *env) strategyNamed(name string) limiter.Strategy {
+	e.t.Helper()
+	st, err := limiter.NewStrategy(name, e.s)
+	if err != nil {
+		e.fatalf("limiter.NewStrategy(%q): %v", name, err)
+	}
+	return st
+}
+
+func peekRules() []rule {
+	return []rule{
+		{name: "MissingKey", perStrategy: true, run: func(e *env) {
+			t0 := e.at(0)
+			k, l := e.key("missing"), perSecond(5)
+			st, op := e.peek(k, l, 1, t0)
+			e.check(op, st, want{true, 5, t0, t0})
+			st, op = e.peek(k, l, 6, t0)
+			e.check(op+" (cost above the amount)", st, want{false, 5, t0, t0})
+		}},
+		{name: "DoesNotCount", perStrategy: true, run: func(e *env) {
+			t0 := e.at(0)
+			k, l := e.key("k"), perSecond(5)
+			for range 3 {
+				st, op := e.peek(k, l, 1, t0)
+				e.check(op, st, want{true, 5, t0, t0})
+			}
+			acq, op := e.acquire(k, l, 1, t0)
+			e.check(op, acq, want{true, 4, time.Time{}, t0})
+			for range 3 {
+				st, op := e.peek(k, l, 1, t0)
+				e.check(op+" (after one hit)", st, want{true, 4, acq.ResetAt, t0})
+			}
+		}},
+		{name: "ReportsFullKey", perStrategy: true, run: func(e *env) {
+			t0 := e.at(0)
+			k, l := e.key("k"), perSecond(5)
+			acq, op := e.acquire(k, l, 5, t0)
+			e.check(op, acq, want{true, 0, time.Time{}, t0})
+			st, op := e.peek(k, l, 1, t0)
+			e.check(op, st, want{false, 0, acq.ResetAt, time.Time{}})
+			if !st.RetryAt.After(t0) || st.RetryAt.After(acq.ResetAt) {
+				e.errorf("%s: RetryAt = %s, want after t0 and no later than ResetAt %s", op, e.rel(st.RetryAt), e.rel(acq.ResetAt))
+			}
+		}},
+		{name: "ExpiredKeyLooksMissing", perStrategy: true, run: func(e *env) {
+			t0 := e.at(0)
+			k, l := e.key("k"), perSecond(5)
+			acq, op := e.acquire(k, l, 5, t0)
+			e.check(op, acq, want{true, 0, time.Time{}, t0})
+			ta := e.after(acq.ResetAt)
+			st, op := e.peek(k, l, 1, ta)
+			e.check(op+" (at the reported ResetAt)", st, want{true, 5, ta, ta})
+		}},
+	}
+}
+
+// keyVariants are suffixes that differ from each other by one byte, or hold
+// bytes some backends cannot store as is.
+func keyVariants() []string {
+	kb := strings.Repeat("0123456789abcdef", 64) // 1 KiB
+	return []string{
+		"k", "K", "k ", " k", "k\n", "k\r\n", "k\t", "k\x00", "k\xff",
+		"k/x", "k:x", "k/", "k:", "/k", ":k", "k*", "k?", "k{x}",
+		"kä", "ka\u0308", "日本語", "🙂",
+		"a b c", "line1\nline2",
+		kb, kb + "a", kb + "b", "x" + kb, kb[:512] + "X" + kb[513:],
+	}
+}
+
+func keyRules() []rule {
+	return []rule{
+		{name: "IsolatedFromEachOther", perStrategy: true, run: func(e *env) {
+			st := e.strategy()
+			t0 := e.at(0)
+			l := perDay(20)
+			variants := keyVariants()
+			hits := func(i int) int64 { return 1 + int64(i%5) }
+			for i, v := range variants {
+				for range hits(i) {
+					res, op := e.hit(st, e.key(v), l, 1, t0)
+					if !res.Allowed {
+						e.fatalf("%s rejected: keys collide", op)
+					}
+				}
+			}
+			for i, v := range variants {
+				res, op := e.test(st, e.key(v), l, 1, t0)
+				e.checkResult(op+fmt.Sprintf(" (key %d of %d, hit %d times)", i, len(variants), hits(i)), res, l, true, 20-hits(i), 0)
+				raw, op := e.peek(e.key(v), l, 1, t0)
+				e.check(op, raw, want{true, 20 - hits(i), time.Time{}, t0})
+			}
+		}},
+	}
+}
+
+func clearRules() []rule {
+	return []rule{
+		{name: "ForgetsEveryStrategysState", run: func(e *env) {
+			t0 := e.at(0)
+			k, l := e.key("k"), perDay(1)
+			var used []algorithm
+			for _, a := range algorithms {
+				if a.supported(e.caps) {
+					used = append(used, a)
+					e.algo = a
+					e.acquire(k, l, 1, t0)
+				}
+			}
+			for _, a := range used {
+				e.algo = a
+				st, op := e.peek(k, l, 1, t0)
+				if st.Allowed {
+					e.errorf("%s allowed before Clear, want the hit counted", op)
+				}
+			}
+			e.must("Clear", e.s.Clear(e.ctx, k))
+			for _, a := range used {
+				e.algo = a
+				st, op := e.peek(k, l, 1, t0)
+				e.check(op+" (after Clear)", st, want{true, 1, t0, t0})
+			}
+		}},
+		{name: "MissingKeyIsNotAnError", run: func(e *env) {
+			if err := e.s.Clear(e.ctx, e.key("never-used")); err != nil {
+				e.errorf("Clear of a key never used = %v, want nil", err)
+			}
+		}},
+		{name: "LeavesOtherKeysAlone", run: func(e *env) {
+			t0 := e.at(0)
+			l := perDay(5)
+			names := []string{"c", "c:x", "c*", "cc", "c?", "C", "c "}
+			for _, n := range names {
+				st, op := e.acquireFixed(e.key(n), l, 2, t0, false)
+				e.check(op, st, want{true, 3, time.Time{}, t0})
+			}
+			e.must("Clear", e.s.Clear(e.ctx, e.key("c")))
+			e.must("Clear", e.s.Clear(e.ctx, e.key("c*")))
+			for _, n := range names {
+				st, op := e.peekFixed(e.key(n), l, 1, t0)
+				remaining := int64(3)
+				if n == "c" || n == "c*" {
+					remaining = 5
+				}
+				e.check(op+" (after clearing c and c*)", st, want{true, remaining, time.Time{}, t0})
+			}
+		}},
+	}
+}
+
+func resetAllRules() []rule {
+	resetAll := func(e *env) int64 {
+		e.t.Helper()
+		n, err := e.s.(limiter.ResetAller).ResetAll(e.ctx)
+		e.must("ResetAll", err)
+		return n
+	}
+	return []rule{
+		{name: "EmptyStorageCountsNothing", needs: capResetAll, run: func(e *env) {
+			if n := resetAll(e); n != 0 && n != -1 {
+				e.errorf("ResetAll on a fresh storage = %d, want 0 (or -1 for a backend that cannot count)", n)
+			}
+		}},
+		{name: "CountsTheKeysRemoved", needs: capResetAll, run: func(e *env) {
+			t0 := e.at(0)
+			for i := range 7 {
+				e.acquireFixed(e.key(fmt.Sprint(i)), perDay(5), 1, t0, false)
+			}
+			if n := resetAll(e); n != 7 && n != -1 {
+				e.errorf("ResetAll after 7 fixed-window keys were hit = %d, want 7 (or -1 for a backend that cannot count)", n)
+			}
+			if n := resetAll(e); n != 0 && n != -1 {
+				e.errorf("second ResetAll = %d, want 0 (or -1)", n)
+			}
+		}},
+		{name: "RemovesEveryKey", needs: capResetAll, run: func(e *env) {
+			t0 := e.at(0)
+			l := perDay(1)
+			made := 0
+			for _, a := range algorithms {
+				if !a.supported(e.caps) {
+					continue
+				}
+				e.algo = a
+				for i := range 3 {
+					e.acquire(e.key(fmt.Sprint(a.strategy, i)), l, 1, t0)
+					made++
+				}
+			}
+			if n := resetAll(e); n != -1 && n < int64(made) {
+				e.errorf("ResetAll after %d keys were hit = %d, want at least %d (or -1)", made, n, made)
+			}
+			for _, a := range algorithms {
+				if !a.supported(e.caps) {
+					continue
+				}
+				e.algo = a
+				for i := range 3 {
+					st, op := e.peek(e.key(fmt.Sprint(a.strategy, i)), l, 1, t0)
+					e.check(op+" (after ResetAll)", st, want{true, 1, t0, t0})
+				}
+			}
+		}},
+	}
+}
+
+func checkRules() []rule {
+	return []rule{
+		{name: "HealthyWhileOpen", run: func(e *env) {
+			if err := e.s.Check(e.ctx); err != nil {
+				e.errorf("Check on an open storage = %v, want nil", err)
+			}
+			e.acquireFixed(e.key("k"), perSecond(1), 1, e.at(0), false)
+			if err := e.s.Check(e.ctx); err != nil {
+				e.errorf("Check after a hit = %v, want nil", err)
+			}
+		}},
+	}
+}
+
+// everyOperation calls every operation the storage declares, collecting
+// each one's name and error.
+func (e *env) everyOperation(ctx context.Context, key string, at time.Time) (names []string, errs []error) {
+	r := req(key, perSecond(5), 1, at)
+	add := func(name string, err error) {
+		names = append(names, name)
+		errs = append(errs, err)
+	}
+	for _, a := range algorithms {
+		if !a.supported(e.caps) {
+			continue
+		}
+		_, err := a.acquire(ctx, e.s, r)
+		add(a.acquireName, err)
+		_, err = a.peek(ctx, e.s, r)
+		add(a.peekName, err)
+	}
+	add("Clear", e.s.Clear(ctx, key))
+	add("Check", e.s.Check(ctx))
+	if e.caps.ResetAll {
+		if ra, ok := e.s.(limiter.ResetAller); ok {
+			_, err := ra.ResetAll(ctx)
+			add("ResetAll", err)
+		}
+	}
+	return names, errs
+}
+
+func contextRules() []rule {
+	return []rule{
+		{name: "CanceledContextFails", run: func(e *env) {
+			t0 := e.at(0)
+			k := e.key("k")
+			ctx, cancel := context.WithCancel(e.ctx)
+			cancel()
+			names, errs := e.everyOperation(ctx, k, t0)
+			for i, err := range errs {
+				e.wantErrIs(names[i]+" with a canceled context", err, context.Canceled)
+			}
+			for _, a := range algorithms {
+				if a.supported(e.caps) {
+					e.algo = a
+					st, op := e.peek(k, perSecond(5), 1, t0)
+					e.check(op+" (after canceled operations)", st, want{true, 5, t0, t0})
+				}
+			}
+		}},
+	}
+}
+
+func closeRules() []rule {
+	return []rule{
+		{name: "EveryMethodFailsWithErrClosed", run: func(e *env) {
+			t0 := e.at(0)
+			k := e.key("k")
+			e.acquireFixed(k, perSecond(5), 1, t0, false)
+			if err := e.s.Close(); err != nil {
+				e.fatalf("Close = %v, want nil", err)
+			}
+			names, errs := e.everyOperation(e.ctx, k, t0)
+			for i, err := range errs {
+				e.wantErrIs(names[i]+" after Close", err, limiter.ErrClosed)
+			}
+			for _, a := range algorithms {
+				if !a.supported(e.caps) {
+					continue
+				}
+				st, err := limiter.NewStrategy(a.strategy, e.s)
+				if err != nil {
+					e.errorf("limiter.NewStrategy(%q) after Close: %v (construction needs no I/O)", a.strategy, err)
+					continue
+				}
+				_, err = st.Hit(e.ctx, req(k, perSecond(5), 1, t0))
+				e.wantErrIs(a.strategy+" Hit after Close", err, limiter.ErrClosed)
+			}
+		}},
+		{name: "SecondCloseReturnsNil", run: func(e *env) {
+			if err := e.s.Close(); err != nil {
+				e.errorf("first Close = %v, want nil", err)
+			}
+			if err := e.s.Close(); err != nil {
+				e.errorf("second Close = %v, want nil", err)
+			}
+		}},
+	}
+}
