@@ -1,0 +1,236 @@
+package chilimit_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/limits-go/limits/chilimit"
+)
+
+// 404 and 405 responses are never counted, under the root router or inside
+// a limited sub-router.
+func TestNotFoundAndMethodNotAllowedAreNotCounted(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithApplicationLimits("2/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	r.With(chilimit.Limit("1/hour")).Route("/api", func(r chi.Router) {
+		r.Get("/items", text("items"))
+	})
+	steps := concat(
+		repeat(5, step{path: "/nope", code: 404}),
+		repeat(5, step{method: "POST", path: "/", code: 405}),
+		repeat(5, step{path: "/api/nope", code: 404}),
+		repeat(5, step{method: "DELETE", path: "/api/items", code: 405}),
+		[]step{{path: "/", code: 200}, {path: "/api/items", code: 200}, {path: "/api/items", code: 429}},
+	)
+	run(t, r, clock, steps)
+}
+
+// Route identity is the chi pattern: /users/{id} is one route.
+func TestRouteIdentityIsThePattern(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/users/{id}", text("user"))
+	r.Get("/users/{id}/posts", text("posts"))
+	run(t, r, clock, []step{
+		{path: "/users/1", code: 200}, {path: "/users/2", code: 200}, {path: "/users/3", code: 429},
+		{path: "/users/1/posts", code: 200},
+	})
+}
+
+// Path-rewriting middleware before lim.Handler: the limiter looks up the
+// path chi will route.
+func TestPathRewritingBeforeHandler(t *testing.T) {
+	for name, mw := range map[string]func(http.Handler) http.Handler{
+		"StripSlashes": middleware.StripSlashes,
+		"CleanPath":    middleware.CleanPath,
+	} {
+		t.Run(name, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
+			r := chi.NewRouter()
+			r.Use(mw, lim.Handler)
+			r.With(chilimit.Limit("1/hour")).Get("/a/b", text("ab"))
+			path := "/a/b/"
+			if name == "CleanPath" {
+				path = "/a//b"
+			}
+			run(t, r, clock, []step{{path: "/a/b", code: 200}, {path: path, code: 429, body: "1 per 1 hour"}})
+		})
+	}
+}
+
+// HEAD falls back to GET routes through middleware.GetHead, before or
+// after lim.Handler, and counts against the GET route.
+func TestHeadFallsBackToGet(t *testing.T) {
+	for _, order := range []string{"GetHead first", "lim.Handler first"} {
+		t.Run(order, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
+			r := chi.NewRouter()
+			if order == "GetHead first" {
+				r.Use(middleware.GetHead, lim.Handler)
+			} else {
+				r.Use(lim.Handler, middleware.GetHead)
+			}
+			r.With(chilimit.Limit("2/hour")).Get("/", text("ok"))
+			run(t, r, clock, []step{{method: "HEAD", path: "/", code: 200}, {path: "/", code: 200}, {method: "HEAD", path: "/", code: 429}})
+		})
+	}
+	t.Run("without GetHead HEAD is a 405, not counted", func(t *testing.T) {
+		lim, clock := newLimiter(t)
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(chilimit.Limit("1/hour")).Get("/", text("ok"))
+		run(t, r, clock, []step{{method: "HEAD", path: "/", code: 405}, {path: "/", code: 200}})
+	})
+}
+
+// Find reports a mount's own path ("/api", "/api/") as a stub pattern; the
+// limiter resolves it to the sub-router's "/" route (or the mounted
+// handler's wildcard).
+func TestMountStubs(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
+	api := chi.NewRouter()
+	api.With(chilimit.Limit("1/hour")).Get("/", text("api root"))
+	api.Get("/x", text("x"))
+	files := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("file")) })
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Mount("/api", api)
+	r.With(chilimit.Limit("2/hour")).Mount("/static", files)
+	run(t, r, clock, []step{
+		{path: "/api", code: 200, body: "api root"},
+		{path: "/api/", code: 429, body: "1 per 1 hour"},
+		{path: "/api/x", code: 200},
+		{path: "/static", code: 200, body: "file"},
+		{path: "/static/a.css", code: 200},
+		{path: "/static/", code: 429, body: "2 per 1 hour"},
+	})
+}
+
+// Limits on Mount, Route, Group and With chains, nested, each counted per
+// route pattern; an inner limit overrides the defaults like an outer one.
+func TestSubRouterChains(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/second"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(chilimit.Limit("3/hour"))
+		r.Get("/a", text("a"))
+		r.Group(func(r chi.Router) {
+			r.Use(chilimit.Limit("1/minute", chilimit.OverrideDefaults(false)))
+			r.Get("/b", text("b"))
+		})
+		r.With(chilimit.Limit("2/minute")).Route("/inner", func(r chi.Router) {
+			r.Get("/c", text("c"))
+		})
+	})
+	run(t, r, clock, []step{
+		{path: "/v1/a", code: 200}, {path: "/v1/a", code: 200}, {path: "/v1/a", code: 200},
+		{path: "/v1/a", code: 429, body: "3 per 1 hour"},
+		// /b: 3/hour + 1/minute, defaults overridden by the router's 3/hour.
+		{path: "/v1/b", code: 200}, {path: "/v1/b", code: 429, body: "1 per 1 minute"},
+		// /inner/c: 3/hour (outer) and 2/minute.
+		{path: "/v1/inner/c", code: 200}, {path: "/v1/inner/c", code: 200},
+		{path: "/v1/inner/c", code: 429, body: "2 per 1 minute"},
+		{path: "/v1/inner/c", advance: time.Minute, code: 200},
+		{path: "/v1/inner/c", advance: time.Minute, code: 429, body: "3 per 1 hour"},
+	})
+}
+
+// Nested exemptions: an exemption covers the sub-router's own routes, and
+// its descendants only with ExemptDescendants; ExemptAncestors lifts the
+// limits of enclosing routers but not the exempted level's own.
+func TestNestedExemptions(t *testing.T) {
+	build := func(scope chilimit.ExemptScope) http.Handler {
+		lim, _ := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithApplicationLimits("1000/hour"))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(chilimit.Limit("1/hour", chilimit.OverrideDefaults(false))).Route("/outer", func(r chi.Router) {
+			r.Get("/x", text("outer x"))
+			r.Route("/mid", func(r chi.Router) {
+				r.Use(chilimit.ExemptFrom(scope))
+				r.Get("/x", text("mid x"))
+				r.With(chilimit.Limit("2/hour")).Get("/own", text("own"))
+				r.Route("/deep", func(r chi.Router) {
+					r.Get("/x", text("deep x"))
+				})
+			})
+		})
+		return r
+	}
+	count := func(h http.Handler, path string) int {
+		for i := 0; i < 5; i++ {
+			if get(h, path).Code == 429 {
+				return i
+			}
+		}
+		return 5
+	}
+	cases := []struct {
+		scope                     chilimit.ExemptScope
+		outerX, midX, own, deepX int
+	}{
+		{chilimit.ExemptAll, 1, 5, 2, 5},
+		{chilimit.ExemptAll &^ chilimit.ExemptDescendants, 1, 5, 2, 1},
+		{chilimit.ExemptDefault | chilimit.ExemptApplication, 1, 1, 1, 1}, // the outer 1/hour still applies
+		{chilimit.ExemptAncestors | chilimit.ExemptDescendants, 1, 1, 2, 1},
+	}
+	for _, c := range cases {
+		h := build(c.scope)
+		got := [4]int{count(h, "/outer/x"), count(h, "/outer/mid/x"), count(h, "/outer/mid/own"), count(h, "/outer/mid/deep/x")}
+		want := [4]int{c.outerX, c.midX, c.own, c.deepX}
+		if got != want {
+			t.Errorf("scope %b: allowed (outer/x, mid/x, mid/own, mid/deep/x) = %v, want %v", c.scope, got, want)
+		}
+	}
+}
+
+// A root-level exemption lifts the defaults for every route; Limit still
+// applies where declared.
+func TestStaticFilesExempt(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Exempt).Handle("/static/*", http.StripPrefix("/static/", http.FileServer(http.Dir("testdata"))))
+	r.Get("/", text("index"))
+	run(t, r, clock, concat(repeat(3, step{path: "/static/hello.txt", code: 200, body: "hello"}), []step{{path: "/", code: 200}, {path: "/", code: 429}}))
+}
+
+// Routes registered after the first request are indexed on sight.
+func TestRoutesAddedLater(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("5/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	run(t, r, clock, []step{{path: "/", code: 200}})
+	r.With(chilimit.Limit("1/hour")).Get("/later", text("later"))
+	r.With(chilimit.Exempt).Get("/free", text("free"))
+	run(t, r, clock, concat([]step{{path: "/later", code: 200}, {path: "/later", code: 429, body: "1 per 1 hour"}},
+		repeat(7, step{path: "/free", code: 200})))
+}
+
+// Limit works without a Limiter upstream (process-wide in-memory limiter
+// keyed by remote address), and lim.Limit binds to its limiter.
+func TestLimitWithoutHandler(t *testing.T) {
+	r := chi.NewRouter()
+	r.With(chilimit.Limit("1/hour")).Get("/standalone-"+t.Name(), text("ok"))
+	path := "/standalone-" + t.Name()
+	if a, b := get(r, path).Code, get(r, path).Code; a != 200 || b != 429 {
+		t.Fatalf("codes = %d, %d; want 200, 429", a, b)
+	}
+	if c := get(r, path, from("10.1.1.1:1")).Code; c != 200 {
+		t.Fatalf("other address = %d, want 200", c)
+	}
+
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+	other, _ := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+	r = chi.NewRouter()
+	r.Use(other.Handler) // a different limiter upstream does not take it over
+	r.With(lim.Limit("1/hour")).Get("/bound", text("ok"))
+	run(t, r, clock, []step{{path: "/bound", code: 200, headers: map[string]string{"X-RateLimit-Limit": "1"}}, {path: "/bound", code: 429}})
+}
