@@ -12,7 +12,9 @@ import (
 
 var t0 = time.Date(2030, time.January, 2, 3, 4, 5, 0, time.UTC)
 
-func perSecond(n int64) limiter.Limit { return limiter.Limit{Amount: n, Multiples: 1, Unit: limiter.Second} }
+func perSecond(n int64) limiter.Limit {
+	return limiter.Limit{Amount: n, Multiples: 1, Unit: limiter.Second}
+}
 
 // fill hits key once under every algorithm at at, with limit.
 func fill(t *testing.T, s *Storage, key string, l limiter.Limit, at time.Time) {
@@ -58,7 +60,7 @@ func TestSweepRemovesOnlyExpiredState(t *testing.T) {
 		fill(t, s, fmt.Sprint("key", i), perSecond(1), t0)
 	}
 	tests := []struct {
-		at                              time.Duration
+		at                             time.Duration
 		fixed, moving, sliding, tokens int
 	}{
 		{0, 100, 100, 100, 100},
