@@ -1,0 +1,402 @@
+package chilimit_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/limits-go/limits/chilimit"
+	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
+)
+
+// Cost: a constant or a function of the request; above the amount always
+// rejected; below 1 only tests.
+func TestCost(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("10/hour"), chilimit.WithDefaultLimitsCost(4))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/default", text("ok"))
+	r.With(chilimit.Limit("10/hour", chilimit.Cost(11))).Get("/huge", text("ok"))
+	r.With(chilimit.Limit("10/hour", chilimit.CostFunc(func(r *http.Request) int64 {
+		var n int64
+		_, _ = fmt.Sscan(r.URL.Query().Get("n"), &n)
+		return n
+	}))).Get("/func", text("ok"))
+	run(t, r, clock, []step{
+		{path: "/default", code: 200}, {path: "/default", code: 200}, {path: "/default", code: 429},
+		{path: "/huge", code: 429, body: "10 per 1 hour"},
+		{path: "/func?n=7", code: 200}, {path: "/func?n=0", code: 200}, {path: "/func?n=3", code: 200},
+		{path: "/func?n=0", code: 429}, // tests without deducting: nothing left
+	})
+}
+
+// On-breach callbacks: the limiter's and the route's, with the breach.
+func TestOnBreach(t *testing.T) {
+	var global, route []string
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"),
+		chilimit.WithOnBreach(func(r *http.Request, e *chilimit.RateLimitError) { global = append(global, e.Kind+" "+e.Limit.String()) }))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	r.With(chilimit.Limit("1/minute", chilimit.OnBreach(func(r *http.Request, e *chilimit.RateLimitError) { route = append(route, e.Scope) }))).Get("/r", text("ok"))
+	run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 429}, {path: "/r", code: 200}, {path: "/r", code: 429}})
+	if want := []string{"default 1 per 1 hour", "route 1 per 1 minute"}; fmt.Sprint(global) != fmt.Sprint(want) {
+		t.Fatalf("limiter callback saw %q, want %q", global, want)
+	}
+	if fmt.Sprint(route) != "[/r]" {
+		t.Fatalf("route callback saw %q, want [/r]", route)
+	}
+}
+
+// Meta limits: clients that breach too often are rejected everywhere until
+// the meta window resets.
+func TestMetaLimits(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/minute"), chilimit.WithMetaLimits("2/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/a", text("a"))
+	r.Get("/b", text("b"))
+	r.With(chilimit.Exempt).Get("/free", text("free"))
+	run(t, r, clock, []step{
+		{path: "/a", code: 200}, {path: "/a", code: 429, body: "1 per 1 minute"}, // breach 1
+		{path: "/b", code: 200}, {path: "/b", code: 429, body: "1 per 1 minute"}, // breach 2
+		{path: "/a", advance: 2 * time.Minute, code: 429, body: "2 per 1 hour"}, // meta exhausted
+		{path: "/free", code: 200},
+		{path: "/a", opts: []reqOpt{from("10.0.0.9:1")}, code: 200}, // other client
+		{path: "/a", advance: time.Hour, code: 200},
+	})
+}
+
+// Dry run: would-be rejections are logged, counted and passed to on-breach,
+// but the request goes through.
+func TestDryRun(t *testing.T) {
+	var logs bytes.Buffer
+	var breaches atomic.Int32
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithDryRun(true), chilimit.WithHeaders(true),
+		chilimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		chilimit.WithOnBreach(func(r *http.Request, e *chilimit.RateLimitError) {
+			if e.DryRun {
+				breaches.Add(1)
+			}
+		}))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	run(t, r, clock, concat([]step{{path: "/", code: 200}},
+		repeat(3, step{path: "/", code: 200, headers: map[string]string{"X-RateLimit-Remaining": "0", "Retry-After": ""}})))
+	if n := lim.DryRunRejections(); n != 3 {
+		t.Fatalf("DryRunRejections = %d, want 3", n)
+	}
+	if breaches.Load() != 3 || strings.Count(logs.String(), "dry run") != 3 {
+		t.Fatalf("on-breach calls = %d, dry-run log lines = %d; want 3 and 3", breaches.Load(), strings.Count(logs.String(), "dry run"))
+	}
+}
+
+// IETF RateLimit-Policy and RateLimit headers.
+func TestIETFHeaders(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true), chilimit.WithIETFHeaders(true), chilimit.WithDefaultLimits("10/minute", "2/second"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	run(t, r, clock, []step{
+		{path: "/", code: 200, headers: map[string]string{
+			"RateLimit-Policy": `"2 per 1 second";q=2;w=1, "10 per 1 minute";q=10;w=60`,
+			"RateLimit":        `"2 per 1 second";r=1;t=1`,
+		}},
+		{path: "/", code: 200},
+		{path: "/", advance: 300 * time.Millisecond, code: 429, headers: map[string]string{"RateLimit": `"2 per 1 second";r=0;t=1`}},
+	})
+}
+
+// flakyStorage wraps a memory storage and fails while down is set (or
+// hangs until the context ends while hang is set).
+type flakyStorage struct {
+	*memory.Storage
+	down, hang atomic.Bool
+	checks     atomic.Int32
+}
+
+var errDown = errors.New("flaky: connection refused")
+
+func (f *flakyStorage) fail(ctx context.Context) error {
+	if f.hang.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if f.down.Load() {
+		return errDown
+	}
+	return nil
+}
+
+func (f *flakyStorage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	if err := f.fail(ctx); err != nil {
+		return limiter.State{}, err
+	}
+	return f.Storage.AcquireFixedWindow(ctx, r, elastic)
+}
+
+func (f *flakyStorage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := f.fail(ctx); err != nil {
+		return limiter.State{}, err
+	}
+	return f.Storage.PeekFixedWindow(ctx, r)
+}
+
+func (f *flakyStorage) Check(ctx context.Context) error {
+	f.checks.Add(1)
+	return f.fail(ctx)
+}
+
+func newFlaky(t *testing.T, clock limiter.Clock) *flakyStorage {
+	return &flakyStorage{Storage: newSharedMemory(t, clock)}
+}
+
+func flakyLimiter(t *testing.T, opts ...chilimit.Option) (*chilimit.Limiter, *flakyStorage, *limiter.ManualClock, *syncBuffer) {
+	clock := limiter.NewManualClock(t0)
+	fs := newFlaky(t, clock)
+	logs := new(syncBuffer)
+	base := []chilimit.Option{chilimit.WithStorage(fs), chilimit.WithClock(clock), chilimit.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))}
+	l, err := chilimit.New(append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l, fs, clock, logs
+}
+
+// Storage failures: 500 through the error handler, or let through with
+// swallow errors; logged once per interval.
+func TestStorageErrors(t *testing.T) {
+	t.Run("500", func(t *testing.T) {
+		var got error
+		lim, fs, clock, logs := flakyLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		fs.down.Store(true)
+		run(t, r, clock, repeat(3, step{path: "/", code: 500, body: "Internal Server Error"}))
+		if n := strings.Count(logs.String(), "storage failed"); n != 1 {
+			t.Fatalf("storage error logged %d times, want once per interval:\n%s", n, logs)
+		}
+		lim2, fs2, clock2, _ := flakyLimiter(t, chilimit.WithDefaultLimits("1/hour"),
+			chilimit.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) { got = err; w.WriteHeader(503) }))
+		r = chi.NewRouter()
+		r.Use(lim2.Handler)
+		r.Get("/", text("ok"))
+		fs2.down.Store(true)
+		run(t, r, clock2, []step{{path: "/", code: 503}})
+		if !errors.Is(got, chilimit.ErrStorage) || !errors.Is(got, errDown) {
+			t.Fatalf("error handler got %v, want ErrStorage wrapping the storage error", got)
+		}
+	})
+	t.Run("swallow", func(t *testing.T) {
+		lim, fs, clock, logs := flakyLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithSwallowErrors(true))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(chilimit.Limit("1/hour")).Get("/r", text("ok"))
+		r.Get("/", text("ok"))
+		fs.down.Store(true)
+		run(t, r, clock, concat(repeat(3, step{path: "/", code: 200}), repeat(3, step{path: "/r", code: 200})))
+		if !strings.Contains(logs.String(), "connection refused") {
+			t.Fatalf("log = %q, want the storage error", logs)
+		}
+	})
+	t.Run("timeout bounds a hung storage", func(t *testing.T) {
+		lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithSwallowErrors(true),
+			chilimit.WithStorageTimeout(50*time.Millisecond))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		fs.hang.Store(true)
+		start := time.Now()
+		run(t, r, clock, []step{{path: "/", code: 200}})
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("request took %v with a hung storage and a 50ms timeout", d)
+		}
+	})
+}
+
+// In-memory fallback: with its own limits or inheriting the originals,
+// health checks with back-off, and recovery.
+func TestInMemoryFallback(t *testing.T) {
+	waitFor := func(t *testing.T, what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	t.Run("inherit", func(t *testing.T) {
+		lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("2/hour"), chilimit.WithInMemoryFallbackEnabled(true),
+			chilimit.WithHealthCheckBackoff(time.Millisecond, 4*time.Millisecond))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		run(t, r, clock, []step{{path: "/", code: 200}})
+		fs.down.Store(true)
+		// The fallback starts empty and applies the same 2/hour.
+		run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 200}, {path: "/", code: 429}})
+		waitFor(t, "several health checks", func() bool { return fs.checks.Load() >= 3 })
+		fs.down.Store(false)
+		// The fallback is exhausted (429) until the storage is back; the
+		// storage holds 1 hit, so the first request after recovery is
+		// allowed and the next is over the limit.
+		waitFor(t, "recovery", func() bool { return get(r, "/").Code == 200 })
+		run(t, r, clock, []step{{path: "/", code: 429}})
+	})
+	t.Run("own limits", func(t *testing.T) {
+		lim, fs, clock, logs := flakyLimiter(t, chilimit.WithDefaultLimits("100/hour"), chilimit.WithInMemoryFallback("1/minute"),
+			chilimit.WithHealthCheckBackoff(time.Millisecond, 2*time.Millisecond))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(chilimit.Limit("50/hour")).Get("/r", text("ok"))
+		r.Get("/", text("ok"))
+		r.With(chilimit.Exempt).Get("/free", text("ok"))
+		fs.down.Store(true)
+		// The first request meets the failure and is served from the
+		// fallback under its original limits; from then on the fallback
+		// limits replace them all.
+		run(t, r, clock, []step{
+			{path: "/", code: 200}, {path: "/", code: 200}, {path: "/", code: 429, body: "1 per 1 minute"},
+			{path: "/r", code: 200}, {path: "/r", code: 429, body: "1 per 1 minute"},
+			{path: "/free", code: 200}, {path: "/free", code: 200},
+		})
+		if !strings.Contains(logs.String(), "in-memory fallback") {
+			t.Fatalf("log = %q, want the switch to the fallback", logs)
+		}
+		fs.down.Store(false)
+		waitFor(t, "recovery", func() bool { return get(r, "/r").Code == 200 && strings.Contains(logs.String(), "recovered") })
+	})
+	t.Run("Close stops the health checker", func(t *testing.T) {
+		lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithInMemoryFallbackEnabled(true),
+			chilimit.WithHealthCheckBackoff(time.Hour, time.Hour))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		fs.down.Store(true)
+		run(t, r, clock, []step{{path: "/", code: 200}})
+		if err := lim.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// goleak in TestMain fails the run if the checker outlived Close.
+	})
+}
+
+// The wrapped ResponseWriter keeps Flusher, Hijacker, ReaderFrom and
+// Pusher working through a limited route.
+func TestResponseWriterInterfaces(t *testing.T) {
+	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("100/hour"),
+		chilimit.WithDefaultLimitsDeductWhen(func(*http.Request, int) bool { return true }))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	limited := chilimit.Limit("100/hour", chilimit.DeductWhen(func(_ *http.Request, status int) bool { return status < 400 }))
+	r.With(limited).Get("/stream", func(w http.ResponseWriter, r *http.Request) {
+		f, ok := w.(http.Flusher)
+		if !ok {
+			http.Error(w, "no flusher", 500)
+			return
+		}
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(w, "chunk %d\n", i)
+			f.Flush()
+		}
+	})
+	r.With(limited).Get("/ws", func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		_ = brw.Flush()
+		line, _ := brw.ReadString('\n')
+		_, _ = brw.WriteString("echo: " + line)
+		_ = brw.Flush()
+	})
+	r.With(limited).Get("/file", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := w.(io.ReaderFrom); !ok {
+			http.Error(w, "no ReaderFrom", 500)
+			return
+		}
+		http.ServeFile(w, r, "testdata/hello.txt")
+	})
+	r.With(limited).Get("/push", func(w http.ResponseWriter, r *http.Request) {
+		p, ok := w.(http.Pusher)
+		if !ok {
+			http.Error(w, "no Pusher", 500)
+			return
+		}
+		// httptest servers speak HTTP/1.1: push is not supported.
+		if err := p.Push("/x", nil); !errors.Is(err, http.ErrNotSupported) {
+			http.Error(w, fmt.Sprint(err), 500)
+			return
+		}
+		_, _ = w.Write([]byte("no push"))
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+
+	t.Run("streaming", func(t *testing.T) {
+		resp, err := http.Get(srv.URL + "/stream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var lines []string
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+		if fmt.Sprint(lines) != "[chunk 0 chunk 1 chunk 2]" || len(resp.TransferEncoding) == 0 || resp.TransferEncoding[0] != "chunked" {
+			t.Fatalf("stream = %q, transfer encoding %v; want three flushed chunks", lines, resp.TransferEncoding)
+		}
+	})
+	t.Run("hijack", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != 101 {
+			t.Fatalf("upgrade response = %v, %v; want 101", resp, err)
+		}
+		fmt.Fprintf(conn, "hi\n")
+		line, err := br.ReadString('\n')
+		if err != nil || line != "echo: hi\n" {
+			t.Fatalf("echo = %q, %v", line, err)
+		}
+	})
+	for _, path := range []string{"/file", "/push"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s = %d %q", path, resp.StatusCode, body)
+		}
+	}
+}
