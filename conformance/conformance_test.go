@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"regexp"
@@ -132,4 +133,10 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 			}
 		})
 	}
+}
+
+func BenchmarkReferenceStorage(b *testing.B) {
+	conformance.RunBenchmarks(b, func(context.Context, *testing.B) (conformance.Harness, error) {
+		return refHarness{acceptsClock: true}, nil
+	})
 }
