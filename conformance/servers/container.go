@@ -259,7 +259,8 @@ func runContainer(t testing.TB, req testcontainers.ContainerRequest) (testcontai
 		Started:          true,
 		Logger:           tclog.TestLogger(t),
 	})
-	testcontainers.CleanupContainer(t, ctr)
+	// Kill at once: the server keeps nothing worth a graceful stop.
+	testcontainers.CleanupContainer(t, ctr, testcontainers.StopTimeout(0))
 	if err != nil {
 		if ctr != nil {
 			return nil, fmt.Errorf("%w; its log:\n%s", err, containerLog(ctr))

@@ -67,6 +67,9 @@ func redisArgs(port int, dir string) []string {
 		"--save", "",
 		"--appendonly", "no",
 		"--daemonize", "no",
+		// Redis 7 waits five seconds before a diskless full sync, in
+		// case more replicas come; a test has one and cannot wait.
+		"--repl-diskless-sync-delay", "0",
 	}
 }
 

@@ -146,7 +146,8 @@ func joinCluster(addrs []string) error {
 			{"CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(lo), strconv.Itoa(hi)},
 		}
 		if i > 0 {
-			host, port, _ := net.SplitHostPort(addr)
+			// Each later node meets the first; gossip does the rest.
+			host, port, _ := net.SplitHostPort(addrs[0])
 			cmds = append(cmds, []string{"CLUSTER", "MEET", host, port})
 		}
 		for _, cmd := range cmds {
@@ -157,7 +158,6 @@ func joinCluster(addrs []string) error {
 		}
 		c.Close()
 	}
-	// MEET was sent to each later node, naming it to the first one.
 	return waitFor(joinTimeout, func() error {
 		for _, addr := range addrs {
 			info, err := redisCommand(addr, pingTimeout, "CLUSTER", "INFO")

@@ -54,19 +54,6 @@ func (c *respConn) do(args ...string) (any, error) {
 	return c.read()
 }
 
-// doString is do for commands whose reply is a string.
-func (c *respConn) doString(args ...string) (string, error) {
-	v, err := c.do(args...)
-	if err != nil {
-		return "", err
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("%s: reply %v is not a string", args[0], v)
-	}
-	return s, nil
-}
-
 func (c *respConn) read() (any, error) {
 	line, err := c.r.ReadString('\n')
 	if err != nil {
@@ -171,7 +158,7 @@ func pingMemcached(addr string, timeout time.Duration) error {
 		return err
 	}
 	if !strings.HasPrefix(line, "VERSION ") {
-		return fmt.Errorf("version replied %q, want VERSION ...", strings.TrimSpace(line))
+		return fmt.Errorf("version replied %q, want a VERSION line", strings.TrimSpace(line))
 	}
 	return nil
 }
