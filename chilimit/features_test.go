@@ -47,7 +47,9 @@ func TestCost(t *testing.T) {
 func TestOnBreach(t *testing.T) {
 	var global, route []string
 	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"),
-		chilimit.WithOnBreach(func(r *http.Request, e *chilimit.RateLimitError) { global = append(global, e.Kind+" "+e.Limit.String()) }))
+		chilimit.WithOnBreach(func(r *http.Request, e *chilimit.RateLimitError) {
+			global = append(global, e.Kind+" "+e.Limit.String())
+		}))
 	r := chi.NewRouter()
 	r.Use(lim.Handler)
 	r.Get("/", text("ok"))

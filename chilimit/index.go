@@ -216,9 +216,8 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 // routeFinder resolves requests to route entries, keeping one index per
 // root router.
 type routeFinder struct {
-	mu      sync.Mutex
-	current *routeIndex // guarded by mu for writes; read via load
-	ctxPool sync.Pool
+	mu      sync.Mutex // serializes index builds
+	ctxPool sync.Pool  // *chi.Context for look-aheads
 }
 
 func (f *routeFinder) newCtx() *chi.Context {

@@ -27,7 +27,6 @@ type Limiter struct {
 	defaultsPerMethod bool
 	application       *group
 	meta              *group
-	fallbackGroup     *group // limits that replace all while the storage is down
 	strategy          limiter.Strategy
 	storage           limiter.Storage
 	ownsStorage       bool

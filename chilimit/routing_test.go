@@ -172,7 +172,7 @@ func TestNestedExemptions(t *testing.T) {
 		return 5
 	}
 	cases := []struct {
-		scope                     chilimit.ExemptScope
+		scope                    chilimit.ExemptScope
 		outerX, midX, own, deepX int
 	}{
 		{chilimit.ExemptAll, 1, 5, 2, 5},
