@@ -22,8 +22,9 @@ var ErrContention = errors.New("memcached storage: too much contention on key")
 
 // maxAttempts bounds every retry loop. A compare-and-swap attempt fails only
 // when another client's write succeeded in between, so running out means
-// this many writes by others landed during one call.
-const maxAttempts = 1000
+// this many writes by others landed during one call. A variable so that
+// tests can provoke contention.
+var maxAttempts = 1000
 
 // Storage is a [limiter.Storage] over memcached, through a gomemcache client
 // that may spread keys over a pool of servers. It implements
