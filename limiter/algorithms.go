@@ -9,7 +9,9 @@ import (
 // The types in this file hold the state of one key under one algorithm and
 // implement the algorithm's arithmetic as pure methods. In-process backends
 // keep them in memory; backends that can compare-and-swap store them
-// encoded. Instants are Unix nanoseconds, to keep the state small.
+// encoded. Instants are Unix nanoseconds, to keep the state small, so a
+// Request's Now and the instants it leads to (Now plus two windows at most)
+// must lie between the years 1678 and 2262.
 
 // unixNano returns r.Now as Unix nanoseconds, and a function turning such an
 // instant back into a time.Time relative to r.Now (so the caller's location
