@@ -291,81 +291,24 @@ func TestStrategySteps(t *testing.T) {
 }
 
 // TestStrategyTestMatchesHit drives every strategy with a random but seeded
-// sequence of hits and checks, before each hit, that Test predicts it: the
-// same decision and retry-after, and a Remaining exactly Cost higher when the
-// hit is allowed. For a rejected hit everything but the elastic window's
-// extension is unchanged.
+// sequence of hits, checking each with checkHit.
 func TestStrategyTestMatchesHit(t *testing.T) {
-	ctx := context.Background()
 	for _, name := range Strategies() {
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
-			store := newRefStorage()
-			st := MustNewStrategy(name, store)
+			st := MustNewStrategy(name, newRefStorage())
 			l := lim(5, 10, Second)
 			now := base
 			allowed := 0
 			for i := range 2000 {
 				now = now.Add(time.Duration(rng.IntN(1500)) * time.Millisecond)
 				r := Request{Key: "k", Limit: l, Cost: 1 + rng.Int64N(6), Now: now}
-				pred, err := st.Test(ctx, r)
-				if err != nil {
-					t.Fatal(err)
+				res, problem := checkHit(st, r)
+				if problem != "" {
+					t.Fatalf("hit %d at +%v cost %d: %s", i, now.Sub(base), r.Cost, problem)
 				}
-				got, err := st.Hit(ctx, r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got.Allowed != pred.Allowed {
-					t.Fatalf("hit %d at +%v cost %d: Test said allowed=%v, Hit said %v", i, now.Sub(base), r.Cost, pred.Allowed, got.Allowed)
-				}
-				if got.Remaining < 0 || got.Remaining > l.Amount {
-					t.Fatalf("hit %d: Remaining %d outside [0, %d]", i, got.Remaining, l.Amount)
-				}
-				if got.ResetAt.Before(now) {
-					t.Fatalf("hit %d: ResetAt %v before now", i, got.ResetAt.Sub(base))
-				}
-				if got.Allowed {
+				if res.Allowed {
 					allowed++
-					if got.Remaining != pred.Remaining-r.Cost || got.RetryAfter != 0 {
-						t.Fatalf("hit %d at +%v cost %d: Test = %+v, allowed Hit = %+v", i, now.Sub(base), r.Cost, pred, got)
-					}
-					continue
-				}
-				if r.Cost > l.Amount && !got.ResetAt.Equal(now.Add(got.RetryAfter)) {
-					t.Fatalf("hit %d: cost above amount: RetryAfter %v does not reach ResetAt +%v", i, got.RetryAfter, got.ResetAt.Sub(base))
-				}
-				fixed := name == StrategyFixedWindow || name == StrategyFixedWindowElasticExpiry
-				if name == StrategyFixedWindowElasticExpiry || fixed && pred.ResetAt.Equal(now) {
-					// Elastic expiry moves the window on every hit, and a
-					// rejected hit on a dead counter creates it
-					// (Storage.AcquireFixedWindow) where Test does not.
-					pred.ResetAt, pred.RetryAfter = got.ResetAt, got.RetryAfter
-				}
-				if got != pred {
-					t.Fatalf("hit %d at +%v cost %d: Test = %+v, rejected Hit = %+v", i, now.Sub(base), r.Cost, pred, got)
-				}
-				// Retrying after RetryAfter must succeed when nothing else
-				// arrives (except under elastic expiry, which a hit extends;
-				// its peek is what matters).
-				if r.Cost <= l.Amount {
-					later := r
-					later.Now = now.Add(got.RetryAfter)
-					res, err := st.Test(ctx, later)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !res.Allowed {
-						t.Fatalf("hit %d at +%v cost %d rejected with RetryAfter %v, but Test at that instant is still rejected: %+v",
-							i, now.Sub(base), r.Cost, got.RetryAfter, res)
-					}
-					if got.RetryAfter > 0 {
-						later.Now = later.Now.Add(-time.Nanosecond)
-						if res, err = st.Test(ctx, later); err != nil || res.Allowed {
-							t.Fatalf("hit %d at +%v cost %d: RetryAfter %v is not the earliest instant: Test 1ns earlier = %+v, %v",
-								i, now.Sub(base), r.Cost, got.RetryAfter, res, err)
-						}
-					}
 				}
 			}
 			if allowed == 0 || allowed == 2000 {
@@ -373,6 +316,110 @@ func TestStrategyTestMatchesHit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzStrategies runs checkHit over fuzzed limits and sequences of
+// (time step, cost) pairs, for every strategy.
+func FuzzStrategies(f *testing.F) {
+	f.Add(int64(5), int64(10), uint8(Second), []byte{0, 1, 0, 2, 9, 1, 200, 3, 0, 6, 255, 1})
+	f.Add(int64(3), int64(1), uint8(Second), []byte{0, 3, 1, 1, 100, 1, 50, 2})
+	f.Add(int64(70000), int64(1), uint8(Second), []byte{0, 255, 0, 1, 1, 1})
+	f.Add(int64(0), int64(1), uint8(Minute), []byte{0, 1, 30, 1})
+	f.Add(int64(1), int64(7), uint8(Day), []byte{0, 1, 255, 1, 255, 1})
+	f.Fuzz(func(t *testing.T, amount, multiples int64, unit uint8, seq []byte) {
+		l := Limit{Amount: amount % 100_000, Multiples: 1 + multiples%1000, Unit: Unit(unit)}
+		if l.Amount < 0 || l.Multiples < 1 || l.Validate() != nil || len(seq) > 400 {
+			return
+		}
+		w := l.Window()
+		// The state types keep Unix nanoseconds, which end in 2262: keep
+		// every instant a check can reach (now + 2 windows) before then.
+		horizon := time.Date(2260, 1, 1, 0, 0, 0, 0, time.UTC).Add(-w).Add(-w)
+		for _, name := range Strategies() {
+			if name == StrategyMovingWindow && l.Amount > 1000 {
+				continue // the log holds Amount entries; keep runs fast
+			}
+			st := MustNewStrategy(name, newRefStorage())
+			now := base
+			for i := 0; i+1 < len(seq); i += 2 {
+				// A step of 0 to about 1.3 windows, in 1/200ths.
+				now = now.Add(w / 200 * time.Duration(seq[i]))
+				if now.After(horizon) {
+					break
+				}
+				cost := 1 + int64(seq[i+1])%(l.Amount+2)
+				if seq[i+1] == 255 {
+					cost = l.Amount // a whole burst
+				}
+				if _, problem := checkHit(st, Request{Key: "k", Limit: l, Cost: max(cost, 1), Now: now}); problem != "" {
+					t.Fatalf("%s, limit %v, step %d at +%v cost %d: %s", name, l, i/2, now.Sub(base), cost, problem)
+				}
+			}
+		}
+	})
+}
+
+// checkHit tests r, hits r, and checks what every strategy promises: Test
+// predicts the Hit (the same decision; a Remaining exactly Cost higher when
+// allowed; the same Result when rejected, but for the elastic window's
+// extension), Remaining stays within [0, Amount], ResetAt is not in the
+// past, a cost above the amount waits until ResetAt, and a rejected hit's
+// RetryAfter is exactly the first instant a Test of the same cost is
+// allowed. It returns the hit's Result and a description of the first
+// problem, or "".
+func checkHit(st Strategy, r Request) (Result, string) {
+	ctx := context.Background()
+	l, now, name := r.Limit, r.Now, st.Name()
+	pred, err := st.Test(ctx, r)
+	if err != nil {
+		return Result{}, err.Error()
+	}
+	got, err := st.Hit(ctx, r)
+	if err != nil {
+		return Result{}, err.Error()
+	}
+	switch {
+	case got.Allowed != pred.Allowed:
+		return got, fmt.Sprintf("Test said allowed=%v, Hit said %v", pred.Allowed, got.Allowed)
+	case got.Remaining < 0 || got.Remaining > l.Amount || pred.Remaining < 0 || pred.Remaining > l.Amount:
+		return got, fmt.Sprintf("Remaining outside [0, %d]: Test %d, Hit %d", l.Amount, pred.Remaining, got.Remaining)
+	case got.ResetAt.Before(now) || pred.ResetAt.Before(now):
+		return got, fmt.Sprintf("ResetAt before now: Test +%v, Hit +%v", pred.ResetAt.Sub(now), got.ResetAt.Sub(now))
+	case got.Allowed && (got.Remaining != pred.Remaining-r.Cost || got.RetryAfter != 0 || pred.RetryAfter != 0):
+		return got, fmt.Sprintf("Test = %+v, allowed Hit = %+v", pred, got)
+	case got.Allowed:
+		return got, ""
+	case r.Cost > l.Amount && !got.ResetAt.Equal(now.Add(got.RetryAfter)):
+		return got, fmt.Sprintf("cost above amount: RetryAfter %v does not reach ResetAt +%v", got.RetryAfter, got.ResetAt.Sub(now))
+	}
+	fixed := name == StrategyFixedWindow || name == StrategyFixedWindowElasticExpiry
+	if name == StrategyFixedWindowElasticExpiry || fixed && pred.ResetAt.Equal(now) {
+		// Elastic expiry moves the window on every hit, and a rejected hit
+		// on a dead counter creates it (Storage.AcquireFixedWindow) where
+		// Test does not.
+		pred.ResetAt, pred.RetryAfter = got.ResetAt, got.RetryAfter
+	}
+	if got != pred {
+		return got, fmt.Sprintf("Test = %+v, rejected Hit = %+v", pred, got)
+	}
+	if r.Cost > l.Amount {
+		return got, ""
+	}
+	// Nothing else arrives: at RetryAfter a hit of the same cost fits, and
+	// not a nanosecond earlier.
+	later := r
+	later.Now = now.Add(got.RetryAfter)
+	res, err := st.Test(ctx, later)
+	if err != nil || !res.Allowed {
+		return got, fmt.Sprintf("rejected with RetryAfter %v, but Test at that instant = %+v, %v", got.RetryAfter, res, err)
+	}
+	if got.RetryAfter > 0 {
+		later.Now = later.Now.Add(-time.Nanosecond)
+		if res, err = st.Test(ctx, later); err != nil || res.Allowed {
+			return got, fmt.Sprintf("RetryAfter %v is not the earliest instant: Test 1ns earlier = %+v, %v", got.RetryAfter, res, err)
+		}
+	}
+	return got, ""
 }
 
 // TestMovingWindowNeverExceeds checks the moving window's defining property
