@@ -115,6 +115,8 @@ var parseErrors = []struct {
 	{"/hour", 0, `limiter: parse "/hour": missing amount, found "/hour" at offset 0 (want a whole number such as 10)`},
 	{"10", 2, `limiter: parse "10": unexpected end of input after amount at offset 2 (want "per" or "/")`},
 	{"10 hour", 3, `limiter: parse "10 hour": unexpected "hour" after amount at offset 3 (want "per" or "/")`},
+	{"10,5/hour", 2, `limiter: parse "10,5/hour": unexpected "," after amount at offset 2 (want "per" or "/")`},
+	{"10 abcdefghijklmnopqrstuvwxyz", 3, `limiter: parse "10 abcdefghijklmnopqrstuvwxyz": unexpected "abcdefghijklmnop" after amount at offset 3 (want "per" or "/")`},
 	{"10 pe hour", 3, `limiter: parse "10 pe hour": unexpected "pe" after amount at offset 3 (want "per" or "/")`},
 	{"10/", 3, `limiter: parse "10/": missing unit, found end of input at offset 3` + hintUnit},
 	{"10 per", 6, `limiter: parse "10 per": missing unit, found end of input at offset 6` + hintUnit},
