@@ -2,6 +2,7 @@ package servers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -203,8 +204,9 @@ func containerLauncher(image string) launcher {
 				return "", err
 			}
 			var addr string
-			if addr, err = hostContainer(t, image, k, port, args); err == nil {
-				return addr, nil
+			addr, err = hostContainer(t, image, k, port, args)
+			if err == nil || !errors.Is(err, errAddrInUse) {
+				return addr, err
 			}
 		}
 		return "", err
@@ -238,7 +240,12 @@ func hostContainer(t testing.TB, image string, k kind, port int, args []string) 
 	}
 	ctr, err := runContainer(t, req)
 	if err != nil {
-		return "", fmt.Errorf("%s container from %s: %w", k.name, image, err)
+		err = fmt.Errorf("%s container from %s: %w", k.name, image, err)
+		if strings.Contains(err.Error(), "in use") {
+			// Another process took the port first: try another.
+			err = fmt.Errorf("%w: %w", errAddrInUse, err)
+		}
+		return "", err
 	}
 	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
 	if err := waitPing(k, addr); err != nil {

@@ -621,3 +621,21 @@ func TestEnvTrue(t *testing.T) {
 		t.Errorf("envTrue with %s unset = true, want false", EnvRequire)
 	}
 }
+
+// TestContainerAddrInUse starts a host-network container on a taken port:
+// the start must fail as errAddrInUse, which makes the launcher retry.
+func TestContainerAddrInUse(t *testing.T) {
+	if err := dockerAvailable(); err != nil {
+		t.Skipf("Docker is unavailable: %v", err)
+	}
+	image := redisImage(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	if _, err := hostContainer(t, image, redisKind, port, nil); !errors.Is(err, errAddrInUse) {
+		t.Errorf("container on taken port %d: %v, want errAddrInUse", port, err)
+	}
+}
