@@ -100,8 +100,15 @@ build() {
 		args+=(--change "$change")
 	done
 	args+=(--change "ENV LIMITS_IMAGE_FINGERPRINT=$sum")
+	local old
+	old=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 	tar --numeric-owner --owner=0 --group=0 -C "$root" -c . |
 		docker import "${args[@]}" - "$image" >/dev/null
+	# Drop the image this one replaces rather than leave it dangling; one
+	# a container still uses stays.
+	if [[ -n $old && $old != "$(docker image inspect --format '{{.Id}}' "$image")" ]]; then
+		docker rmi "$old" >/dev/null 2>&1 || true
+	fi
 	echo "build-test-images: built $image"
 }
 
