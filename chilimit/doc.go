@@ -1,5 +1,102 @@
 // Package chilimit is rate-limiting middleware for the chi router with the
 // semantics of Flask-Limiter: default, application, route, shared and
-// sub-router limits, exemptions, headers, fallback and configuration from
-// the environment.
+// sub-router limits, exemptions, request filters, headers, custom 429
+// responses, storage fallback and configuration from the environment.
+//
+// # Quick start
+//
+//	lim, err := chilimit.New(
+//		chilimit.WithKeyFunc(chilimit.RemoteAddr),
+//		chilimit.WithDefaultLimits("200 per day", "50 per hour"),
+//	)
+//	r := chi.NewRouter()
+//	r.Use(lim.Handler)
+//	r.With(chilimit.Limit("1 per day")).Get("/slow", slow)                                  // replaces defaults
+//	r.With(chilimit.Limit("1/second", chilimit.OverrideDefaults(false))).Get("/medium", medium) // adds to defaults
+//	r.Get("/fast", fast)                                                                     // defaults only
+//	r.With(chilimit.Exempt).Get("/ping", ping)                                               // no limits
+//
+// Limit strings follow the grammar of [limiter.ParseMany]: "10 per hour",
+// "10/hour;100/day", "100/day, 500/7days".
+//
+// # Kinds of limits
+//
+// Default limits ([WithDefaultLimits]) apply to every route that declares
+// no limit of its own; each route pattern has its own buckets. Application
+// limits ([WithApplicationLimits]) are one set of buckets for the whole
+// application. Route limits ([Limit], [LimitFunc], [Limiter.Limit]) are
+// attached with r.With, with Use on a sub-router, or with
+// r.With(...).Mount / Route / Group for a whole sub-router (Flask's
+// blueprints); they replace the defaults unless [OverrideDefaults](false).
+// Shared limits ([SharedLimit], [Scope], [ScopeFunc]) count several routes
+// in one set of buckets. Meta limits ([WithMetaLimits]) limit how often a
+// client may be rejected.
+//
+// All the limits a request meets are checked smallest window first; the
+// first breached one rejects the request with 429 and is reported in the
+// body and headers. Limits checked before it have counted the request.
+// The route identity is chi's route pattern ("/users/{id}"). 404 and 405
+// responses are never counted.
+//
+// # How the root middleware knows a route's limits
+//
+// [Limiter.Handler] runs before chi routes the request, so it looks ahead:
+// chi's Routes.Find gives the pattern the request will match, and an index
+// of the router's middleware stacks (built on the first request, rebuilt
+// when unknown routes show up) says which limits and exemptions that route
+// carries. Markers made by this package register themselves when created;
+// the index invokes only those, with a probe handler, to read their
+// settings. Route limits themselves run where they are declared, so their
+// key functions see URL parameters and what earlier middleware put in the
+// context; the route's last marker also checks the default limits unless a
+// route limit overrode them.
+//
+// Install Handler on the root router, after any path-rewriting middleware
+// (middleware.StripSlashes, middleware.CleanPath). HEAD requests count
+// against GET routes when middleware.GetHead is installed.
+//
+// # Exemptions and filters
+//
+// [Exempt] marks a route or a sub-router (and the routers nested in it) as
+// exempt from the default, application and meta limits and from the limits
+// of enclosing routers; [ExemptFrom] narrows what is exempted and whether
+// the exemption reaches nested sub-routers. Limits declared at or below an
+// exemption still apply. Request filters ([WithRequestFilter]) skip all
+// limiting for the requests they match, for allow lists.
+//
+// # Keys
+//
+// The default key is the TCP peer address ([RemoteAddr]); forwarded
+// headers, which clients can forge, are read only through an explicit
+// number of trusted proxies ([WithTrustedProxies], [ForwardedFor]). A key
+// function returning "" puts those requests in one shared bucket and logs a
+// warning once per log interval.
+//
+// # Responses and headers
+//
+// A rejected request gets 429 with the breached limit's text ("1 per 1
+// day") or its custom message ([ErrorMessage], [ErrorMessageFunc]) as a
+// text/plain body; [WithErrorHandler] replaces the response, and errors.As
+// gives it the [*RateLimitError]. With [WithHeaders], responses carry
+// X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset for the
+// breached limit, else the one with the smallest window; rejections also
+// carry Retry-After, the time until the breached limit has room again (not
+// the window length), in seconds or as an HTTP date. [WithIETFHeaders] adds
+// the RateLimit-Policy and RateLimit fields of
+// draft-ietf-httpapi-ratelimit-headers-10.
+//
+// # Storage failures
+//
+// Each request's storage calls are bounded by [WithStorageTimeout]. When
+// the storage fails, the request gets 500 through the error handler, or
+// goes through unlimited with [WithSwallowErrors]. With
+// [WithInMemoryFallback] or [WithInMemoryFallbackEnabled] the limiter
+// switches to an in-memory storage, checks the failed one with back-off
+// (1s, 2s, 4s … 30s by default) and switches back when it answers. Repeated
+// errors are logged once per log interval.
+//
+// # Configuration from the environment
+//
+// [FromEnv] and [WithConfigLookup] read Flask-Limiter's RATELIMIT_* keys;
+// options given explicitly win over them whatever the order.
 package chilimit

@@ -102,9 +102,19 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 	}
 	b := &indexBuilder{idx: idx, lim: lim}
 	getHead := codePointer(middleware.GetHead)
+	self := codePointer(lim.Handler)
+	selfSeen := false
 	for _, mw := range routes.Middlewares() {
-		if codePointer(mw) == getHead {
+		switch p := codePointer(mw); {
+		case p == getHead:
 			idx.getHead = true
+		case p == self:
+			selfSeen = true
+		case selfSeen && (p == codePointer(middleware.StripSlashes) || p == codePointer(middleware.CleanPath)):
+			lim.pathRewriteWarning.Do(func() {
+				lim.logger.Warn("chilimit: path-rewriting middleware runs after the limiter's Handler; " +
+					"install it before, so the limiter sees the path chi routes")
+			})
 		}
 	}
 	b.walk(routes, "", nil, 0)

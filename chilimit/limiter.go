@@ -48,14 +48,16 @@ type Limiter struct {
 
 	fb *fallback // nil: no in-memory fallback
 
-	idx    atomic.Pointer[routeIndex]
-	finder routeFinder
+	idx       atomic.Pointer[routeIndex]
+	finder    routeFinder
+	unindexed sync.Map // *group → true: markers met outside the index
 
-	dryRunRejections atomic.Uint64
-	emptyKeyLog      logGate
-	storageLog       logGate
-	closeOnce        sync.Once
-	closeErr         error
+	dryRunRejections   atomic.Uint64
+	emptyKeyLog        logGate
+	storageLog         logGate
+	pathRewriteWarning sync.Once
+	closeOnce          sync.Once
+	closeErr           error
 }
 
 // New returns a Limiter configured by opts. Malformed default, application,

@@ -37,8 +37,12 @@ func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// The index does not know this marker: the routes changed after it
-		// was built. Apply the limit on its own, and rebuild next time.
-		l.idx.Store(nil)
+		// was built, or the marker wraps a handler directly instead of
+		// being in a chi middleware stack. Apply the limit on its own, and
+		// rebuild the index once.
+		if _, seen := l.unindexed.LoadOrStore(g, true); !seen {
+			l.idx.Store(nil)
+		}
 		l.prepare(st, g, r, st.pattern, l.resolveLimits(g, r))
 	} else {
 		st.markersLeft--

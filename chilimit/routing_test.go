@@ -1,7 +1,9 @@
 package chilimit_test
 
 import (
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,4 +235,29 @@ func TestLimitWithoutHandler(t *testing.T) {
 	r.Use(other.Handler) // a different limiter upstream does not take it over
 	r.With(lim.Limit("1/hour")).Get("/bound", text("ok"))
 	run(t, r, clock, []step{{path: "/bound", code: 200, headers: map[string]string{"X-RateLimit-Limit": "1"}}, {path: "/bound", code: 429}})
+}
+
+// Path-rewriting middleware after lim.Handler is reported once.
+func TestPathRewritingAfterHandlerWarns(t *testing.T) {
+	logs := new(syncBuffer)
+	lim, clock := newLimiter(t, chilimit.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	r := chi.NewRouter()
+	r.Use(lim.Handler, middleware.StripSlashes)
+	r.Get("/a", text("a"))
+	run(t, r, clock, []step{{path: "/a", code: 200}, {path: "/a/", code: 200}})
+	if n := strings.Count(logs.String(), "path-rewriting middleware"); n != 1 {
+		t.Fatalf("warnings = %d, want 1; log: %s", n, logs)
+	}
+}
+
+// A marker wrapping a handler directly (not in a chi middleware stack) is
+// still enforced, and does not make the index rebuild on every request.
+func TestMarkerOutsideTheIndex(t *testing.T) {
+	lim, clock := newLimiter(t)
+	sub := chi.NewRouter()
+	sub.Get("/", text("sub"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Mount("/x", chilimit.Limit("2/hour")(sub))
+	run(t, r, clock, []step{{path: "/x/", code: 200}, {path: "/x/", code: 200}, {path: "/x/", code: 429, body: "2 per 1 hour"}})
 }
