@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,9 @@ type env struct {
 	t0     time.Time            // the rule's starting instant
 	prefix string
 	algo   algorithm
+
+	mu   sync.Mutex
+	keys map[string]bool // every key handed out, cleared when the rule ends
 }
 
 func newEnv(t *testing.T, rule string, newHarness HarnessMaker, info suiteInfo) *env {
@@ -62,6 +66,15 @@ func newEnv(t *testing.T, rule string, newHarness HarnessMaker, info suiteInfo) 
 	// Cleanups run last-in first-out: the storage closes before its harness.
 	t.Cleanup(func() { _ = s.Close() })
 	e.s = s
+	// Leave nothing behind in a backend shared between rules; on a closed
+	// storage the calls fail, which is fine.
+	t.Cleanup(func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for k := range e.keys {
+			_ = s.Clear(context.Background(), k)
+		}
+	})
 	var token [6]byte
 	_, _ = rand.Read(token[:])
 	e.prefix = "conformance:" + hex.EncodeToString(token[:]) + ":" + rule + ":"
@@ -125,7 +138,16 @@ func (e *env) after(edge time.Time) time.Time {
 }
 
 // key returns a key unique to this run of the rule.
-func (e *env) key(name string) string { return e.prefix + name }
+func (e *env) key(name string) string {
+	k := e.prefix + name
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.keys == nil {
+		e.keys = make(map[string]bool)
+	}
+	e.keys[k] = true
+	return k
+}
 
 // perSecond returns a limit of amount per one second.
 func perSecond(amount int64) limiter.Limit {

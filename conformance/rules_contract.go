@@ -242,6 +242,21 @@ func keyVariants() []string {
 
 func keyRules() []rule {
 	return []rule{
+		{name: "StrategiesKeepSeparateState", run: func(e *env) {
+			t0 := e.at(0)
+			k, l := e.key("k"), perDay(10)
+			used := e.separateAlgorithms()
+			for i, a := range used {
+				e.algo = a
+				st, op := e.acquire(k, l, int64(i+1), t0)
+				e.check(op+" (the key is also used by the other strategies)", st, want{true, 10 - int64(i+1), time.Time{}, t0})
+			}
+			for i, a := range used {
+				e.algo = a
+				st, op := e.peek(k, l, 1, t0)
+				e.check(op+" (the key is also used by the other strategies)", st, want{true, 10 - int64(i+1), time.Time{}, t0})
+			}
+		}},
 		{name: "IsolatedFromEachOther", perStrategy: true, run: func(e *env) {
 			st := e.strategy()
 			t0 := e.at(0)
@@ -266,18 +281,27 @@ func keyRules() []rule {
 	}
 }
 
+// separateAlgorithms returns the supported algorithms that keep state of
+// their own: the two fixed-window strategies share one counter.
+func (e *env) separateAlgorithms() []algorithm {
+	var out []algorithm
+	for _, a := range algorithms {
+		if a.supported(e.caps) && a.strategy != limiter.StrategyFixedWindowElasticExpiry {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func clearRules() []rule {
 	return []rule{
 		{name: "ForgetsEveryStrategysState", run: func(e *env) {
 			t0 := e.at(0)
 			k, l := e.key("k"), perDay(1)
-			var used []algorithm
-			for _, a := range algorithms {
-				if a.supported(e.caps) {
-					used = append(used, a)
-					e.algo = a
-					e.acquire(k, l, 1, t0)
-				}
+			used := e.separateAlgorithms()
+			for _, a := range used {
+				e.algo = a
+				e.acquire(k, l, 1, t0)
 			}
 			for _, a := range used {
 				e.algo = a
