@@ -100,9 +100,10 @@ var memcachedKind = kind{
 }
 
 // A Process is a server this package started from a local binary, for tests
-// that stop, kill, restart or pause it. It is stopped in the Cleanup of the
-// test that started it. Its methods are safe for concurrent use; a method
-// that cannot do its job fails the test.
+// that stop, kill, restart or pause it. It is killed in the Cleanup of the
+// test that started it. Its methods are safe for concurrent use and take
+// effect one at a time; a method that cannot do its job fails the test that
+// started the process.
 type Process struct {
 	t    testing.TB
 	kind kind
@@ -110,6 +111,8 @@ type Process struct {
 	args []string // the caller's extra arguments
 	dir  string
 	port int
+
+	ctl sync.Mutex // held by each control method, so they do not interleave
 
 	mu      sync.Mutex
 	started bool          // a start succeeded once: keep the files
@@ -266,6 +269,8 @@ func (p *Process) Addr() string {
 // for it to exit. Stopping a server that is not running does nothing.
 func (p *Process) Stop() {
 	p.t.Helper()
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
 	p.stop()
 }
 
@@ -291,6 +296,8 @@ func (p *Process) stop() {
 // exit. Killing a server that is not running does nothing.
 func (p *Process) Kill() {
 	p.t.Helper()
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
 	p.kill()
 }
 
@@ -310,6 +317,8 @@ func (p *Process) kill() {
 // answers. It fails the test if the server does not come back.
 func (p *Process) Restart() {
 	p.t.Helper()
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
 	p.stop()
 	if err := p.start(); err != nil {
 		p.t.Fatalf("servers: restart: %v", err)
@@ -331,6 +340,8 @@ func (p *Process) Resume() {
 
 func (p *Process) signal(op string, sig os.Signal) {
 	p.t.Helper()
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil {

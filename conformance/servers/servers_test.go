@@ -130,6 +130,33 @@ func TestRedisCluster(t *testing.T) {
 			}
 		}
 	}
+	// Every node announces the loopback address a client can reach.
+	v, err := redisCommand(addrs[0], 2*time.Second, "CLUSTER", "SLOTS")
+	if err != nil {
+		t.Fatalf("CLUSTER SLOTS: %v", err)
+	}
+	ranges, _ := v.([]any)
+	seen := map[string]bool{}
+	for _, r := range ranges {
+		parts, _ := r.([]any)
+		if len(parts) < 3 {
+			t.Fatalf("CLUSTER SLOTS entry %v, want [from to [host port id]]", r)
+		}
+		node, _ := parts[2].([]any)
+		if len(node) < 2 {
+			t.Fatalf("CLUSTER SLOTS node %v, want [host port id]", parts[2])
+		}
+		seen[net.JoinHostPort(fmt.Sprint(node[0]), fmt.Sprint(node[1]))] = true
+	}
+	for _, addr := range addrs {
+		if !seen[addr] {
+			t.Errorf("CLUSTER SLOTS %v does not name node %s", v, addr)
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("CLUSTER SLOTS names %d nodes, want 3: %v", len(seen), v)
+	}
+
 	// A key lands on exactly one node; the others redirect to it.
 	var owners, moved int
 	for _, addr := range addrs {
@@ -637,5 +664,25 @@ func TestContainerAddrInUse(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	if _, err := hostContainer(t, image, redisKind, port, nil); !errors.Is(err, errAddrInUse) {
 		t.Errorf("container on taken port %d: %v, want errAddrInUse", port, err)
+	}
+}
+
+// TestProcessConcurrentRestart restarts one server from several goroutines:
+// the restarts take turns, and one server answers at the end, as the
+// process the Process holds.
+func TestProcessConcurrentRestart(t *testing.T) {
+	p := StartRedis(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(p.Restart)
+	}
+	wg.Wait()
+	assertPONG(t, p.Addr())
+	pid, err := redisPID(p.Addr(), 2*time.Second)
+	p.mu.Lock()
+	want := p.cmd.Process.Pid
+	p.mu.Unlock()
+	if err != nil || pid != want {
+		t.Errorf("server on %s is pid %d (%v), want the process held, %d", p.Addr(), pid, err, want)
 	}
 }
