@@ -1,0 +1,130 @@
+package chilimit_test
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/limits-go/limits/chilimit"
+	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
+)
+
+// Bad option values fail New with ErrInvalidConfig naming the input.
+func TestOptionErrors(t *testing.T) {
+	cases := []chilimit.Option{
+		nil,
+		chilimit.WithKeyFunc(nil),
+		chilimit.WithTrustedProxies(0),
+		chilimit.WithDefaultLimitFuncs(nil),
+		chilimit.WithDefaultLimitsCost(0),
+		chilimit.WithStorage(nil),
+		chilimit.WithStorageTimeout(-time.Second),
+		chilimit.WithHeaderNames(chilimit.HeaderNames{Limit: "X Bad"}),
+		chilimit.WithRetryAfterFormat("minutes"),
+		chilimit.WithHealthCheckBackoff(2*time.Second, time.Second),
+		chilimit.WithLogger(nil),
+		chilimit.WithLogInterval(-1),
+		chilimit.WithClock(nil),
+		chilimit.WithRequestFilter(nil),
+		chilimit.WithConfigLookup(nil),
+	}
+	for i, o := range cases {
+		if _, err := chilimit.New(o); !errors.Is(err, chilimit.ErrInvalidConfig) {
+			t.Errorf("case %d: New = %v, want ErrInvalidConfig", i, err)
+		}
+	}
+	if _, err := chilimit.New(chilimit.WithStrategy("moving-window"), chilimit.WithStorage(fixedOnly{})); !errors.Is(err, limiter.ErrUnsupported) {
+		t.Errorf("moving-window over a fixed-window-only storage: %v, want ErrUnsupported", err)
+	}
+}
+
+// fixedOnly is a storage with no optional capability.
+type fixedOnly struct{ limiter.Storage }
+
+// Default limits from functions, exempt-when and per method.
+func TestDefaultLimitOptions(t *testing.T) {
+	t.Run("funcs", func(t *testing.T) {
+		spec := "1/minute"
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("3/hour"), chilimit.WithDefaultLimitFuncs(func(*http.Request) string { return spec }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		run(t, r, clock, []step{
+			{path: "/", code: 200}, {path: "/", code: 429, body: "1 per 1 minute"},
+			{path: "/", advance: time.Minute, code: 200},
+			{path: "/", advance: time.Minute, code: 200},
+			{path: "/", advance: time.Minute, code: 429, body: "3 per 1 hour"},
+		})
+	})
+	t.Run("exempt when", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"),
+			chilimit.WithDefaultLimitsExemptWhen(func(r *http.Request) bool { return r.Header.Get("X-Admin") != "" }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		run(t, r, clock, concat(repeat(3, step{path: "/", opts: []reqOpt{header("X-Admin", "1")}, code: 200}),
+			[]step{{path: "/", code: 200}, {path: "/", code: 429}}))
+	})
+	t.Run("per method", func(t *testing.T) {
+		for _, perMethod := range []bool{false, true} {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithDefaultLimitsPerMethod(perMethod))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.Get("/", text("ok"))
+			r.Post("/", text("ok"))
+			want := 429
+			if perMethod {
+				want = 200
+			}
+			run(t, r, clock, []step{{path: "/", code: 200}, {method: "POST", path: "/", code: want}})
+		}
+	})
+	t.Run("cost func", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("5/hour"),
+			chilimit.WithDefaultLimitsCostFunc(func(r *http.Request) int64 { return int64(len(r.URL.Query().Get("q"))) }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		run(t, r, clock, []step{{path: "/?q=aaa", code: 200}, {path: "/?q=aaa", code: 429}, {path: "/?q=aa", code: 200}, {path: "/?q=a", code: 429}})
+	})
+}
+
+// Storage options reach the backend opened by URI.
+func TestStorageOptions(t *testing.T) {
+	l, err := chilimit.New(chilimit.WithStorageURI("memory://"), chilimit.WithStorageOptions(memory.WithShards(4), memory.WithSweepInterval(0)))
+	if err != nil {
+		t.Fatalf("New with memory options: %v", err)
+	}
+	_ = l.Close()
+}
+
+// N concurrent requests on a limit of L: exactly L succeed.
+func TestConcurrentRequests(t *testing.T) {
+	const n, limit = 64, 10
+	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("10/hour", chilimit.OverrideDefaults(false))).Get("/", text("ok"))
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- get(r, "/").Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[200] != limit || count[429] != n-limit {
+		t.Fatalf("codes = %v, want %d×200 and %d×429", count, limit, n-limit)
+	}
+}
