@@ -149,12 +149,17 @@ type SlidingWindow struct {
 }
 
 // shift moves the state to the window containing now.
+// A hit whose instant falls before the stored window (a caller whose clock
+// lags another's) counts in the stored window, as if it came at its start,
+// rather than wiping the newer counts.
 func (w SlidingWindow) shift(now, window int64) SlidingWindow {
 	start := now - mod(now, window)
-	switch start {
-	case w.Start:
+	switch {
+	case w.Current == 0 && w.Previous == 0:
+		return SlidingWindow{Start: start}
+	case start <= w.Start:
 		return w
-	case w.Start + window:
+	case start == w.Start+window:
 		return SlidingWindow{Start: start, Previous: w.Current}
 	default:
 		return SlidingWindow{Start: start}
@@ -174,7 +179,7 @@ func mod(a, b int64) int64 {
 // shifting to the window that contains now.
 func (w SlidingWindow) Weighted(now int64, window time.Duration) int64 {
 	s := w.shift(now, int64(window))
-	return mulDiv(s.Previous, int64(window)-(now-s.Start), int64(window)) + s.Current
+	return mulDiv(s.Previous, int64(window)-max(now-s.Start, 0), int64(window)) + s.Current
 }
 
 // mulDiv returns floor(a × b / c) for non-negative a, b and positive c with
@@ -226,7 +231,7 @@ func (w SlidingWindow) Peek(r Request) State {
 func (w SlidingWindow) state(r Request) State {
 	now, at := instants(r)
 	window := int64(r.Limit.Window())
-	elapsed := now - w.Start
+	elapsed := max(now-w.Start, 0)
 	amount := r.Limit.Amount
 	weighted := mulDiv(w.Previous, window-elapsed, window) + w.Current
 	s := State{Allowed: r.Cost <= amount-weighted, Remaining: max(amount-weighted, 0), ResetAt: r.Now, RetryAt: r.Now}

@@ -148,3 +148,25 @@ func TestTokenBucketClockBehind(t *testing.T) {
 		}
 	}
 }
+
+// TestSlidingWindowLateHit checks that a hit stamped before the stored window
+// (an application server whose clock lags another's) counts in the stored
+// window instead of wiping the newer counts.
+func TestSlidingWindowLateHit(t *testing.T) {
+	l := lim(5, 10, Second)
+	base := time.Unix(1_000_000_000, 0) // a window start
+	var w SlidingWindow
+	for i := range 4 {
+		if st := w.Acquire(Request{Limit: l, Cost: 1, Now: base.Add(time.Duration(i) * time.Second)}); !st.Allowed {
+			t.Fatalf("hit %d rejected: %+v", i, st)
+		}
+	}
+	late := base.Add(-2 * time.Second) // in the window before
+	st := w.Acquire(Request{Limit: l, Cost: 1, Now: late})
+	if !st.Allowed || w.Current != 5 || w.Start != base.UnixNano() {
+		t.Fatalf("late hit = %+v leaving %+v, want allowed and counted in the stored window (Current 5)", st, w)
+	}
+	if st := w.Acquire(Request{Limit: l, Cost: 1, Now: late}); st.Allowed {
+		t.Fatalf("sixth hit (late) allowed: %+v, state %+v", st, w)
+	}
+}
