@@ -402,3 +402,45 @@ func TestResponseWriterInterfaces(t *testing.T) {
 		}
 	}
 }
+
+// countingStorage counts the fixed-window operations that reach it.
+type countingStorage struct {
+	*memory.Storage
+	ops atomic.Int32
+}
+
+func (c *countingStorage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	c.ops.Add(1)
+	return c.Storage.AcquireFixedWindow(ctx, r, elastic)
+}
+
+// The over-limit cache answers rejected keys in process until they may be
+// allowed again.
+func TestOverLimitCache(t *testing.T) {
+	clock := limiter.NewManualClock(t0)
+	cs := &countingStorage{Storage: newSharedMemory(t, clock)}
+	lim, err := chilimit.New(chilimit.WithStorage(cs), chilimit.WithClock(clock), chilimit.WithDefaultLimits("2/minute"),
+		chilimit.WithOverLimitCache(true), chilimit.WithHeaders(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 200}, {path: "/", code: 429}})
+	if n := cs.ops.Load(); n != 3 {
+		t.Fatalf("storage operations = %d, want 3", n)
+	}
+	run(t, r, clock, concat(
+		repeat(5, step{path: "/", advance: 10 * time.Second, code: 429, body: "2 per 1 minute"}),
+		[]step{{path: "/", advance: 9 * time.Second, code: 429, headers: map[string]string{"Retry-After": "1", "X-RateLimit-Remaining": "0"}}},
+	))
+	if n := cs.ops.Load(); n != 3 {
+		t.Fatalf("storage operations while over the limit = %d, want still 3", n)
+	}
+	run(t, r, clock, []step{{path: "/", advance: time.Second, code: 200}})
+	if n := cs.ops.Load(); n != 4 {
+		t.Fatalf("storage operations after the window = %d, want 4", n)
+	}
+}

@@ -46,7 +46,8 @@ type Limiter struct {
 	onBreach          BreachFunc
 	logInterval       time.Duration
 
-	fb *fallback // nil: no in-memory fallback
+	fb   *fallback       // nil: no in-memory fallback
+	over *overLimitCache // nil: every hit reaches the storage
 
 	idx       atomic.Pointer[routeIndex]
 	finder    routeFinder
@@ -146,6 +147,9 @@ func New(opts ...Option) (*Limiter, error) {
 		l.closeStorage()
 		return nil, fmt.Errorf("chilimit: %w", err)
 	}
+	if cfg.overLimitCache && cfg.strategy != limiter.StrategyFixedWindowElasticExpiry {
+		l.over = newOverLimitCache()
+	}
 	if fallbackLimits != nil || cfg.fallbackEnabled {
 		if l.fb, err = newFallback(l, cfg, fallbackLimits); err != nil {
 			l.closeStorage()
@@ -197,6 +201,9 @@ func (l *Limiter) Reset(ctx context.Context) error {
 	}
 	if l.fb != nil {
 		_, _ = l.fb.storage.ResetAll(ctx)
+	}
+	if l.over != nil {
+		l.over.reset()
 	}
 	return nil
 }
@@ -395,10 +402,20 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 		c := &cs[i]
 		kind := c.g.kind.String()
 		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], c.cl.limit, l.keyPrefix, kind, c.scope, c.method, c.key)
+		var res limiter.Result
+		cached := false
+		if l.over != nil {
+			res, cached = l.over.get(st.keyBuf, c.cl.limit, c.cost, st.now)
+		}
 		req := limiter.Request{Key: string(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now}
-		res, err := l.hit(st, req, c.testOnly)
-		if err != nil {
-			return nil, err
+		if !cached {
+			var err error
+			if res, err = l.hit(st, req, c.testOnly); err != nil {
+				return nil, err
+			}
+			if l.over != nil && !res.Allowed {
+				l.over.put(req.Key, res, c.cost, st.now)
+			}
 		}
 		st.record(c.cl, res)
 		if c.g.deductWhen != nil && res.Allowed {

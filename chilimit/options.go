@@ -118,6 +118,7 @@ type config struct {
 	healthMin         time.Duration
 	healthMax         time.Duration
 	lookup            func(string) (string, bool)
+	overLimitCache    bool
 }
 
 func defaultConfig() config {
@@ -561,6 +562,21 @@ func WithMetaLimits(limits ...string) Option {
 func WithOnBreach(fn BreachFunc) Option {
 	return func(c *config) error {
 		c.onBreach = fn
+		return nil
+	}
+}
+
+// WithOverLimitCache keeps, in process, the keys whose last hit was
+// rejected until they can be allowed again, and rejects their requests
+// without asking the storage, so a client hammering a limit costs no
+// storage round trips. Answers stay exact for every strategy but
+// fixed-window-elastic-expiry, where rejected hits must reach the storage
+// to extend the window, so the cache is not used with it. A limit cleared
+// by another process is seen here only once the cached retry instant has
+// passed ([Limiter.Reset] clears the cache). The default is off.
+func WithOverLimitCache(enabled bool) Option {
+	return func(c *config) error {
+		c.overLimitCache = enabled
 		return nil
 	}
 }

@@ -1,0 +1,85 @@
+package chilimit
+
+import (
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/limits-go/limits/limiter"
+)
+
+// overLimitCache remembers, in process, the storage keys whose last hit was
+// rejected, until the instant a hit could be allowed again, so an abusive
+// client's requests stop reaching the storage. A cached key rejects hits of
+// at least the cost that was rejected; other processes sharing the storage
+// can only add hits, so the answer stays right until then.
+type overLimitCache struct {
+	seed   maphash.Seed
+	shards [32]overLimitShard
+}
+
+type overLimitShard struct {
+	mu sync.Mutex
+	m  map[string]overLimitEntry
+}
+
+type overLimitEntry struct {
+	retryAt int64 // unix nanoseconds
+	resetAt int64
+	cost    int64
+}
+
+// maxOverLimitShard bounds each shard; a full shard is emptied.
+const maxOverLimitShard = 4096
+
+func newOverLimitCache() *overLimitCache {
+	c := &overLimitCache{seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]overLimitEntry)
+	}
+	return c
+}
+
+func (c *overLimitCache) shard(key []byte) *overLimitShard {
+	return &c.shards[maphash.Bytes(c.seed, key)%uint64(len(c.shards))]
+}
+
+// get reports the cached rejection of key for a hit of cost at now.
+func (c *overLimitCache) get(key []byte, l limiter.Limit, cost int64, now time.Time) (limiter.Result, bool) {
+	sh := c.shard(key)
+	n := now.UnixNano()
+	sh.mu.Lock()
+	e, ok := sh.m[string(key)]
+	if ok && e.retryAt <= n {
+		delete(sh.m, string(key))
+		ok = false
+	}
+	sh.mu.Unlock()
+	if !ok || cost < e.cost {
+		return limiter.Result{}, false
+	}
+	return limiter.Result{Limit: l, ResetAt: time.Unix(0, e.resetAt), RetryAfter: time.Duration(e.retryAt - n)}, true
+}
+
+// put caches a rejection.
+func (c *overLimitCache) put(key string, res limiter.Result, cost int64, now time.Time) {
+	if res.RetryAfter <= 0 {
+		return
+	}
+	sh := c.shard([]byte(key))
+	sh.mu.Lock()
+	if len(sh.m) >= maxOverLimitShard {
+		clear(sh.m)
+	}
+	sh.m[key] = overLimitEntry{retryAt: now.Add(res.RetryAfter).UnixNano(), resetAt: res.ResetAt.UnixNano(), cost: cost}
+	sh.mu.Unlock()
+}
+
+func (c *overLimitCache) reset() {
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		clear(sh.m)
+		sh.mu.Unlock()
+	}
+}
