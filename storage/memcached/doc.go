@@ -26,11 +26,29 @@
 //     [ErrContention] and counts nothing — an error, never a guess.
 //
 // With increments and undo, a hit may be rejected while a concurrent
-// rejected hit of a larger cost is still taking its cost back; the limit is
-// never exceeded. Limits the items cannot hold are refused at the request
+// rejected hit of a larger cost is still taking its cost back, and a peek may
+// see such a transient over-count as Remaining 0; the limit is never
+// exceeded. Concurrent elastic hits keep the latest window end any of them
+// asked for; a hit in the last instant of an elastic window that races a
+// hit after it may land in the window that is being replaced. Limits the items cannot hold are refused at the request
 // with an error wrapping [limiter.ErrUnsupported]: sliding-window-counter
 // amounts of 2³¹ and above, moving-window amounts above
 // [MaxMovingWindowAmount].
+//
+// # Round trips
+//
+// Memcached has no scripts, so a hit takes more than one round trip:
+//
+//	strategy                      allowed             rejected
+//	fixed-window                  2 (get, incr)       3 (get, incr, decr)
+//	fixed-window-elastic-expiry   4 (+ cas, touch)    5
+//	sliding-window-counter        2 (get both, incr)  1 (get both)
+//	token-bucket                  2 (get, cas)        1 (get)
+//	moving-window                 2 (get, cas)        1 (get)
+//
+// plus one the first time a key or window is seen, and a retry for each lost
+// compare-and-swap. Peeks take one round trip (two for a live fixed window).
+// The package benchmarks (BenchmarkHit) set these next to a plain Get.
 //
 // # Time
 //

@@ -22,7 +22,9 @@ import (
 // The parameters are the URI forms of [WithTimeout], [WithMaxIdleConns] and
 // [WithKeyPrefix]; any other parameter, a user name or password, or a path
 // is an error wrapping [limiter.ErrInvalidURI]. Options passed to Open are
-// applied after the URI's parameters.
+// applied after the URI's parameters. A pool of IPv6 literals cannot be
+// written as a URI (net/url accepts one bracketed host only); build the
+// client yourself and use [New].
 const Scheme = "memcached"
 
 func init() {
