@@ -1,5 +1,119 @@
 // Package conformance is the test suite every limits-go storage passes:
-// Run checks each rule of the limiter.Storage contract and each strategy the
-// storage supports, with stable subtest names, in the manner of
+// [Run] checks each rule of the limiter.Storage contract and each strategy
+// the storage supports, with stable subtest names, in the manner of
 // gocloud.dev's drivertest. Third parties run it against their own storage.
+//
+// # Writing a harness
+//
+// A [Harness] makes fresh storages, says which optional capabilities they
+// have and whether they keep time only through the clock they are given. A
+// test hands [Run] a [HarnessMaker]:
+//
+//	type harness struct{ srv *myServer }
+//
+//	func (h harness) MakeStorage(ctx context.Context, clock limiter.Clock) (limiter.Storage, error) {
+//		return mystore.New(h.srv.Client(), mystore.WithKeyPrefix(uniquePrefix()))
+//	}
+//	func (harness) AcceptsClock() bool { return false } // the server expires keys by its own clock
+//	func (harness) Capabilities() conformance.Capabilities {
+//		return conformance.Capabilities{MovingWindow: true, ResetAll: true}
+//	}
+//	func (h harness) Close() {}
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, func(ctx context.Context, t *testing.T) (conformance.Harness, error) {
+//			return harness{srv: startServer(t)}, nil
+//		})
+//	}
+//
+// Run calls the maker once up front to read the capabilities, then once per
+// rule; it closes each storage and then its harness when the rule ends.
+// MakeStorage must return a storage that holds no keys: when several rules
+// share one server, give each storage its own namespace (a fresh key
+// prefix). The suite also makes every key unique to the rule's run and
+// clears the keys it used when the rule ends.
+//
+// # Rules
+//
+// Every rule is a subtest named "<Group>/<Rule>", or
+// "<Group>/<Rule>/<strategy>" for rules checked once per strategy (through
+// the public limiter.Strategy, the raw Storage calls, or both), and every
+// failure message begins "rule <name> broken:". The names are stable: a
+// harness may skip a rule it knowingly breaks with go test -skip.
+//
+//	Capabilities/DeclarationMatchesStorage          declared capabilities are implemented, and implemented ones declared
+//	Capabilities/StrategyConstructionMatchesCapabilities/*  limiter.NewStrategy succeeds, or fails with ErrUnsupported
+//	FixedWindow/FirstHitCreatesCounter              a counter expiring at now + window
+//	FixedWindow/CountsUpToAmount                    Amount hits allowed, then rejected with RetryAt = expiry
+//	FixedWindow/RejectedHitLeavesCountUnchanged     a rejected hit takes nothing
+//	FixedWindow/ExpirySetOnceOnCreation             later hits, allowed or not, do not move the expiry
+//	FixedWindow/ExpiredCounterStartsAfresh          dead from the expiry instant on; the next hit makes a new counter
+//	FixedWindow/ElasticExpiryExtendsOnEveryHit      elastic: every hit, even a rejected one, moves the expiry
+//	FixedWindow/ElasticHammeringStaysLockedOut      elastic strategy: a client that keeps hitting stays rejected
+//	FixedWindow/PlainWindowEndsDespiteHammering     plain strategy: the window ends whatever the client does
+//	Peek/MissingKey/*                               full capacity, ResetAt = RetryAt = now
+//	Peek/DoesNotCount/*                             peeking takes nothing and reports the current state
+//	Peek/ReportsFullKey/*                           rejected, with a RetryAt between now and ResetAt
+//	Peek/ExpiredKeyLooksMissing/*                   at the reported ResetAt the key is as if missing
+//	Strategy/AllowsAmountThenRejects/*              Amount hits, then a rejection with a RetryAfter
+//	Strategy/TestDoesNotCount/*                     Strategy.Test takes nothing
+//	Strategy/CostAboveOne/*                         a cost takes that many units, or none
+//	Strategy/CostAboveAmountNeverAllowed/*          a cost above the amount is rejected and takes nothing
+//	Strategy/ZeroAmountRejectsEveryHit/*            a limit of 0 rejects everything
+//	Strategy/FullCapacityByResetAt/*                the reported ResetAt is when capacity is full again
+//	Strategy/RetryAfterIsExact/*                    rejected just before the reported retry instant, allowed at it
+//	Strategy/ClearForgets/*                         Strategy.Clear resets the key
+//	MovingWindow/ExactAtWindowEdge                  a unit counts until exactly one window after it was taken
+//	MovingWindow/RetryAtWaitsForEnoughUnits         RetryAt waits for as many units as the cost needs
+//	SlidingWindow/BucketShiftAndDecay               epoch-aligned windows; the previous count decays linearly
+//	TokenBucket/RefillsEvenly                       one token every window/Amount
+//	TokenBucket/BurstNeverExceedsAmount             however long the bucket idles
+//	Keys/StrategiesKeepSeparateState                one key under several strategies: separate state
+//	Keys/IsolatedFromEachOther/*                    keys differing by one byte, with spaces, newlines, NUL, "/", ":",
+//	                                                glob characters, unicode, 1 KiB of text: all separate buckets
+//	Clear/ForgetsEveryStrategysState                Clear removes the key's state under every capability
+//	Clear/MissingKeyIsNotAnError
+//	Clear/LeavesOtherKeysAlone                      including keys that extend the cleared one or look like patterns
+//	ResetAll/EmptyStorageCountsNothing              0 (or -1 for a backend that cannot count)
+//	ResetAll/CountsTheKeysRemoved                   exactly the keys hit (or -1)
+//	ResetAll/RemovesEveryKey                        every key of every strategy is fresh afterwards
+//	Check/HealthyWhileOpen
+//	Context/CanceledContextFails                    every method fails with an error wrapping context.Canceled, counting nothing
+//	Close/EveryMethodFailsWithErrClosed             every method and every strategy's Hit wrap limiter.ErrClosed
+//	Close/SecondCloseReturnsNil
+//	Concurrency/OneKey100Goroutines/*               100 goroutines, one key, a limit of 5: exactly 5 allowed
+//	Concurrency/OneKey8Goroutines1000Hits/*         8 × 1000 hits, one key, a limit of 4000: exactly 4000 allowed
+//	Concurrency/ManyKeysIndependent/*               20 keys hit concurrently: exactly their amount each
+//
+// "*" stands for each strategy name (fixed-window, moving-window, …). The
+// concurrency rules also check that the allowed hits reported every
+// Remaining count from Amount−1 down to 0 exactly once, so two hits never
+// saw the same count. Rules for a capability the harness does not declare
+// are skipped with the reason.
+//
+// # Time
+//
+// When AcceptsClock reports true, the suite drives a [limiter.ManualClock]
+// (given to MakeStorage, and the source of every Request.Now), so every edge
+// is checked exactly — one nanosecond before it and at it — and the suite
+// takes no time. Otherwise the rules run on real time with windows of one
+// second, all at once so their waits overlap (a run takes a few seconds);
+// requests still carry exact instants, but edges are approached 250ms
+// before and after, and reported instants may be 250ms off, so a server that
+// expires keys by its own clock passes. Limits that must not expire while a
+// rule runs are per day.
+//
+// # Benchmarks
+//
+// [RunBenchmarks] measures Strategy.Hit for every supported strategy on one
+// key and on 10,000 keys, serially and in parallel, with a
+// [BenchHarnessMaker] (the *testing.B counterpart of HarnessMaker).
+//
+// # The suite's own tests
+//
+// The suite proves it can fail: its tests run it, in a child process,
+// against a reference storage with planted bugs (a counter off by one, an
+// expiry never set, a non-atomic read-then-write, keys truncated to 250
+// bytes, a wrapper hiding capabilities it declares) and check that the rules
+// each bug breaks fail, by name, while others pass.
 package conformance
