@@ -33,4 +33,15 @@
 //
 // State is separate per strategy: a key hit under two strategies holds two
 // entries, and Clear removes both.
+//
+// Measured heap per live key (BenchmarkBytesPerLiveKey: 1,000,000 keys of
+// 51 bytes, as chilimit builds them for a client address, each hit once;
+// Go 1.26, amd64), key string included:
+//
+//	fixed-window, fixed-window-elastic-expiry   148 B
+//	moving-window                               196 B (+8 B per further hit in the window)
+//	sliding-window-counter                      181 B
+//	token-bucket                                120 B
+//
+// Expired keys are removed by the next sweep, and their memory given back.
 package memory

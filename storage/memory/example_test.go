@@ -49,3 +49,25 @@ func Example_open() {
 	// <nil>
 	// limiter: open storage memory:?sweep=1m: memory storage: limiter: invalid storage URI: unknown parameter "sweep" (want sweep_interval or shards)
 }
+
+// ResetAll forgets every key, as Flask-Limiter's reset() does, and says how
+// many held live state.
+func ExampleStorage_ResetAll() {
+	ctx := context.Background()
+	clock := limiter.NewManualClock(time.Unix(1_700_000_000, 0))
+	s, err := memory.New(memory.WithClock(clock), memory.WithShards(16), memory.WithSweepInterval(time.Minute))
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+
+	st := limiter.MustNewStrategy(limiter.StrategyTokenBucket, s)
+	limit, _ := limiter.Parse("10/minute")
+	for _, client := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		st.Hit(ctx, limiter.Request{Key: limiter.Key(limit, client), Limit: limit, Cost: 1, Now: clock.Now()})
+	}
+	n, err := s.ResetAll(ctx)
+	fmt.Println(n, err, s.Len())
+	// Output:
+	// 3 <nil> 0
+}
