@@ -121,7 +121,8 @@ func (s *Storage) acquireFixedWindow(ctx context.Context, r limiter.Request, ela
 
 // liveWindow returns the window live at now, creating one that ends at
 // now + length if there is none or the stored one is dead. It returns the
-// window item as read or written, for a later compare-and-swap.
+// window item as read, for a later compare-and-swap, or nil for a window it
+// created.
 func (s *Storage) liveWindow(ctx context.Context, wk string, now, length int64) (window, *memcache.Item, error) {
 	for attempt := range maxAttempts {
 		if err := backoff(ctx, attempt); err != nil {
@@ -143,7 +144,8 @@ func (s *Storage) liveWindow(ctx context.Context, wk string, now, length int64) 
 			return window{}, nil, err
 		}
 		if ok {
-			// Read back for its CAS id only when elastic expiry needs it.
+			// A new window ends at now + length already: elastic
+			// expiry has nothing to move, so no CAS id is needed.
 			return w, nil, nil
 		}
 	}
