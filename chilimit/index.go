@@ -1,6 +1,7 @@
 package chilimit
 
 import (
+	"hash/maphash"
 	"net/http"
 	"reflect"
 	"strings"
@@ -25,7 +26,8 @@ import (
 // The index is built on the first request and rebuilt when the router shows
 // a pattern or a marker it does not know (routes added later).
 
-type routeKey struct{ method, pattern string }
+// routeKey is a method with a pattern (index entries) or a path (cache).
+type routeKey struct{ method, path string }
 
 // A routeEntry is what the index knows of one (method, pattern).
 type routeEntry struct {
@@ -76,6 +78,49 @@ type routeIndex struct {
 	anyMarkers bool
 	markers    map[*group]bool // every marker seen
 	misses     sync.Map        // routeKey → true: not found even after a rebuild
+	cache      routeCache      // (method, path) → what lookup found
+}
+
+// routeCache remembers recent look-ahead answers by method and path, so a
+// path seen before skips chi's Find. It is bounded: a full shard is
+// emptied, so random paths cost no more than a Find each.
+type routeCache struct {
+	seed   maphash.Seed
+	shards [16]routeCacheShard
+}
+
+type routeCacheShard struct {
+	mu sync.Mutex
+	m  map[routeKey]cachedRoute
+}
+
+type cachedRoute struct {
+	pattern string
+	entry   *routeEntry
+}
+
+const maxRouteCacheShard = 1024
+
+func (c *routeCache) shard(k routeKey) *routeCacheShard {
+	return &c.shards[maphash.String(c.seed, k.path)%uint64(len(c.shards))]
+}
+
+func (c *routeCache) get(k routeKey) (cachedRoute, bool) {
+	sh := c.shard(k)
+	sh.mu.Lock()
+	cr, ok := sh.m[k]
+	sh.mu.Unlock()
+	return cr, ok
+}
+
+func (c *routeCache) put(k routeKey, pattern string, e *routeEntry) {
+	sh := c.shard(k)
+	sh.mu.Lock()
+	if sh.m == nil || len(sh.m) >= maxRouteCacheShard {
+		sh.m = make(map[routeKey]cachedRoute)
+	}
+	sh.m[k] = cachedRoute{pattern, e}
+	sh.mu.Unlock()
 }
 
 // item is one middleware in a route's stack that the index recognised.
@@ -100,6 +145,7 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 		mounts:  make(map[string]mount),
 		markers: make(map[*group]bool),
 	}
+	idx.cache.seed = maphash.MakeSeed()
 	b := &indexBuilder{idx: idx, lim: lim}
 	getHead := codePointer(middleware.GetHead)
 	self := codePointer(lim.Handler)
@@ -262,6 +308,17 @@ func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
 	if method == "" {
 		method = r.Method
 	}
+	ck := routeKey{method, path}
+	if cr, ok := idx.cache.get(ck); ok {
+		return cr.pattern, cr.entry, idx
+	}
+	pattern, e, idx := l.resolve(rctx.Routes, idx, method, path)
+	idx.cache.put(ck, pattern, e)
+	return pattern, e, idx
+}
+
+// resolve is lookup without the cache.
+func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path string) (string, *routeEntry, *routeIndex) {
 	pattern := l.find(idx, method, path)
 	if pattern == "" && method == http.MethodHead && idx.getHead {
 		method = http.MethodGet
@@ -280,7 +337,7 @@ func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
 			return pattern, emptyEntry, idx
 		}
 		// A route the index has not seen: added after it was built.
-		idx = l.index(rctx.Routes, true)
+		idx = l.index(routes, true)
 		if e = idx.entries[routeKey{method, pattern}]; e == nil {
 			pattern2, e2 := l.resolveStub(idx, method, pattern)
 			if e2 != nil {

@@ -46,5 +46,13 @@ func BenchmarkLookAhead(b *testing.B) {
 				l.lookup(req)
 			}
 		})
+		b.Run(path+"/uncached", func(b *testing.B) {
+			idx := l.index(r, false)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				l.resolve(r, idx, http.MethodGet, path)
+			}
+		})
 	}
 }

@@ -55,9 +55,18 @@ type pending struct {
 	cost int64
 }
 
+// reset readies the state for reuse, clearing only what a request used
+// (the buffers are large, and zeroing them costs write barriers).
 func (st *reqState) reset() {
-	keyBuf := st.keyBuf[:0]
-	*st = reqState{keyBuf: keyBuf}
+	clear(st.policies)
+	clear(st.pending)
+	clear(st.checks)
+	st.lim, st.entry, st.pattern, st.key, st.keyDone = nil, nil, "", "", false
+	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
+	st.haveBest, st.best = false, reported{}
+	st.policies, st.pending, st.checks = nil, nil, nil
+	st.keyBuf = st.keyBuf[:0]
+	st.now, st.baseCtx, st.ctx, st.cancel = time.Time{}, nil, nil, nil
 }
 
 func (st *reqState) init(l *Limiter, r *http.Request) {
