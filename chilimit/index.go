@@ -313,7 +313,10 @@ func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
 		return cr.pattern, cr.entry, idx
 	}
 	pattern, e, idx := l.resolve(rctx.Routes, idx, method, path)
-	idx.cache.put(ck, pattern, e)
+	if pattern != "" && e != emptyEntry {
+		// Only routes the index knows: a 404 may become a route later.
+		idx.cache.put(ck, pattern, e)
+	}
 	return pattern, e, idx
 }
 

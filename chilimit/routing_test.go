@@ -209,7 +209,7 @@ func TestRoutesAddedLater(t *testing.T) {
 	r := chi.NewRouter()
 	r.Use(lim.Handler)
 	r.Get("/", text("ok"))
-	run(t, r, clock, []step{{path: "/", code: 200}})
+	run(t, r, clock, []step{{path: "/", code: 200}, {path: "/later", code: 404}, {path: "/later", code: 404}})
 	r.With(chilimit.Limit("1/hour")).Get("/later", text("later"))
 	r.With(chilimit.Exempt).Get("/free", text("free"))
 	run(t, r, clock, concat([]step{{path: "/later", code: 200}, {path: "/later", code: 429, body: "1 per 1 hour"}},
