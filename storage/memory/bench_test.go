@@ -93,9 +93,9 @@ func BenchmarkBytesPerLiveKey(b *testing.B) {
 // took is given back.
 func TestMemoryTracksLiveKeys(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds 200,000 keys; skipped with -short")
+		t.Skip("builds 50,000 keys; skipped with -short")
 	}
-	const n = 200_000
+	const n = 50_000
 	ctx := context.Background()
 	l := limiter.Limit{Amount: 10, Multiples: 1, Unit: limiter.Second}
 	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
