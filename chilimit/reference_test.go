@@ -1,7 +1,34 @@
 package chilimit_test
 
 // One test per section of the reference documentation
-// (/work/shared/reference/flask-limiter-docs.txt), named after it.
+// (/work/shared/reference/flask-limiter-docs.txt), named after it:
+//
+//	Quick start                                   TestQuickStart, Example
+//	The Flask-Limiter extension                   TestTheFlaskLimiterExtension
+//	Rate Limit Domain                             TestRateLimitDomain
+//	Decorators (single, multiple, custom key,
+//	  dynamic limit strings, exemption conditions) TestDecorators
+//	Shared limits (named, dynamic)                TestSharedLimits
+//	Exempt                                        TestExempt, TestNestedExemptions, TestStaticFilesExempt
+//	Request filter                                TestRequestFilter
+//	Configuration (RATELIMIT_*)                   TestConfiguration
+//	Rate limit string notation                    TestRateLimitStringNotation
+//	Rate limiting strategies                      TestRateLimitingStrategies
+//	Rate-limiting Headers                         TestRateLimitingHeaders, TestIETFHeaders
+//	Rate Limit Key Functions                      TestRateLimitKeyFunctions
+//	Custom Rate limit exceeded responses          TestCustomRateLimitExceededResponses
+//	Customizing rate limits based on response     TestCustomizingRateLimitsBasedOnResponse
+//	Using Flask Pluggable Views                   TestPluggableViews
+//	Rate limiting all routes in a Blueprint       TestBlueprints, TestSubRouterChains
+//	Logging                                       TestLogging
+//	Custom error messages                         TestCustomErrorMessages
+//	Deploying an application behind a proxy       TestDeployingBehindAProxy
+//	API (Limiter parameters, reset)               TestAPI, TestDefaultLimitOptions, TestStorageErrors, TestInMemoryFallback
+//	RateLimitExceeded                             TestRateLimitExceeded
+//
+// Later Flask-Limiter features have their tests in features_test.go (cost,
+// on_breach, meta limits, dry run), and the chi specifics in
+// routing_test.go (404/405, look-ahead pitfalls).
 
 import (
 	"bytes"
