@@ -116,7 +116,7 @@ func (sh *shard) sweep(now int64) {
 			delete(sh.tokens, k)
 		}
 	}
-	const minRebuild = 1024 // small maps are not worth copying
+	const minRebuild = 64 // tiny maps are not worth copying
 	if n := sh.len(); sh.peak >= minRebuild && n < sh.peak/4 {
 		sh.fixed = rebuilt(sh.fixed)
 		sh.moving = rebuilt(sh.moving)
