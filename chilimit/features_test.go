@@ -265,7 +265,7 @@ func TestInMemoryFallback(t *testing.T) {
 	})
 	t.Run("own limits", func(t *testing.T) {
 		lim, fs, clock, logs := flakyLimiter(t, chilimit.WithDefaultLimits("100/hour"), chilimit.WithInMemoryFallback("1/minute"),
-			chilimit.WithHealthCheckBackoff(time.Millisecond, 2*time.Millisecond))
+			chilimit.WithHealthCheckBackoff(time.Millisecond, 2*time.Millisecond), chilimit.WithHeaders(true))
 		r := chi.NewRouter()
 		r.Use(lim.Handler)
 		r.With(chilimit.Limit("50/hour")).Get("/r", text("ok"))
@@ -277,7 +277,7 @@ func TestInMemoryFallback(t *testing.T) {
 		// limits replace them all.
 		run(t, r, clock, []step{
 			{path: "/", code: 200}, {path: "/", code: 200}, {path: "/", code: 429, body: "1 per 1 minute"},
-			{path: "/r", code: 200}, {path: "/r", code: 429, body: "1 per 1 minute"},
+			{path: "/r", code: 200, headers: map[string]string{"X-RateLimit-Limit": "1"}}, {path: "/r", code: 429, body: "1 per 1 minute"},
 			{path: "/free", code: 200}, {path: "/free", code: 200},
 		})
 		if !strings.Contains(logs.String(), "in-memory fallback") {

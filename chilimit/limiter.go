@@ -242,19 +242,16 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		next.ServeHTTP(w, r) // installed twice on one path
 		return
 	}
-	pattern, entry, idx := l.lookup(r)
+	pattern, entry, _ := l.lookup(r)
 	rw := getWriter(w)
 	defer putWriter(rw)
 	st := &rw.st
 	st.init(l, r)
 	st.pattern = pattern
 	st.entry = entry
-	// Route markers find the state through the writer; without any
-	// marker or deduction there is no need to wrap.
+	// Route markers find the state through the writer (even markers the
+	// index cannot see), and deductions need the status.
 	out := http.ResponseWriter(rw)
-	if (idx == nil || !idx.anyMarkers) && l.defaults.deductWhen == nil {
-		out = w
-	}
 	if entry == nil || l.filtered(r) {
 		st.skip = true
 		if entry == nil {
@@ -269,6 +266,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	var err error
 	if l.fb != nil && l.fb.group != nil && l.fb.dead.Load() {
 		st.fallbackMode = true
+		st.markersLeft = 0 // the fallback limits replace the route limits
 		if !entry.exemptDefault {
 			l.prepare(st, l.fb.group, r, pattern, l.fb.group.limits)
 		}

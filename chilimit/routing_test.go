@@ -253,11 +253,15 @@ func TestPathRewritingAfterHandlerWarns(t *testing.T) {
 // A marker wrapping a handler directly (not in a chi middleware stack) is
 // still enforced, and does not make the index rebuild on every request.
 func TestMarkerOutsideTheIndex(t *testing.T) {
-	lim, clock := newLimiter(t)
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
 	sub := chi.NewRouter()
 	sub.Get("/", text("sub"))
 	r := chi.NewRouter()
 	r.Use(lim.Handler)
 	r.Mount("/x", chilimit.Limit("2/hour")(sub))
-	run(t, r, clock, []step{{path: "/x/", code: 200}, {path: "/x/", code: 200}, {path: "/x/", code: 429, body: "2 per 1 hour"}})
+	// The headers show that lim, not the process-wide limiter, enforces it.
+	run(t, r, clock, []step{
+		{path: "/x/", code: 200, headers: map[string]string{"X-RateLimit-Limit": "2"}},
+		{path: "/x/", code: 200}, {path: "/x/", code: 429, body: "2 per 1 hour"},
+	})
 }
