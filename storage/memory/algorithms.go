@@ -64,6 +64,13 @@ func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (l
 	if first := firstLive(l.times, now, window); first > 0 {
 		l.times = l.times[:copy(l.times, l.times[first:])]
 	}
+	// Grow the log here rather than in Acquire's append, never beyond the
+	// amount: a log holds at most Amount live entries.
+	if free := cap(l.times) - len(l.times); int64(free) < r.Cost && r.Cost <= r.Limit.Amount-int64(len(l.times)) {
+		want := min(2*cap(l.times), int(r.Limit.Amount))
+		want = max(want, len(l.times)+int(r.Cost))
+		l.times = append(make([]int64, 0, want), l.times...)
+	}
 	w := limiter.MovingWindow{Times: l.times}
 	st := w.Acquire(r)
 	switch n := len(w.Times); {

@@ -323,3 +323,30 @@ func TestHitOnExistingKeyDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// A moving-window log never holds room for more entries than the limit's
+// amount, however long the key is hit.
+func TestMovingWindowLogNeverOutgrowsAmount(t *testing.T) {
+	s, err := New(WithSweepInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for _, amount := range []int64{1, 3, 100, 1000} {
+		key := fmt.Sprint("k", amount)
+		now := t0
+		for range 3000 {
+			now = now.Add(time.Millisecond)
+			for _, cost := range []int64{1, 2} {
+				if _, err := s.AcquireMovingWindow(ctx, limiter.Request{Key: key, Limit: perSecond(amount), Cost: cost, Now: now}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		sh := s.shard(key)
+		if c := cap(sh.moving[key].times); int64(c) > amount {
+			t.Errorf("moving-window log of a limit of %d: capacity %d after 3000 hits, want at most %d", amount, c, amount)
+		}
+	}
+}
