@@ -3,6 +3,7 @@ package chilimit_test
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -27,7 +28,7 @@ func newLimiter(t testing.TB, opts ...chilimit.Option) (*chilimit.Limiter, *limi
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := chilimit.New(append([]chilimit.Option{chilimit.WithClock(clock), chilimit.WithStorage(mem)}, opts...)...)
+	l, err := chilimit.New(append([]chilimit.Option{chilimit.WithClock(clock), chilimit.WithStorage(mem), chilimit.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
