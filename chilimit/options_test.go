@@ -128,3 +128,24 @@ func TestConcurrentRequests(t *testing.T) {
 		t.Fatalf("codes = %v, want %d×200 and %d×429", count, limit, n-limit)
 	}
 }
+
+// FromEnv reads the process environment.
+func TestFromEnv(t *testing.T) {
+	t.Setenv("RATELIMIT_DEFAULT", "1/hour")
+	t.Setenv("RATELIMIT_STORAGE_URI", "memory://")
+	t.Setenv("RATELIMIT_HEADERS_ENABLED", "on")
+	lim, err := chilimit.New(chilimit.FromEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	if w := get(r, "/"); w.Code != 200 || w.Header().Get("X-RateLimit-Limit") != "1" {
+		t.Fatalf("first = %d, limit header %q; want 200, 1", w.Code, w.Header().Get("X-RateLimit-Limit"))
+	}
+	if w := get(r, "/"); w.Code != 429 {
+		t.Fatalf("second = %d, want 429", w.Code)
+	}
+}
