@@ -39,7 +39,7 @@
 // Go 1.26, amd64), key string included:
 //
 //	fixed-window, fixed-window-elastic-expiry   148 B
-//	moving-window                               196 B (+8 B per further hit in the window)
+//	moving-window                               196 B (its log grows with hits in the window, to at most 8 B × Amount)
 //	sliding-window-counter                      181 B
 //	token-bucket                                120 B
 //
