@@ -8,6 +8,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/limits-go/limits/chilimit"
+	"github.com/limits-go/limits/limiter"
 )
 
 // A Server is an example's handler served by httptest on 127.0.0.1.
@@ -37,7 +41,13 @@ type Response struct {
 // cannot be sent.
 func (s *Server) Do(method, path string, header ...string) Response {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, nil)
+	return s.DoBody(method, path, "", header...)
+}
+
+// DoBody is Do with a request body.
+func (s *Server) DoBody(method, path, body string, header ...string) Response {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -52,11 +62,11 @@ func (s *Server) Do(method, path string, header ...string) Response {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		s.t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
-	return Response{Code: resp.StatusCode, Body: strings.TrimSpace(string(body)), Header: resp.Header}
+	return Response{Code: resp.StatusCode, Body: strings.TrimSpace(string(b)), Header: resp.Header}
 }
 
 // Get is Do with GET.
@@ -82,4 +92,24 @@ func Repeat(code, n int) []int {
 		codes[i] = code
 	}
 	return codes
+}
+
+// Epoch is the instant the examples' manual clocks start at.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// A RouterFunc is an example's newRouter: it builds the example's handler
+// with extra options and returns the Limiter to close.
+type RouterFunc func(opts ...chilimit.Option) (http.Handler, *chilimit.Limiter, error)
+
+// StartRouter builds an example's router on a manual clock starting at
+// Epoch, serves it until the test ends and closes its Limiter then.
+func StartRouter(t testing.TB, newRouter RouterFunc, opts ...chilimit.Option) (*Server, *limiter.ManualClock) {
+	t.Helper()
+	clock := limiter.NewManualClock(Epoch)
+	h, lim, err := newRouter(append([]chilimit.Option{chilimit.WithClock(clock)}, opts...)...)
+	if err != nil {
+		t.Fatalf("newRouter: %v", err)
+	}
+	t.Cleanup(func() { _ = lim.Close() })
+	return Start(t, h), clock
 }

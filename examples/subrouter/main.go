@@ -1,0 +1,30 @@
+// Command subrouter puts limits and exemptions on whole sub-routers, chi's
+// analogue of Flask blueprints: r.Route, r.Group and r.Mount.
+//
+//	go run ./subrouter
+//	curl -i -X POST http://127.0.0.1:PORT/auth/login
+package main
+
+import (
+	"flag"
+	"log"
+
+	"github.com/limits-go/limits/examples/internal/serve"
+)
+
+func main() {
+	port := serve.Port()
+	flag.Parse()
+	if err := run(*port); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(port int) error {
+	h, lim, err := newRouter()
+	if err != nil {
+		return err
+	}
+	defer lim.Close()
+	return serve.Main(port, h, "/auth/login", "/docs/")
+}
