@@ -1,9 +1,11 @@
 package chilimit_test
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,12 +218,15 @@ func TestRoutesAddedLater(t *testing.T) {
 		repeat(7, step{path: "/free", code: 200})))
 }
 
+var standaloneRuns atomic.Int64
+
 // Limit works without a Limiter upstream (process-wide in-memory limiter
 // keyed by remote address), and lim.Limit binds to its limiter.
 func TestLimitWithoutHandler(t *testing.T) {
+	// The process-wide limiter outlives the test: use a path of its own.
+	path := fmt.Sprintf("/standalone-%d", standaloneRuns.Add(1))
 	r := chi.NewRouter()
-	r.With(chilimit.Limit("1/hour")).Get("/standalone-"+t.Name(), text("ok"))
-	path := "/standalone-" + t.Name()
+	r.With(chilimit.Limit("1/hour")).Get(path, text("ok"))
 	if a, b := get(r, path).Code, get(r, path).Code; a != 200 || b != 429 {
 		t.Fatalf("codes = %d, %d; want 200, 429", a, b)
 	}
