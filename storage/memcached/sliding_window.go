@@ -31,6 +31,10 @@ import (
 // count cannot change once its window is over, so the re-check is exact:
 // the limit is never exceeded, and, as for the fixed window, a hit may be
 // rejected transiently while a rejected hit of a larger cost undoes itself.
+// (Re-checking with the current count read before the increment instead, as
+// the Python limits library's memcached storage does, would admit every
+// concurrent hit that passed the first check; TestConcurrentHitsAreExact
+// catches that.)
 
 const (
 	slotBits  = 32
