@@ -109,8 +109,9 @@ func (s *Storage) Clear(ctx context.Context, key string) error {
 }
 
 // ResetAll removes every key and returns how many held live state at the
-// storage clock's current instant (expired state not yet swept is removed
-// but not counted).
+// storage clock's current instant: a key used by several strategies counts
+// once per strategy, and expired state not yet swept is removed but not
+// counted.
 func (s *Storage) ResetAll(ctx context.Context) (int64, error) {
 	if err := s.usable(ctx, "reset all", ""); err != nil {
 		return 0, err
