@@ -1,0 +1,30 @@
+// Command deductwhen counts only the requests that fail: a login route
+// allows 3 failed attempts a minute, and successful logins cost nothing.
+//
+//	go run ./deductwhen
+//	curl -i -X POST -d "password=wrong" http://127.0.0.1:PORT/login
+package main
+
+import (
+	"flag"
+	"log"
+
+	"github.com/limits-go/limits/examples/internal/serve"
+)
+
+func main() {
+	port := serve.Port()
+	flag.Parse()
+	if err := run(*port); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(port int) error {
+	h, lim, err := newRouter()
+	if err != nil {
+		return err
+	}
+	defer lim.Close()
+	return serve.Main(port, h, "/login")
+}
