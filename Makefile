@@ -1,7 +1,7 @@
 # One Makefile for the whole workspace: every target loops over the modules.
 # `make test` is the command that runs every test (see README.md).
 
-MODULES := limiter storage/memory storage/redis storage/memcached conformance chilimit examples bench
+MODULES := limiter storage/memory storage/redis storage/memcached conformance chilimit examples bench reliability
 GO      ?= go
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 BENCHTIME ?= 1s

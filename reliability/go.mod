@@ -1,0 +1,3 @@
+module github.com/limits-go/limits/reliability
+
+go 1.25.0
