@@ -121,59 +121,62 @@ if allowed then return {1, amount - count, ru, rf, 0, 0} end
 return {0, amount - count, ru, rf, ru, rf}
 `
 
-// movingWindowSource keeps one sorted-set member per unit taken, scored by
-// the microsecond it was taken in and named "u.fff:k": the instant to the
-// nanosecond, and k counting the members of that instant from 1. All
-// members of one instant leave the window together, so names stay unique;
-// within one score the names sort by instant.
+// movingWindowSource keeps the log in a list, one element "u.fff" (the
+// instant to the nanosecond) per unit taken, newest first. Every acquire
+// drops the elements that have left the window from the tail, so the live
+// count is the length; instants from clocks that interleave are inserted in
+// order.
 const movingWindowSource = prelude + `
-local function instant(m)
-  local u, f = string.match(m, '^(%-?%d+)%.(%d+):')
+local function instant(i)
+  local u, f = string.match(redis.call('LINDEX', KEYS[1], i), '^(%-?%d+)%.(%d+)$')
   return tonumber(u), tonumber(f)
 end
--- An entry at t is live while t > cutoff.
-local cu, cf = sub(nu, nf, window, 0)
--- stale members in the cutoff's own microsecond
-local function boundary()
-  local stale = {}
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], int(cu), int(cu))) do
-    local _, f = instant(m)
-    if f <= cf then stale[#stale + 1] = m end
+-- count returns how many of the first len elements are after (u, f):
+-- a binary search, the list being in descending order.
+local function count(len, u, f)
+  local lo, hi = 0, len
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if lt(u, f, instant(mid)) then lo = mid + 1 else hi = mid end
   end
-  return stale
+  return lo
 end
-local first, n
-if mode == 'peek' then
-  first = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. int(cu)) + #boundary()
-  n = redis.call('ZCARD', KEYS[1]) - first
-else
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. int(cu))
-  local stale = boundary()
-  for i = 1, #stale, 1000 do
-    redis.call('ZREM', KEYS[1], unpack(stale, i, math.min(i + 999, #stale)))
+-- An element at t is live while t > cutoff.
+local cu, cf = sub(nu, nf, window, 0)
+local len = redis.call('LLEN', KEYS[1])
+local n = len
+if len > 0 and not lt(cu, cf, instant(len - 1)) then
+  n = count(len, cu, cf)
+  if mode ~= 'peek' then
+    if n == 0 then redis.call('DEL', KEYS[1]) else redis.call('LTRIM', KEYS[1], 0, n - 1) end
+    len = n
   end
-  first = 0
-  n = redis.call('ZCARD', KEYS[1])
 end
 local wu, wf
-if n > 0 then wu, wf = instant(redis.call('ZRANGE', KEYS[1], -1, -1)[1]) end
+if n > 0 then wu, wf = instant(0) end
 local allowed = cost <= amount - n
 if allowed and mode ~= 'peek' then
-  local name = int(nu) .. '.' .. string.format('%03d', nf) .. ':'
-  local k = 0
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], int(nu), int(nu))) do
-    if string.sub(m, 1, #name) == name then k = k + 1 end
-  end
-  local score, args = int(nu), {}
-  for i = 1, cost do
-    args[#args + 1] = score
-    args[#args + 1] = name .. int(k + i)
-    if #args >= 2000 or i == cost then
-      redis.call('ZADD', KEYS[1], unpack(args))
-      args = {}
+  local at = int(nu) .. '.' .. string.format('%03d', nf)
+  if n == 0 or not lt(nu, nf, wu, wf) then
+    local args = {}
+    for i = 1, cost do
+      args[#args + 1] = at
+      if #args >= 1000 or i == cost then
+        redis.call('LPUSH', KEYS[1], unpack(args))
+        args = {}
+      end
+    end
+    wu, wf = nu, nf
+  else
+    -- behind the newest element: insert before the first one not after now
+    local p = count(len, nu, nf)
+    if p == len then
+      for _ = 1, cost do redis.call('RPUSH', KEYS[1], at) end
+    else
+      local pivot = redis.call('LINDEX', KEYS[1], p)
+      for _ = 1, cost do redis.call('LINSERT', KEYS[1], 'BEFORE', pivot, at) end
     end
   end
-  if wu == nil or lt(wu, wf, nu, nf) then wu, wf = nu, nf end
   local ru, rf = sub(wu + window, wf, nu, nf)
   redis.call('PEXPIRE', KEYS[1], px(wu + window))
   return {1, amount - n - cost, ru, rf, 0, 0}
@@ -184,8 +187,8 @@ local ru, rf = 0, 0
 if n > 0 then ru, rf = sub(wu + window, wf, nu, nf) end
 if allowed then return {1, remaining, ru, rf, 0, 0} end
 if cost > amount then return {0, remaining, ru, rf, ru, rf} end
-local i = first + n - (amount - cost) - 1
-local eu, ef = instant(redis.call('ZRANGE', KEYS[1], i, i)[1])
+-- the unit that must leave the window before cost fits
+local eu, ef = instant(amount - cost)
 local tu, tf = sub(eu + window, ef, nu, nf)
 return {0, remaining, ru, rf, tu, tf}
 `
