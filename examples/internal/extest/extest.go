@@ -3,6 +3,7 @@
 package extest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -112,4 +113,10 @@ func StartRouter(t testing.TB, newRouter RouterFunc, opts ...chilimit.Option) (*
 	}
 	t.Cleanup(func() { _ = lim.Close() })
 	return Start(t, h), clock
+}
+
+// KeyPrefix returns a key prefix no other test run uses, for tests against
+// a server that may be shared (LIMITS_REDIS_ADDR, LIMITS_MEMCACHED_ADDR).
+func KeyPrefix(t testing.TB) string {
+	return fmt.Sprintf("%s-%d:", t.Name(), time.Now().UnixNano())
 }
