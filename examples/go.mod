@@ -7,8 +7,8 @@ require (
 	github.com/limits-go/limits/chilimit v0.0.0
 	github.com/limits-go/limits/conformance v0.0.0
 	github.com/limits-go/limits/limiter v0.0.0
-	github.com/limits-go/limits/storage/memcached v0.0.0-00010101000000-000000000000
-	github.com/limits-go/limits/storage/redis v0.0.0-00010101000000-000000000000
+	github.com/limits-go/limits/storage/memcached v0.0.0
+	github.com/limits-go/limits/storage/redis v0.0.0
 	github.com/redis/go-redis/v9 v9.23.0
 	go.uber.org/goleak v1.3.0
 )
