@@ -19,6 +19,12 @@ import (
 // client at addr has left under the default limit l of route /r.
 func remaining(t testing.TB, s limiter.Storage, l, client string) int64 {
 	t.Helper()
+	return remainingPrefixed(t, s, "", l, client)
+}
+
+// remainingPrefixed is remaining for a limiter with a key prefix.
+func remainingPrefixed(t testing.TB, s limiter.Storage, prefix, l, client string) int64 {
+	t.Helper()
 	lim, err := limiter.Parse(l)
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +33,7 @@ func remaining(t testing.TB, s limiter.Storage, l, client string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := limiter.Key(lim, "", "default", "/r", "", client)
+	key := limiter.Key(lim, prefix, "default", "/r", "", client)
 	res, err := strat.Test(context.Background(), limiter.Request{Key: key, Limit: lim, Cost: 1, Now: time.Now()})
 	if err != nil {
 		t.Fatalf("peek %q: %v", key, err)

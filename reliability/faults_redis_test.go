@@ -31,6 +31,17 @@ func openRedis(t testing.TB, uri string, opts ...limiter.StorageOption) limiter.
 	return s
 }
 
+// mustRedisStorage wraps a go-redis client in the redis storage; the caller
+// keeps the client.
+func mustRedisStorage(t testing.TB, c goredis.UniversalClient) limiter.Storage {
+	t.Helper()
+	s, err := redisstorage.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestRedisKilledUnderLoadSwallowErrors kills Redis while eight clients
 // send requests, then restarts it: with swallow-errors no request fails,
 // the storage error is logged once per log interval (the limiter's clock is
