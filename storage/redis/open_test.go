@@ -1,0 +1,123 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/limits-go/limits/conformance/servers"
+	"github.com/limits-go/limits/limiter"
+	redisstore "github.com/limits-go/limits/storage/redis"
+)
+
+// hitAndCheck opens uri, checks the storage is healthy, takes one hit and
+// closes it.
+func hitAndCheck(t *testing.T, uri string) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := limiter.Open(ctx, uri)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", uri, err)
+	}
+	if _, ok := s.(*redisstore.Storage); !ok {
+		t.Fatalf("Open(%q) = %T, want *redis.Storage", uri, s)
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Errorf("Open(%q): Check: %v", uri, err)
+	}
+	l := limiter.Limit{Amount: 1, Multiples: 1, Unit: limiter.Minute}
+	st, err := s.AcquireFixedWindow(ctx, limiter.Request{Key: "open-test", Limit: l, Cost: 1, Now: t0}, false)
+	if err != nil || !st.Allowed {
+		t.Errorf("Open(%q): first hit = %+v, %v; want allowed", uri, st, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Open(%q): Close: %v", uri, err)
+	}
+	// The storage owned its client: it is closed now.
+	if err := s.(*redisstore.Storage).Client().Ping(ctx).Err(); err == nil {
+		t.Errorf("Open(%q): client still open after Close", uri)
+	}
+}
+
+func TestOpenParameters(t *testing.T) {
+	m := miniredis.RunT(t)
+	uri := "redis://" + m.Addr() + "/2?prefix=app%3A&timeout=500ms&clock=client&expiry_grace=2s&max_retries=1"
+	hitAndCheck(t, uri)
+	m.Select(2)
+	if keys := m.Keys(); len(keys) != 1 || keys[0] != "app:{open-test}:fw" {
+		t.Errorf("after a hit through %q, database 2 holds %q, want [app:{open-test}:fw]", uri, keys)
+	}
+	// The client clock: the counter expires at t0 + 1 minute.
+	if v, _ := m.Get("app:{open-test}:fw"); !strings.HasPrefix(v, "1:") {
+		t.Errorf("stored counter %q, want count 1", v)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, tc := range []struct{ uri, mention string }{
+		{"redis://127.0.0.1:6379?bogus=1", "bogus"},
+		{"redis://127.0.0.1:6379?clock=sundial", "clock"},
+		{"redis://127.0.0.1:6379?timeout=soon", "timeout"},
+		{"redis://127.0.0.1:6379?timeout=-1s", "timeout"},
+		{"redis://127.0.0.1:6379?prefix=a{b", "prefix"},
+		{"redis://127.0.0.1:6379?prefix=a&prefix=b", "prefix"},
+		{"redis://127.0.0.1:6379/notanumber", "database"},
+		{"redis+cluster://127.0.0.1:7000,127.0.0.1:7001/3", "path"},
+		{"redis+cluster://127.0.0.1:7000?db=1", "db"},
+		{"redis+sentinel://127.0.0.1:26379", "service"},
+		{"redis+sentinel://127.0.0.1:26379/a/b/c", "service"},
+		{"redis+sentinel://127.0.0.1:26379/svc?bogus=2", "bogus"},
+		{"redis+unix://", "socket"},
+	} {
+		_, err := limiter.Open(context.Background(), tc.uri)
+		if !errors.Is(err, limiter.ErrInvalidURI) {
+			t.Errorf("Open(%q) = %v, want an error wrapping ErrInvalidURI", tc.uri, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.mention) {
+			t.Errorf("Open(%q) = %q, want it to mention %q", tc.uri, err, tc.mention)
+		}
+	}
+}
+
+func TestOpenLazyTLS(t *testing.T) {
+	// rediss:// parses and opens without connecting.
+	s, err := limiter.Open(context.Background(), "rediss://user:secret@127.0.0.1:1/0?prefix=x:")
+	if err != nil {
+		t.Fatalf("Open(rediss://...) = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenSchemesRegistered(t *testing.T) {
+	got := strings.Join(limiter.Schemes(), " ")
+	for _, scheme := range []string{"redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel"} {
+		if !strings.Contains(" "+got+" ", " "+scheme+" ") {
+			t.Errorf("limiter.Schemes() = %q, missing %q", got, scheme)
+		}
+	}
+}
+
+func TestOpenServers(t *testing.T) {
+	t.Run("standalone", func(t *testing.T) {
+		hitAndCheck(t, "redis://"+servers.Redis(t)+"/1")
+	})
+	t.Run("unix", func(t *testing.T) {
+		sock := filepath.Join(t.TempDir(), "redis.sock")
+		servers.StartRedis(t, "--unixsocket", sock, "--unixsocketperm", "700")
+		hitAndCheck(t, "redis+unix://"+sock+"?db=3")
+	})
+	t.Run("cluster", func(t *testing.T) {
+		hitAndCheck(t, "redis+cluster://"+strings.Join(servers.RedisCluster(t), ","))
+	})
+	t.Run("sentinel", func(t *testing.T) {
+		s := servers.RedisSentinel(t)
+		hitAndCheck(t, "redis+sentinel://"+strings.Join(s.Addrs, ",")+"/"+s.Master)
+	})
+}
