@@ -176,3 +176,32 @@ type ResetAller interface {
 	// (backends that cannot count return -1).
 	ResetAll(ctx context.Context) (int64, error)
 }
+
+// A BatchOp is one step of a batch: a request, and whether to only peek at
+// its key (as the strategy's Peek method would) instead of acquiring.
+type BatchOp struct {
+	Request
+	Peek bool
+}
+
+// BatchStorage is the optional capability to run several steps, on
+// different keys and limits, as one operation: one round trip on a network
+// backend, however many limits a request must pass. [HitBatch] uses it when
+// the storage has it and runs the steps one by one otherwise, with the same
+// results.
+type BatchStorage interface {
+	// AcquireBatch runs ops in order under the strategy called strategy
+	// (one of the Strategy constants), each exactly as the single-key
+	// Acquire or Peek method of that strategy would at its own r.Now, and
+	// stops after the first step whose State is not Allowed: that step
+	// counts nothing, and the steps after it are not run. states[i]
+	// receives the State of ops[i] for every step run; it returns how many
+	// ran (len(ops) when all were allowed). len(states) ≥ len(ops).
+	//
+	// A backend that cannot run some batch as one operation (a Redis
+	// Cluster whose keys hash to different slots) may run it in several,
+	// as long as each step stays atomic and the results are the same.
+	// A strategy the backend lacks a capability for returns an error
+	// wrapping [ErrUnsupported].
+	AcquireBatch(ctx context.Context, strategy string, ops []BatchOp, states []State) (int, error)
+}
