@@ -1,5 +1,91 @@
 // Package redis is the Redis storage for limits-go, built on go-redis v9:
-// standalone, TLS, unix socket, Cluster and Sentinel. Every hit is one Lua
-// script, one round trip. It registers the redis://, rediss://,
-// redis+unix://, redis+cluster:// and redis+sentinel:// schemes.
+// standalone, TLS, unix socket, Cluster, Sentinel and Ring. It implements
+// every capability of [limiter.Storage]: fixed window (plain and elastic),
+// moving window, sliding window counter, token bucket, and reset-all. It is
+// the storage for fleets of application servers sharing one set of limits.
+//
+// # Opening
+//
+// [New] wraps any [redis.UniversalClient] (a *redis.Client, including a
+// Sentinel failover client, a *redis.ClusterClient or a *redis.Ring); the
+// caller keeps the client. A blank import registers URI schemes for
+// [limiter.Open], whose storages own their client:
+//
+//	redis://[user:pass@]host:port[/db]
+//	rediss://[user:pass@]host:port[/db]                     TLS
+//	redis+unix://[user:pass@]/path/to/socket[?db=N]
+//	redis+cluster://[user:pass@]h1:p1[,h2:p2...]
+//	redis+sentinel://[user:pass@]h1:p1[,h2:p2...]/service[/db]
+//
+// The query may hold this package's parameters — prefix ([WithPrefix]),
+// timeout ([WithTimeout], a Go duration), clock=server|client
+// ([WithClientClock]) and expiry_grace ([WithExpiryGrace]) — and any option
+// go-redis's ParseURL, ParseClusterURL or ParseFailoverURL knows
+// (read_timeout, pool_size, password, ...; for Sentinel the user:pass part
+// authenticates to the sentinels, as in go-redis). Anything else is an
+// error wrapping [limiter.ErrInvalidURI] that names the parameter. Opened
+// clients have go-redis's ContextTimeoutEnabled set, so a context's deadline
+// bounds every read.
+//
+// # One round trip per hit
+//
+// Every Acquire and Peek is one EVALSHA of a Lua script that reads the
+// key's state, decides, writes it back and returns everything the State
+// needs (allowed, remaining, reset and retry instants). A server that does
+// not know the script answers NOSCRIPT and the same call sends it with EVAL,
+// once per server. Scripts run atomically, so any number of application
+// servers may share a bucket and N concurrent hits on a limit of L allow
+// exactly min(N, L).
+//
+// # Keys and Cluster
+//
+// Each capability keeps one Redis key per limiter key:
+//
+//	<prefix>{<limiter key>}:fw   fixed window: "count:expiry"
+//	<prefix>{<limiter key>}:mw   moving window: a list of instants, newest first
+//	<prefix>{<limiter key>}:sw   sliding window: "start:current:previous"
+//	<prefix>{<limiter key>}:tb   token bucket: the theoretical arrival time
+//
+// The limiter key is the hash tag, with '%', '{' and '}' escaped as %25,
+// %7B and %7D (route patterns such as /users/{id} contain braces), so every
+// key of one bucket lands in one Cluster slot — [Storage.Clear] is one DEL —
+// while different buckets spread over all slots. Each script touches exactly
+// one key. [Storage.ResetAll] SCANs (never KEYS) every master of a Cluster
+// and every shard of a Ring for the prefix's keys and UNLINKs them one by
+// one. The prefix, "limits-go:" by default, lets several applications share
+// a server.
+//
+// # Clocks
+//
+// By default the scripts act on the Redis server's clock (TIME): every
+// application server sharing a bucket sees the same time, however skewed
+// their own clocks are, and in a Cluster each bucket lives on one master with
+// one clock. The reported instants are converted to Request.Now's frame (an
+// instant d after the server's now is reported as Request.Now + d), so
+// Retry-After and reset headers stay right on a skewed application server.
+// [WithClientClock] makes the scripts act on Request.Now instead: exact and
+// steppable with [limiter.ManualClock] in tests, and right in production
+// only while the application servers' clocks agree.
+//
+// The server clock resolves microseconds; Request.Now (the client clock) is
+// used to the nanosecond. Lua numbers are doubles, exact only to 2^53, so
+// the scripts carry instants as pairs (microseconds, nanoseconds below
+// them) and multiply counts by durations with an exact long
+// multiplication: the arithmetic matches limiter's algorithm types
+// ([limiter.FixedWindow], [limiter.MovingWindow], [limiter.SlidingWindow],
+// [limiter.TokenBucket]) exactly, for instants up to the year 2255.
+//
+// Decisions depend only on the instants stored inside the values (expiry,
+// log entries, window start, TAT). Key TTLs (PX/PEXPIRE) only reclaim
+// memory: each is the state's logical remaining life plus a grace
+// ([WithExpiryGrace]), so a key is never reclaimed while it matters.
+//
+// # Errors and deadlines
+//
+// Errors wrap go-redis's with the operation and the key, as in
+// `redis storage: acquire fixed window "k": context deadline exceeded`, and
+// are comparable with errors.Is (context errors, [limiter.ErrClosed] after
+// Close, [limiter.ErrInvalidOption], [limiter.ErrInvalidURI]). A call whose
+// context has no deadline gets [WithTimeout]'s (one second by default), so
+// a hung Redis adds bounded latency.
 package redis
