@@ -29,6 +29,7 @@ type Limiter struct {
 	meta              *group
 	strategy          limiter.Strategy
 	storage           limiter.Storage
+	batch             bool // storage is a limiter.BatchStorage: all of a request's limits in one operation
 	ownsStorage       bool
 	timeout           time.Duration
 	headers           bool
@@ -143,6 +144,7 @@ func New(opts ...Option) (*Limiter, error) {
 	if _, inProcess := l.storage.(*memory.Storage); inProcess {
 		l.timeout = 0 // nothing to wait for
 	}
+	_, l.batch = l.storage.(limiter.BatchStorage)
 	if l.strategy, err = limiter.NewStrategy(cfg.strategy, l.storage); err != nil {
 		l.closeStorage()
 		return nil, fmt.Errorf("chilimit: %w", err)
@@ -396,6 +398,11 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 			cs[j], cs[j-1] = cs[j-1], cs[j]
 		}
 	}
+	if l.batch && len(cs) > 1 && !l.dryRun && (l.fb == nil || !l.fb.dead.Load()) {
+		if breach, err, done := l.evaluateBatch(st, r, cs); done {
+			return breach, err
+		}
+	}
 	for i := range cs {
 		c := &cs[i]
 		kind := c.g.kind.String()
@@ -430,6 +437,66 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 		}
 	}
 	return nil, nil
+}
+
+// evaluateBatch runs the sorted checks cs as one storage operation over a
+// limiter.BatchStorage (one round trip to Redis for all of a request's
+// limits), with the results the one-by-one loop in evaluate would give. It
+// reports done = false when that loop must run instead: the storage failed
+// and the in-memory fallback takes over.
+func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check) (breach *RateLimitError, err error, done bool) {
+	ops := make([]limiter.BatchOp, 0, len(cs))
+	cachedAt, cachedRes := -1, limiter.Result{}
+	for i := range cs {
+		c := &cs[i]
+		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], c.cl.limit, l.keyPrefix, c.g.kind.String(), c.scope, c.method, c.key)
+		if l.over != nil {
+			if res, ok := l.over.get(st.keyBuf, c.cl.limit, c.cost, st.now); ok {
+				// Known to be over its limit: the batch stops before it.
+				cachedAt, cachedRes = i, res
+				break
+			}
+		}
+		ops = append(ops, limiter.BatchOp{
+			Request: limiter.Request{Key: string(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now},
+			Peek:    c.testOnly,
+		})
+	}
+	results := make([]limiter.Result, len(ops))
+	n := 0
+	if len(ops) > 0 {
+		n, err = limiter.HitBatch(st.storageContext(), l.storage, l.strategy.Name(), ops, results)
+		if err != nil {
+			if l.fb == nil {
+				return nil, err, true
+			}
+			l.fb.fail(err)
+			return nil, nil, false
+		}
+	}
+	if n == len(ops) && cachedAt >= 0 {
+		results = append(results[:n], cachedRes)
+		n++
+	}
+	for i := range n {
+		c, res := &cs[i], results[i]
+		if l.over != nil && !res.Allowed && i < len(ops) {
+			l.over.put(ops[i].Key, res, c.cost, st.now)
+		}
+		st.record(c.cl, res)
+		if c.g.deductWhen != nil && res.Allowed {
+			st.pending = append(st.pending, pending{g: c.g, l: c.cl.limit, key: ops[i].Key, cost: c.cost})
+		}
+		if res.Allowed {
+			continue
+		}
+		kind := c.g.kind.String()
+		e := &RateLimitError{Limit: c.cl.limit, Result: res, Message: c.g.messageFor(r, c.cl),
+			Scope: c.scope, Kind: kind, Key: c.key, DryRun: l.dryRun}
+		l.breached(r, c.g, e)
+		return e, nil, true
+	}
+	return nil, nil, true
 }
 
 // hit makes one storage call, through the fallback when the storage is

@@ -1,0 +1,126 @@
+package chilimit_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/limits-go/limits/chilimit"
+	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
+)
+
+// batchStorage is a memory storage that also runs batches, as the Redis
+// storage does in one round trip. It counts single-key acquisitions and
+// batches, and fails every call while down is set.
+type batchStorage struct {
+	*memory.Storage
+	batches, singles atomic.Int64
+	down             atomic.Bool
+}
+
+var errBatchDown = errors.New("storage down")
+
+func (s *batchStorage) AcquireBatch(ctx context.Context, strategy string, ops []limiter.BatchOp, states []limiter.State) (int, error) {
+	s.batches.Add(1)
+	if s.down.Load() {
+		return 0, errBatchDown
+	}
+	return limiter.AcquireEach(ctx, s.Storage, strategy, ops, states)
+}
+
+func (s *batchStorage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	s.singles.Add(1)
+	if s.down.Load() {
+		return limiter.State{}, errBatchDown
+	}
+	return s.Storage.AcquireFixedWindow(ctx, r, elastic)
+}
+
+func (s *batchStorage) Check(ctx context.Context) error {
+	if s.down.Load() {
+		return errBatchDown
+	}
+	return nil
+}
+
+func newBatchLimiter(t *testing.T, opts ...chilimit.Option) (*chilimit.Limiter, *batchStorage, *limiter.ManualClock) {
+	t.Helper()
+	clock := limiter.NewManualClock(t0)
+	mem, err := memory.New(memory.WithClock(clock), memory.WithSweepInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := &batchStorage{Storage: mem}
+	l, err := chilimit.New(append([]chilimit.Option{chilimit.WithClock(clock), chilimit.WithStorage(bs),
+		chilimit.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close(); _ = mem.Close() })
+	return l, bs, clock
+}
+
+// TestBatchOneStorageOperationPerRequest checks that a request meeting
+// several limits makes one storage operation when the storage runs batches,
+// with the same outcome as limit-by-limit evaluation.
+func TestBatchOneStorageOperationPerRequest(t *testing.T) {
+	l, bs, clock := newBatchLimiter(t, chilimit.WithDefaultLimits("100/day"), chilimit.WithHeaders(true))
+	r := chi.NewRouter()
+	r.Use(l.Handler)
+	r.With(chilimit.Limit("3/second;5/hour", chilimit.OverrideDefaults(false))).Get("/two", text("ok"))
+
+	steps := []step{
+		{path: "/two", code: 200, headers: map[string]string{"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "2"}},
+		{path: "/two", code: 200},
+		{path: "/two", code: 200, headers: map[string]string{"X-RateLimit-Remaining": "0"}},
+		{path: "/two", code: 429, body: "3 per 1 second"},
+		{path: "/two", advance: time.Second, code: 200, headers: map[string]string{"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "2"}},
+		{path: "/two", code: 200, headers: map[string]string{"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"}},
+		// The hour limit is now full (5): the rejected request above counted
+		// nothing against it.
+		{path: "/two", code: 429, body: "5 per 1 hour"},
+	}
+	run(t, r, clock, steps)
+	if got, want := bs.batches.Load(), int64(len(steps)); got != want {
+		t.Errorf("AcquireBatch calls = %d, want one per request (%d)", got, want)
+	}
+	if got := bs.singles.Load(); got != 0 {
+		t.Errorf("single-key acquisitions = %d, want 0 (all went through the batch)", got)
+	}
+}
+
+// TestBatchFailureFallsBack checks that a failing batch hands the request to
+// the in-memory fallback without counting it twice.
+func TestBatchFailureFallsBack(t *testing.T) {
+	l, bs, clock := newBatchLimiter(t, chilimit.WithInMemoryFallbackEnabled(true))
+	r := chi.NewRouter()
+	r.Use(l.Handler)
+	r.With(chilimit.Limit("2/second;10/hour")).Get("/x", text("ok"))
+
+	bs.down.Store(true)
+	run(t, r, clock, []step{
+		{path: "/x", code: 200},
+		{path: "/x", code: 200},
+		{path: "/x", code: 429, body: "2 per 1 second"},
+	})
+	if got := bs.batches.Load(); got != 1 {
+		t.Errorf("AcquireBatch calls while down = %d, want 1 (then the fallback serves)", got)
+	}
+}
+
+// TestBatchStorageErrorWithoutFallback checks the 500 of a failing batch.
+func TestBatchStorageErrorWithoutFallback(t *testing.T) {
+	l, bs, clock := newBatchLimiter(t)
+	r := chi.NewRouter()
+	r.Use(l.Handler)
+	r.With(chilimit.Limit("2/second;10/hour")).Get("/x", text("ok"))
+	bs.down.Store(true)
+	run(t, r, clock, []step{{path: "/x", code: http.StatusInternalServerError}})
+}
