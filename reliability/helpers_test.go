@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -392,3 +393,7 @@ func (p *proxy) close() {
 // isStorageErr reports whether err is a storage failure as chilimit hands it
 // to the error handler.
 func isStorageErr(err error) bool { return errors.Is(err, chilimit.ErrStorage) }
+
+// newDiscardLog returns a *log.Logger that drops everything, for servers
+// whose panics a test provokes on purpose.
+func newDiscardLog() *log.Logger { return log.New(io.Discard, "", 0) }
