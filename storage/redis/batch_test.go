@@ -94,38 +94,36 @@ func TestAcquireBatchMatchesSteps(t *testing.T) {
 }
 
 func testBatchOnMiniredis(t *testing.T, clock, alg string) {
-	{
-		t.Run(clock+"/"+alg, func(t *testing.T) {
-			m := miniredis.RunT(t)
-			client := redis.NewClient(&redis.Options{Addr: m.Addr()})
-			t.Cleanup(func() { client.Close() })
-			cmds := &counter{}
-			client.AddHook(cmds)
-			var opts []limiter.StorageOption
-			var setTime func(time.Time)
-			if clock == "client" {
-				opts = append(opts, redisstore.WithClientClock())
-			} else {
-				setTime = m.SetTime
-			}
-			s, err := redisstore.New(client, append(opts, redisstore.WithPrefix("batch:"))...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			twin, err := redisstore.New(client, append(opts, redisstore.WithPrefix("steps:"))...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Load the script once so every batch below is one EVALSHA.
-			if _, err := s.AcquireBatch(context.Background(), strategyOf[alg], []limiter.BatchOp{
-				{Request: limiter.Request{Key: "warm", Limit: limiter.MustParse("1/second"), Cost: 1, Now: t0}},
-				{Request: limiter.Request{Key: "warm2", Limit: limiter.MustParse("1/second"), Cost: 1, Now: t0}},
-			}, make([]limiter.State, 2)); err != nil {
-				t.Fatal(err)
-			}
-			checkBatchesMatchSteps(t, s, twin, cmds, alg, uint64(len(alg)), setTime)
-		})
-	}
+	t.Run(clock+"/"+alg, func(t *testing.T) {
+		m := miniredis.RunT(t)
+		client := redis.NewClient(&redis.Options{Addr: m.Addr()})
+		t.Cleanup(func() { client.Close() })
+		cmds := &counter{}
+		client.AddHook(cmds)
+		var opts []limiter.StorageOption
+		var setTime func(time.Time)
+		if clock == "client" {
+			opts = append(opts, redisstore.WithClientClock())
+		} else {
+			setTime = m.SetTime
+		}
+		s, err := redisstore.New(client, append(opts, redisstore.WithPrefix("batch:"))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		twin, err := redisstore.New(client, append(opts, redisstore.WithPrefix("steps:"))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Load the script once so every batch below is one EVALSHA.
+		if _, err := s.AcquireBatch(context.Background(), strategyOf[alg], []limiter.BatchOp{
+			{Request: limiter.Request{Key: "warm", Limit: limiter.MustParse("1/second"), Cost: 1, Now: t0}},
+			{Request: limiter.Request{Key: "warm2", Limit: limiter.MustParse("1/second"), Cost: 1, Now: t0}},
+		}, make([]limiter.State, 2)); err != nil {
+			t.Fatal(err)
+		}
+		checkBatchesMatchSteps(t, s, twin, cmds, alg, uint64(len(alg)), setTime)
+	})
 }
 
 // TestAcquireBatchRealServer runs the same comparison on a real Redis, and
