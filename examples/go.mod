@@ -8,6 +8,7 @@ require (
 	github.com/limits-go/limits/conformance v0.0.0
 	github.com/limits-go/limits/limiter v0.0.0
 	github.com/limits-go/limits/storage/memcached v0.0.0
+	github.com/limits-go/limits/storage/memory v0.0.0
 	github.com/limits-go/limits/storage/redis v0.0.0
 	github.com/redis/go-redis/v9 v9.23.0
 	go.uber.org/goleak v1.3.0
@@ -35,7 +36,6 @@ require (
 	github.com/go-ole/go-ole v1.3.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.18.6 // indirect
-	github.com/limits-go/limits/storage/memory v0.0.0 // indirect
 	github.com/lufia/plan9stats v0.0.0-20260330125221-c963978e514e // indirect
 	github.com/magiconair/properties v1.8.10 // indirect
 	github.com/moby/docker-image-spec v1.3.1 // indirect
