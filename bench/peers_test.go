@@ -136,6 +136,10 @@ func newGCRA(tb testing.TB, st throttled.GCRAStoreCtx, q quota) *throttled.GCRAR
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Concurrent hits on one key race on compare-and-swap; throttled gives
+	// up after 10 attempts by default and returns an error, which would end
+	// the parallel benchmarks.
+	gcra.SetMaxCASAttemptsLimit(1000)
 	return gcra
 }
 

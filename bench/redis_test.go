@@ -166,9 +166,6 @@ var redisLibraries = append([]redisLibrary{
 			tb.Fatal(err)
 		}
 		gcra := newGCRA(tb, st, redisQuota)
-		// Concurrent hits on one key race on compare-and-swap; throttled
-		// gives up after 10 attempts by default and returns an error.
-		gcra.SetMaxCASAttemptsLimit(1000)
 		return func(ctx context.Context, key string) bool {
 			limited, _, err := gcra.RateLimitCtx(ctx, key, 1)
 			return err == nil && !limited
