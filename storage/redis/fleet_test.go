@@ -89,3 +89,50 @@ func TestFleetStandalone(t *testing.T) {
 func TestFleetCluster(t *testing.T) {
 	fleet(t, cluster(servers.RedisCluster(t)))
 }
+
+// TestServerClockRealTime runs each strategy on a real server's clock with
+// a one-second window: a burst fills the limit, the next hit is rejected
+// with a retry time within the window, and a hit after that time is
+// allowed again. Request.Now is an hour off, as on a badly skewed
+// application server: the decisions follow the server's clock and the
+// reported times follow Request.Now.
+func TestServerClockRealTime(t *testing.T) {
+	c := standalone(servers.Redis(t))()
+	defer c.Close()
+	s, err := redisstore.New(c, redisstore.WithPrefix(uniquePrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	l := limiter.Limit{Amount: 2, Multiples: 1, Unit: limiter.Second}
+	const skew = time.Hour
+	for _, name := range limiter.Strategies() {
+		t.Run(name, func(t *testing.T) {
+			st := limiter.MustNewStrategy(name, s)
+			hit := func() limiter.Result {
+				t.Helper()
+				res, err := st.Hit(ctx, limiter.Request{Key: name, Limit: l, Cost: 1, Now: time.Now().Add(skew)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			for i := range 2 {
+				if res := hit(); !res.Allowed {
+					t.Fatalf("hit %d of 2 rejected: %+v", i+1, res)
+				}
+			}
+			res := hit()
+			if res.Allowed || res.RetryAfter <= 0 || res.RetryAfter > 2*time.Second {
+				t.Fatalf("third hit = %+v, want rejected with 0 < RetryAfter <= 2s", res)
+			}
+			if d := time.Until(res.ResetAt.Add(-skew)); d <= 0 || d > 2*time.Second {
+				t.Errorf("third hit: ResetAt is %v from now (on the skewed clock), want within 2s", d)
+			}
+			time.Sleep(res.RetryAfter + 50*time.Millisecond)
+			if res := hit(); !res.Allowed {
+				t.Errorf("hit after RetryAfter = %+v, want allowed", res)
+			}
+		})
+	}
+}
