@@ -38,6 +38,18 @@ var unitDurations = [...]time.Duration{
 	Year:   360 * 24 * time.Hour,
 }
 
+// maxMultiples holds, per unit, the largest Multiples whose window still
+// fits in a time.Duration. Validate runs on every hit; a table spares it a
+// 64-bit division.
+var maxMultiples = [...]int64{
+	Second: int64(maxDuration / time.Second),
+	Minute: int64(maxDuration / time.Minute),
+	Hour:   int64(maxDuration / time.Hour),
+	Day:    int64(maxDuration / (24 * time.Hour)),
+	Month:  int64(maxDuration / (30 * 24 * time.Hour)),
+	Year:   int64(maxDuration / (360 * 24 * time.Hour)),
+}
+
 // String returns the unit's lower-case singular name, such as "hour", or
 // "unit(N)" for a value that is not one of the constants.
 func (u Unit) String() string {
@@ -105,7 +117,7 @@ func (l Limit) Validate() error {
 		return &LimitError{Limit: l, Reason: "multiples must be at least 1"}
 	case !l.Unit.valid():
 		return &LimitError{Limit: l, Reason: "unknown unit"}
-	case l.Multiples > int64(maxDuration/l.Unit.Duration()):
+	case l.Multiples > maxMultiples[l.Unit]:
 		return &LimitError{Limit: l, Reason: "window overflows time.Duration"}
 	}
 	return nil
