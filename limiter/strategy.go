@@ -77,36 +77,32 @@ func NewStrategy(name string, s Storage) (Strategy, error) {
 	if s == nil {
 		return nil, fmt.Errorf("limiter: strategy %q: nil storage", name)
 	}
-	st := &strategy{name: name, clear: s.Clear}
+	st := &strategy{name: name, storage: s}
 	missing := func(iface string) error {
 		return fmt.Errorf("limiter: strategy %q needs a storage implementing limiter.%s; %T does not: %w",
 			name, iface, s, ErrUnsupported)
 	}
+	var ok bool
 	switch name {
 	case StrategyFixedWindow:
-		st.acquire = func(ctx context.Context, r Request) (State, error) { return s.AcquireFixedWindow(ctx, r, false) }
-		st.peek = s.PeekFixedWindow
+		st.kind = kindFixedWindow
 	case StrategyFixedWindowElasticExpiry:
-		st.acquire = func(ctx context.Context, r Request) (State, error) { return s.AcquireFixedWindow(ctx, r, true) }
-		st.peek = s.PeekFixedWindow
+		st.kind = kindElasticExpiry
 	case StrategyMovingWindow:
-		mw, ok := s.(MovingWindowStorage)
-		if !ok {
+		st.kind = kindMovingWindow
+		if st.moving, ok = s.(MovingWindowStorage); !ok {
 			return nil, missing("MovingWindowStorage")
 		}
-		st.acquire, st.peek = mw.AcquireMovingWindow, mw.PeekMovingWindow
 	case StrategySlidingWindowCounter:
-		sw, ok := s.(SlidingWindowStorage)
-		if !ok {
+		st.kind = kindSlidingWindow
+		if st.sliding, ok = s.(SlidingWindowStorage); !ok {
 			return nil, missing("SlidingWindowStorage")
 		}
-		st.acquire, st.peek = sw.AcquireSlidingWindow, sw.PeekSlidingWindow
 	case StrategyTokenBucket:
-		tb, ok := s.(TokenBucketStorage)
-		if !ok {
+		st.kind = kindTokenBucket
+		if st.tokens, ok = s.(TokenBucketStorage); !ok {
 			return nil, missing("TokenBucketStorage")
 		}
-		st.acquire, st.peek = tb.AcquireTokenBucket, tb.PeekTokenBucket
 	default:
 		return nil, fmt.Errorf("%w %q (want %s)", ErrUnknownStrategy, name, strings.Join(Strategies(), ", "))
 	}
@@ -122,44 +118,106 @@ func MustNewStrategy(name string, s Storage) Strategy {
 	return st
 }
 
+// strategyKind selects the storage method a strategy calls. Hit and Test
+// switch on it and call the storage directly, with no closure in between:
+// each layer copies the Request, and the hit path is hot.
+type strategyKind uint8
+
+const (
+	kindFixedWindow strategyKind = iota
+	kindElasticExpiry
+	kindMovingWindow
+	kindSlidingWindow
+	kindTokenBucket
+)
+
 type strategy struct {
 	name    string
-	acquire func(context.Context, Request) (State, error)
-	peek    func(context.Context, Request) (State, error)
-	clear   func(context.Context, string) error
+	kind    strategyKind
+	storage Storage
+	moving  MovingWindowStorage  // set for kindMovingWindow
+	sliding SlidingWindowStorage // set for kindSlidingWindow
+	tokens  TokenBucketStorage   // set for kindTokenBucket
 }
 
 func (s *strategy) Name() string { return s.name }
 
 func (s *strategy) Hit(ctx context.Context, r Request) (Result, error) {
-	return s.do(ctx, r, s.acquire, "hit")
+	if err := checkRequest(&r, "hit"); err != nil {
+		return Result{}, err
+	}
+	var st State
+	var err error
+	switch s.kind {
+	case kindFixedWindow:
+		st, err = s.storage.AcquireFixedWindow(ctx, r, false)
+	case kindElasticExpiry:
+		st, err = s.storage.AcquireFixedWindow(ctx, r, true)
+	case kindMovingWindow:
+		st, err = s.moving.AcquireMovingWindow(ctx, r)
+	case kindSlidingWindow:
+		st, err = s.sliding.AcquireSlidingWindow(ctx, r)
+	default:
+		st, err = s.tokens.AcquireTokenBucket(ctx, r)
+	}
+	if err != nil {
+		return Result{}, s.storageError("hit", r.Key, err)
+	}
+	return newResult(&r, &st), nil
 }
 
 func (s *strategy) Test(ctx context.Context, r Request) (Result, error) {
-	return s.do(ctx, r, s.peek, "test")
+	if err := checkRequest(&r, "test"); err != nil {
+		return Result{}, err
+	}
+	var st State
+	var err error
+	switch s.kind {
+	case kindFixedWindow, kindElasticExpiry:
+		st, err = s.storage.PeekFixedWindow(ctx, r)
+	case kindMovingWindow:
+		st, err = s.moving.PeekMovingWindow(ctx, r)
+	case kindSlidingWindow:
+		st, err = s.sliding.PeekSlidingWindow(ctx, r)
+	default:
+		st, err = s.tokens.PeekTokenBucket(ctx, r)
+	}
+	if err != nil {
+		return Result{}, s.storageError("test", r.Key, err)
+	}
+	return newResult(&r, &st), nil
 }
 
 func (s *strategy) Clear(ctx context.Context, key string) error {
-	if err := s.clear(ctx, key); err != nil {
+	if err := s.storage.Clear(ctx, key); err != nil {
 		return fmt.Errorf("limiter: %s: clear %q: %w", s.name, key, err)
 	}
 	return nil
 }
 
-func (s *strategy) do(ctx context.Context, r Request, op func(context.Context, Request) (State, error), verb string) (Result, error) {
+// checkRequest rejects what no storage may be given: an invalid limit or a
+// cost below 1.
+func checkRequest(r *Request, verb string) error {
 	if err := r.Limit.Validate(); err != nil {
-		return Result{}, err
+		return err
 	}
 	if r.Cost < 1 {
-		return Result{}, fmt.Errorf("%w: %s %q with cost %d", ErrInvalidCost, verb, r.Key, r.Cost)
+		return fmt.Errorf("%w: %s %q with cost %d", ErrInvalidCost, verb, r.Key, r.Cost)
 	}
-	st, err := op(ctx, r)
-	if err != nil {
-		return Result{}, fmt.Errorf("limiter: %s: %s %q: %w", s.name, verb, r.Key, err)
-	}
+	return nil
+}
+
+// storageError wraps a storage failure with the strategy, the verb and the
+// key.
+func (s *strategy) storageError(verb, key string, err error) error {
+	return fmt.Errorf("limiter: %s: %s %q: %w", s.name, verb, key, err)
+}
+
+// newResult turns the storage's State for r into a Result.
+func newResult(r *Request, st *State) Result {
 	res := Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining, ResetAt: st.ResetAt}
 	if !st.Allowed {
 		res.RetryAfter = max(st.RetryAt.Sub(r.Now), 0)
 	}
-	return res, nil
+	return res
 }
