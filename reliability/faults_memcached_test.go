@@ -45,3 +45,45 @@ func TestMemcachedRestarted(t *testing.T) {
 		})
 	}
 }
+
+// TestMemcachedHungDeadline pauses memcached (SIGSTOP): a request gives up
+// at the limiter's storage timeout with 500, or is let through at that
+// timeout with swallow-errors, and both work again once it resumes.
+func TestMemcachedHungDeadline(t *testing.T) {
+	p := servers.StartMemcached(t)
+	const timeout = 200 * time.Millisecond
+	for _, swallow := range []bool{false, true} {
+		name, want := "500", http.StatusInternalServerError
+		if swallow {
+			name, want = "swallowed", http.StatusOK
+		}
+		t.Run(name, func(t *testing.T) {
+			lim, _ := newLimiter(t,
+				chilimit.WithStorageURI("memcached://"+p.Addr()+"?key_prefix=hung-"+name),
+				chilimit.WithDefaultLimits("2 per minute"),
+				chilimit.WithStorageTimeout(timeout),
+				chilimit.WithSwallowErrors(swallow),
+			)
+			h := router(lim)
+			if code := get(h, "10.7.0.1:1", "/r").Code; code != http.StatusOK {
+				t.Fatalf("before the pause: %d, want 200", code)
+			}
+			p.Pause()
+			for i := range 3 {
+				start := time.Now()
+				code := get(h, "10.7.0.2:1", "/r").Code
+				took := time.Since(start)
+				if code != want || took < timeout || took > timeout+300*time.Millisecond {
+					t.Errorf("request %d with memcached paused: %d after %v, want %d after %v", i, code, took, want, timeout)
+				}
+			}
+			p.Resume()
+			eventually(t, 5*time.Second, "memcached answering after the pause", func() bool {
+				return get(h, "10.7.0.3:1", "/r").Code == http.StatusOK
+			})
+			if got, want := statuses(h, "10.7.0.1:1", "/r", 2), []int{200, 429}; !slices.Equal(got, want) {
+				t.Errorf("after the pause, the first client: %v, want %v (its count kept)", got, want)
+			}
+		})
+	}
+}

@@ -99,6 +99,47 @@ func TestRedisKilledUnderLoadSwallowErrors(t *testing.T) {
 	}
 }
 
+// TestRedisKilledUnderLoadFallback kills and restarts Redis while eight
+// clients send requests, with the in-memory fallback: no request fails,
+// the switch and the recovery are each logged once, and the limits are
+// enforced throughout.
+func TestRedisKilledUnderLoadFallback(t *testing.T) {
+	p := servers.StartRedis(t)
+	lim, rec := newLimiter(t,
+		chilimit.WithStorageURI("redis://"+p.Addr()),
+		chilimit.WithDefaultLimits("20 per minute"),
+		chilimit.WithInMemoryFallbackEnabled(true),
+		chilimit.WithHealthCheckBackoff(50*time.Millisecond, 200*time.Millisecond),
+		chilimit.WithStorageTimeout(300*time.Millisecond),
+	)
+	h := router(lim)
+	ld := startLoad(h, 8)
+	ld.waitMore(t, 300, 20*time.Second)
+	p.Kill()
+	eventually(t, 10*time.Second, "the switch to the fallback", func() bool {
+		return rec.count(slog.LevelWarn, msgFallbackOn) > 0
+	})
+	ld.waitMore(t, 300, 20*time.Second)
+	p.Restart()
+	eventually(t, 10*time.Second, "the recovery", func() bool {
+		return rec.count(slog.LevelInfo, msgRecovered) > 0
+	})
+	ld.waitMore(t, 300, 20*time.Second)
+	codes := ld.stop()
+	t.Logf("responses by status: %v", codes)
+	for code, n := range codes {
+		if code != http.StatusOK && code != http.StatusTooManyRequests {
+			t.Errorf("%d responses with status %d, want only 200 and 429", n, code)
+		}
+	}
+	if codes[http.StatusOK] < 8*20 || codes[http.StatusTooManyRequests] == 0 {
+		t.Errorf("responses %v: want at least 160×200 (20 per client on Redis, more on the fallback) and some 429", codes)
+	}
+	if n, m := rec.count(slog.LevelWarn, msgFallbackOn), rec.count(slog.LevelInfo, msgRecovered); n != 1 || m != 1 {
+		t.Errorf("fallback switches logged %d, recoveries %d; want 1 and 1", n, m)
+	}
+}
+
 // TestRedisKilledNoFallback checks that without swallow-errors or a
 // fallback a dead Redis gives a clear 500 through the error handler, with
 // an error wrapping chilimit.ErrStorage and naming the storage, and that
