@@ -171,4 +171,3 @@ func TestRedisClusterMasterKilled(t *testing.T) {
 	t.Logf("plain limiter with one master dead: %v; fallback switches logged: %d, recoveries: %d",
 		plainCodes, fbLog.count(slog.LevelWarn, msgFallbackOn), fbLog.count(slog.LevelInfo, msgRecovered))
 }
-

@@ -375,4 +375,3 @@ func recoverer500(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
