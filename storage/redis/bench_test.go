@@ -3,6 +3,8 @@ package redis_test
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,7 +21,9 @@ import (
 // The limit is 1000 per second on one key per goroutine, so the moving
 // window keeps up to 1000 entries and most hits past the first thousand
 // each second are rejected. The storage reads the server clock (the
-// default).
+// default). Besides ns/op, each result reports server-ns/op: the server's
+// own time per command (INFO commandstats), free of network and client
+// noise.
 func BenchmarkRedis(b *testing.B) {
 	addr := servers.Redis(b)
 	ctx := context.Background()
@@ -34,18 +38,43 @@ func BenchmarkRedis(b *testing.B) {
 	}
 	l := limiter.Limit{Amount: 1000, Multiples: 1, Unit: limiter.Second}
 	var seq atomic.Int64
-	run := func(b *testing.B, op func(key string) error) {
+	// serverTime reports the server's own time per command, from INFO
+	// commandstats: the script's cost without the network or the client.
+	serverTime := func(b *testing.B, cmd string) {
+		b.Helper()
+		info, err := client.Info(ctx, "commandstats").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\r\n") {
+			rest, ok := strings.CutPrefix(line, "cmdstat_"+cmd+":")
+			if !ok {
+				continue
+			}
+			for _, field := range strings.Split(rest, ",") {
+				if v, ok := strings.CutPrefix(field, "usec_per_call="); ok {
+					f, _ := strconv.ParseFloat(v, 64)
+					b.ReportMetric(f*1000, "server-ns/op")
+				}
+			}
+		}
+	}
+	run := func(b *testing.B, cmd string, op func(key string) error) {
 		b.Run("serial", func(b *testing.B) {
 			key := fmt.Sprint("bench/", seq.Add(1))
 			b.ReportAllocs()
+			client.ConfigResetStat(ctx)
 			for b.Loop() {
 				if err := op(key); err != nil {
 					b.Fatal(err)
 				}
 			}
+			serverTime(b, cmd)
 		})
 		b.Run("parallel", func(b *testing.B) {
 			b.ReportAllocs()
+			client.ConfigResetStat(ctx)
+			defer serverTime(b, cmd)
 			b.RunParallel(func(pb *testing.PB) {
 				key := fmt.Sprint("bench/", seq.Add(1))
 				for pb.Next() {
@@ -58,12 +87,12 @@ func BenchmarkRedis(b *testing.B) {
 		})
 	}
 	b.Run("GET", func(b *testing.B) {
-		run(b, func(string) error { return client.Get(ctx, "bench:floor").Err() })
+		run(b, "get", func(string) error { return client.Get(ctx, "bench:floor").Err() })
 	})
 	for _, name := range limiter.Strategies() {
 		st := limiter.MustNewStrategy(name, s)
 		b.Run(name, func(b *testing.B) {
-			run(b, func(key string) error {
+			run(b, "evalsha", func(key string) error {
 				_, err := st.Hit(ctx, limiter.Request{Key: key, Limit: l, Cost: 1, Now: time.Now()})
 				return err
 			})
