@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -451,5 +452,42 @@ func TestTTLOnlyReclaims(t *testing.T) {
 		if ttl := m.TTL("p:{k}" + suffix); ttl < want || ttl > want+time.Millisecond {
 			t.Errorf("TTL of %s = %v, want %v", suffix, ttl, want)
 		}
+	}
+}
+
+// TestRing: a Ring spreads buckets over its shards by key; hits, Clear and
+// ResetAll (on every shard) work through it.
+func TestRing(t *testing.T) {
+	m1, m2 := miniredis.RunT(t), miniredis.RunT(t)
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": m1.Addr(), "b": m2.Addr()}})
+	defer ring.Close()
+	s, err := redisstore.New(ring, redisstore.WithClientClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	l := limiter.Limit{Amount: 1, Multiples: 1, Unit: limiter.Minute}
+	const keys = 40
+	for i := range keys {
+		r := limiter.Request{Key: fmt.Sprint("client-", i), Limit: l, Cost: 1, Now: t0}
+		for j, want := range []bool{true, false} {
+			st, err := s.AcquireSlidingWindow(ctx, r)
+			if err != nil || st.Allowed != want {
+				t.Fatalf("key %d hit %d = %+v, %v; want Allowed %v", i, j, st, err, want)
+			}
+		}
+	}
+	if len(m1.Keys()) == 0 || len(m2.Keys()) == 0 || len(m1.Keys())+len(m2.Keys()) != keys {
+		t.Fatalf("shards hold %d and %d keys, want %d spread over both", len(m1.Keys()), len(m2.Keys()), keys)
+	}
+	if err := s.Clear(ctx, "client-0"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.ResetAll(ctx)
+	if err != nil || n != keys-1 {
+		t.Errorf("ResetAll = %d, %v; want %d, nil", n, err, keys-1)
+	}
+	if len(m1.Keys())+len(m2.Keys()) != 0 {
+		t.Errorf("after ResetAll the shards hold %q and %q", m1.Keys(), m2.Keys())
 	}
 }
