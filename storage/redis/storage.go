@@ -122,6 +122,10 @@ func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suff
 	if r.Cost < 1 {
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: cost %d: %w", op, r.Key, r.Cost, limiter.ErrInvalidCost)
 	}
+	if suffix == tokenBucketSuffix && r.Limit.Amount == 0 {
+		// Nothing to store: every hit is rejected and nothing refills.
+		return limiter.State{ResetAt: r.Now, RetryAt: r.Now}, nil
+	}
 	args := make([]any, 7, 11)
 	if s.cfg.clientClock {
 		args[0], args[1] = r.Now.UnixMicro(), r.Now.Nanosecond()%1000
@@ -130,10 +134,8 @@ func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suff
 	}
 	args[2], args[3], args[4], args[5], args[6] = r.Limit.Amount, r.Limit.Window().Microseconds(), r.Cost, s.graceMS, mode
 	if suffix == tokenBucketSuffix {
-		if r.Limit.Amount == 0 {
-			// Nothing to store: every hit is rejected and nothing refills.
-			return limiter.State{ResetAt: r.Now, RetryAt: r.Now}, nil
-		}
+		// The emission interval and the capacity, in nanoseconds, as the
+		// scripts' (microseconds, nanoseconds) pairs.
 		interval := max(int64(r.Limit.Window())/r.Limit.Amount, 1)
 		capacity := interval * r.Limit.Amount
 		args = append(args, interval/1000, interval%1000, capacity/1000, capacity%1000)
