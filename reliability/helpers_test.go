@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -262,7 +263,7 @@ type proxy struct {
 	target string
 
 	blackhole atomic.Bool  // client bytes are read and dropped: nothing is ever answered
-	dropNext  atomic.Int64 // the next n replies cut their connection instead of arriving
+	dropNext  atomic.Int64 // the next n replies to a script call cut their connection instead of arriving
 	dropped   atomic.Int64 // replies cut so far
 	latency   atomic.Int64 // nanoseconds added before each reply
 
@@ -316,20 +317,25 @@ func (p *proxy) accept() {
 			return
 		}
 		p.wg.Add(2)
-		go p.upstream(client, server)
-		go p.downstream(client, server)
+		script := new(atomic.Bool)
+		go p.upstream(client, server, script)
+		go p.downstream(client, server, script)
 	}
 }
 
 // upstream copies the client's bytes to the server, or drops them while
-// black-holing.
-func (p *proxy) upstream(client, server net.Conn) {
+// black-holing. It sets script when it forwarded a script call (EVALSHA or
+// EVAL), so that a drop hits a script's reply, not a handshake's.
+func (p *proxy) upstream(client, server net.Conn, script *atomic.Bool) {
 	defer p.wg.Done()
 	defer func() { _ = server.Close() }()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := client.Read(buf)
 		if n > 0 && !p.blackhole.Load() {
+			if bytes.Contains(bytes.ToLower(buf[:n]), []byte("eval")) {
+				script.Store(true)
+			}
 			if _, werr := server.Write(buf[:n]); werr != nil {
 				return
 			}
@@ -341,15 +347,16 @@ func (p *proxy) upstream(client, server net.Conn) {
 }
 
 // downstream copies the server's replies to the client, delayed by the
-// latency, or cuts both connections when a drop is due.
-func (p *proxy) downstream(client, server net.Conn) {
+// latency, or cuts both connections when a drop is due and the reply
+// answers a script call.
+func (p *proxy) downstream(client, server net.Conn, script *atomic.Bool) {
 	defer p.wg.Done()
 	defer func() { _ = client.Close() }()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := server.Read(buf)
 		if n > 0 {
-			if p.takeDrop() {
+			if script.Swap(false) && p.takeDrop() {
 				p.dropped.Add(1)
 				_ = server.Close()
 				return
