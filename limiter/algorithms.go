@@ -185,6 +185,9 @@ func (w SlidingWindow) Weighted(now int64, window time.Duration) int64 {
 // mulDiv returns floor(a × b / c) for non-negative a, b and positive c with
 // a result that fits in an int64, without intermediate overflow.
 func mulDiv(a, b, c int64) int64 {
+	if a == 0 || b == 0 {
+		return 0 // the common case of an empty previous window: no division
+	}
 	hi, lo := bits.Mul64(uint64(a), uint64(b))
 	q, _ := bits.Div64(hi, lo, uint64(c))
 	return int64(q)
@@ -207,14 +210,17 @@ func mulDivCeil(a, b, c int64) int64 {
 // Acquire counts a hit as [SlidingWindowStorage.AcquireSlidingWindow]
 // describes, updating w.
 func (w *SlidingWindow) Acquire(r Request) State {
-	now, _ := instants(r)
-	*w = w.shift(now, int64(r.Limit.Window()))
+	now, at := instants(r)
+	window := int64(r.Limit.Window())
+	*w = w.shift(now, window)
 	s := w.state(r)
 	if s.Allowed {
+		// The weighted count grows by exactly the cost (Remaining was at
+		// least the cost), and with a current count the key is back to
+		// full capacity two windows after Start: no second weighing.
 		w.Current += r.Cost
-		s = w.state(r)
-		s.Allowed = true
-		s.RetryAt = r.Now
+		s.Remaining -= r.Cost
+		s.ResetAt = at(w.Start + 2*window)
 	}
 	return s
 }
@@ -309,20 +315,23 @@ func (b TokenBucket) decide(r Request, take bool) (State, int64) {
 	// Whole tokens left with the bucket full at t; never negative, even
 	// when r.Now is behind the clock that set the TAT.
 	remaining := func(t int64) int64 { return max((capacity-(t-now))/interval, 0) }
+	var next int64
+	if r.Cost <= amount {
+		next = tat + r.Cost*interval
+		if next-now <= capacity {
+			// Allowed: describe the bucket after the hit, or before it
+			// when only peeking.
+			after := next
+			if !take {
+				after = tat
+			}
+			return State{Allowed: true, Remaining: remaining(after), ResetAt: at(after), RetryAt: r.Now}, next
+		}
+	}
 	s := State{Remaining: remaining(tat), ResetAt: at(tat)}
 	if r.Cost > amount {
 		s.RetryAt = s.ResetAt
 		return s, b.TAT
-	}
-	next := tat + r.Cost*interval
-	if next-now <= capacity {
-		s.Allowed = true
-		s.RetryAt = r.Now
-		if take {
-			s.Remaining = remaining(next)
-			s.ResetAt = at(next)
-		}
-		return s, next
 	}
 	s.RetryAt = at(next - capacity)
 	return s, b.TAT
