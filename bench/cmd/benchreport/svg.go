@@ -102,6 +102,9 @@ func WriteSVG(w io.Writer, run *Run) error {
 	if g := run.Config["go"]; g != "" {
 		sub += " · " + g
 	}
+	if l, _, _ := strings.Cut(run.Config["load"], " ("); l != "" {
+		sub += " · load " + l
+	}
 	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#52606d">%s</text>`+"\n", marginX, html.EscapeString(sub))
 	legend := []struct{ colour, label string }{
 		{colourOurs, "limits-go"}, {colourPeer, "peers"}, {colourReference, "baseline (bare chi, Redis GET)"},
