@@ -379,3 +379,28 @@ func checkBounded(t *testing.T, s limiter.Storage, want time.Duration) {
 		t.Errorf("hit on a hung storage took %v, want %v (+ at most 300ms)", took, want)
 	}
 }
+
+// TestRedisKilledOverLimitCache checks that with the over-limit cache a
+// client already over its limit stays rejected while Redis is down and
+// errors are swallowed, instead of escaping its bucket, while other
+// clients are let through.
+func TestRedisKilledOverLimitCache(t *testing.T) {
+	p := servers.StartRedis(t)
+	lim, _ := newLimiter(t,
+		chilimit.WithStorageURI("redis://"+p.Addr()),
+		chilimit.WithDefaultLimits("2 per minute"),
+		chilimit.WithSwallowErrors(true),
+		chilimit.WithOverLimitCache(true),
+	)
+	h := router(lim)
+	if got, want := statuses(h, "10.8.0.1:1", "/r", 3), repeat(200, 2, 429, 1); !slices.Equal(got, want) {
+		t.Fatalf("with Redis up: %v, want %v", got, want)
+	}
+	p.Kill()
+	if got, want := statuses(h, "10.8.0.1:1", "/r", 3), repeat(429, 3, 0, 0); !slices.Equal(got, want) {
+		t.Errorf("the abusive client with Redis dead: %v, want %v (still over its limit)", got, want)
+	}
+	if got, want := statuses(h, "10.8.0.2:1", "/r", 3), repeat(200, 3, 0, 0); !slices.Equal(got, want) {
+		t.Errorf("another client with Redis dead: %v, want %v (errors swallowed)", got, want)
+	}
+}
