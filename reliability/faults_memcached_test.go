@@ -87,3 +87,51 @@ func TestMemcachedHungDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestMemcachedReplyDropped cuts the connection after memcached ran the
+// write of a hit (an increment, or a compare-and-swap) but before its
+// reply arrives, for each strategy: the request fails, and the hit is
+// counted exactly once.
+func TestMemcachedReplyDropped(t *testing.T) {
+	verifyNoLeak(t)
+	p := servers.StartMemcached(t)
+	writes := map[string]string{
+		limiter.StrategyFixedWindow:              "incr ",
+		limiter.StrategyFixedWindowElasticExpiry: "incr ",
+		limiter.StrategySlidingWindowCounter:     "incr ",
+		limiter.StrategyMovingWindow:             "cas ",
+		limiter.StrategyTokenBucket:              "cas ",
+	}
+	for i, strategy := range limiter.Strategies() {
+		t.Run(strategy, func(t *testing.T) {
+			px := startProxyMatching(t, p.Addr(), writes[strategy])
+			lim, _ := newLimiter(t,
+				chilimit.WithStorageURI("memcached://"+px.addr()+"?key_prefix=drop-"+strategy),
+				chilimit.WithStrategy(strategy),
+				chilimit.WithDefaultLimits("5 per minute"),
+			)
+			h := router(lim)
+			client := "10.9.0." + itoa(i+1) + ":1"
+			// The first hit creates the state; the second writes to it.
+			if code := get(h, client, "/r").Code; code != http.StatusOK {
+				t.Fatalf("first hit: %d, want 200", code)
+			}
+			px.dropNext.Store(1)
+			first := get(h, client, "/r").Code
+			dropped := px.dropped.Load()
+			px.dropNext.Store(0)
+			rest := statuses(h, client, "/r", 6)
+			t.Logf("%s: reply dropped %d times; first request %d, then %v", strategy, dropped, first, rest)
+			if first != http.StatusInternalServerError {
+				t.Errorf("request whose reply was lost: %d, want 500", first)
+			}
+			if dropped != 1 {
+				t.Fatalf("replies dropped: %d, want 1", dropped)
+			}
+			// The write ran before its reply was cut: it counts, once.
+			if want := repeat(200, 3, 429, 3); !slices.Equal(rest, want) {
+				t.Errorf("after one hit and one lost reply: %v, want %v (the lost one counted once)", rest, want)
+			}
+		})
+	}
+}

@@ -261,9 +261,10 @@ func (c *checkTimes) snapshot() []checkCall {
 type proxy struct {
 	ln     net.Listener
 	target string
+	match  []byte // a drop hits the reply to a request containing this (lower case)
 
 	blackhole atomic.Bool  // client bytes are read and dropped: nothing is ever answered
-	dropNext  atomic.Int64 // the next n replies to a script call cut their connection instead of arriving
+	dropNext  atomic.Int64 // the next n replies to a matching request cut their connection instead of arriving
 	dropped   atomic.Int64 // replies cut so far
 	latency   atomic.Int64 // nanoseconds added before each reply
 
@@ -273,14 +274,21 @@ type proxy struct {
 }
 
 // startProxy listens on a free loopback port and forwards to target until
-// the test ends.
+// the test ends; drops hit the replies to Redis script calls.
 func startProxy(t testing.TB, target string) *proxy {
+	t.Helper()
+	return startProxyMatching(t, target, "eval")
+}
+
+// startProxyMatching is startProxy with drops hitting the replies to
+// requests that contain match.
+func startProxyMatching(t testing.TB, target, match string) *proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
 	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &proxy{ln: ln, target: target, match: []byte(strings.ToLower(match)), conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -324,8 +332,8 @@ func (p *proxy) accept() {
 }
 
 // upstream copies the client's bytes to the server, or drops them while
-// black-holing. It sets script when it forwarded a script call (EVALSHA or
-// EVAL), so that a drop hits a script's reply, not a handshake's.
+// black-holing. It sets script when it forwarded a request containing the
+// proxy's match, so that a drop hits that reply, not a handshake's.
 func (p *proxy) upstream(client, server net.Conn, script *atomic.Bool) {
 	defer p.wg.Done()
 	defer func() { _ = server.Close() }()
@@ -333,7 +341,7 @@ func (p *proxy) upstream(client, server net.Conn, script *atomic.Bool) {
 	for {
 		n, err := client.Read(buf)
 		if n > 0 && !p.blackhole.Load() {
-			if bytes.Contains(bytes.ToLower(buf[:n]), []byte("eval")) {
+			if bytes.Contains(bytes.ToLower(buf[:n]), p.match) {
 				script.Store(true)
 			}
 			if _, werr := server.Write(buf[:n]); werr != nil {
