@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -35,7 +36,9 @@ type harness struct {
 }
 
 func (h *harness) MakeStorage(context.Context, limiter.Clock) (limiter.Storage, error) {
-	opts := []limiter.StorageOption{redisstore.WithPrefix(uniquePrefix())}
+	// A generous deadline: the suite's concurrency rules queue hundreds of
+	// calls on a loaded machine under -race.
+	opts := []limiter.StorageOption{redisstore.WithPrefix(uniquePrefix()), redisstore.WithTimeout(30 * time.Second)}
 	if h.mode != serverRealTime {
 		opts = append(opts, redisstore.WithClientClock())
 	}

@@ -99,7 +99,7 @@ func TestFleetCluster(t *testing.T) {
 func TestServerClockRealTime(t *testing.T) {
 	c := standalone(servers.Redis(t))()
 	defer c.Close()
-	s, err := redisstore.New(c, redisstore.WithPrefix(uniquePrefix()))
+	s, err := redisstore.New(c, redisstore.WithPrefix(uniquePrefix()), redisstore.WithTimeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
