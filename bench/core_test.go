@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -109,7 +110,14 @@ func benchDecide(b *testing.B, lib library, sc coreScenario, parallel bool) {
 		})
 	}
 	b.StopTimer()
-	if n := wrong.Load(); n > 0 {
+	n := wrong.Load()
+	if n == 0 {
+		return
+	}
+	if strings.HasPrefix(lib.name, "limits-go:") {
 		b.Fatalf("%s: %d of the hits were not %s", lib.name, n, map[bool]string{true: "allowed", false: "rejected"}[sc.wantAllowed])
 	}
+	// A peer that answers wrongly (throttled, now and then, when goroutines
+	// race on one key) is reported, not stopped: the report shows the rate.
+	b.ReportMetric(float64(n)/float64(b.N), "wrong/op")
 }

@@ -285,6 +285,12 @@ func writeCore(b *strings.Builder, run *Run) {
 		return
 	}
 	b.WriteString("\n## In-process decision (no HTTP)\n\nOne decision per op; ratio = ns/op ÷ the fastest peer's in the same scenario and mode.\n")
+	for _, r := range rs {
+		if w, ok := r.Metric("wrong/op"); ok && w > 0 {
+			fmt.Fprintf(b, "\n%s (%s, %s) answered some hits wrongly (an error, or a rejection under a limit no run reaches): a median rate of %s in the runs where it did.\n",
+				r.Library, r.Scenario, r.Mode, strconv.FormatFloat(w, 'g', 3, 64))
+		}
+	}
 	modes := distinct(rs, func(r Result) string { return r.Mode })
 	for _, sc := range distinct(rs, func(r Result) string { return r.Scenario }) {
 		fmt.Fprintf(b, "\n### %s\n\n| library |", sc)

@@ -72,6 +72,19 @@ func TestWriteMarkdown(t *testing.T) {
 	}
 }
 
+func TestWriteMarkdownWrongAnswers(t *testing.T) {
+	raw := "BenchmarkCore/one-key-allowed/parallel/throttled-2 10 200 ns/op 2e-06 wrong/op\n" +
+		"BenchmarkCore/one-key-allowed/parallel/throttled-2 10 210 ns/op\n"
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, mustParse(t, raw)); err != nil {
+		t.Fatal(err)
+	}
+	want := "throttled (one-key-allowed, parallel) answered some hits wrongly (an error, or a rejection under a limit no run reaches): a median rate of 2e-06 in the runs where it did."
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, b.String())
+	}
+}
+
 func TestWriteSVG(t *testing.T) {
 	run := mustParse(t, sampleRaw)
 	var a, b bytes.Buffer
