@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/limits-go/limits/conformance"
 	"github.com/limits-go/limits/limiter"
@@ -23,6 +24,7 @@ func TestReferenceStorageOnRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sleeps through one-second windows; skipped with -short")
 	}
+	t.Parallel()
 	conformance.Run(t, refHarness{}.maker())
 }
 
@@ -32,7 +34,19 @@ func TestServerClockStorageOnRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sleeps through one-second windows; skipped with -short")
 	}
+	t.Parallel()
 	conformance.Run(t, refHarness{serverClock: true}.maker())
+}
+
+// A storage on its own clock whose calls each take 40ms, as calls to a
+// server on a loaded machine do, passes too: the rules that send bursts use
+// windows long against the time the burst takes.
+func TestLaggingServerClockStorageOnRealTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sleeps through one-second windows; skipped with -short")
+	}
+	t.Parallel()
+	conformance.Run(t, refHarness{serverClock: true, lag: 40 * time.Millisecond}.maker())
 }
 
 // A storage with no optional capability passes: their rules are skipped and
@@ -41,9 +55,13 @@ func TestStorageWithoutCapabilities(t *testing.T) {
 	conformance.Run(t, refHarness{acceptsClock: true, fixedOnly: true}.maker())
 }
 
-// brokenEnv names the fault TestBrokenSuite plants; only the child process
-// started by TestBrokenStoragesFailByRuleName sets it.
-const brokenEnv = "CONFORMANCE_SELFTEST_FAULT"
+// brokenEnv names the fault TestBrokenSuite plants, and brokenRealTimeEnv
+// (set to 1) makes the broken storage keep its own time; only the child
+// process started by TestBrokenStoragesFailByRuleName sets them.
+const (
+	brokenEnv         = "CONFORMANCE_SELFTEST_FAULT"
+	brokenRealTimeEnv = "CONFORMANCE_SELFTEST_REAL_TIME"
+)
 
 // TestBrokenSuite runs the suite against a broken storage. It is meant to
 // fail: TestBrokenStoragesFailByRuleName runs it in a child process and
@@ -53,12 +71,17 @@ func TestBrokenSuite(t *testing.T) {
 	if f == faultNone {
 		t.Skip("run by TestBrokenStoragesFailByRuleName in a child process")
 	}
+	if os.Getenv(brokenRealTimeEnv) == "1" {
+		conformance.Run(t, refHarness{fault: f, serverClock: true}.maker())
+		return
+	}
 	conformance.Run(t, refHarness{fault: f, acceptsClock: true}.maker())
 }
 
 var failLine = regexp.MustCompile(`^\s*--- FAIL: TestBrokenSuite/(\S+)`)
 
 func TestBrokenStoragesFailByRuleName(t *testing.T) {
+	t.Parallel()
 	all := limiter.Strategies()
 	each := func(rule string) []string {
 		var out []string
@@ -68,36 +91,62 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		return out
 	}
 	tests := []struct {
-		fault fault
-		want  []string // rules that must fail
-		keep  []string // rules that must still pass
+		fault    fault
+		realTime bool     // the storage keeps its own time
+		want     []string // rules that must fail
+		keep     []string // rules that must still pass
 	}{
-		{faultOffByOne,
+		{faultOffByOne, false,
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/fixed-window",
 				"Strategy/AllowsAmountThenRejects/fixed-window-elastic-expiry", "Concurrency/OneKey100Goroutines/fixed-window",
 				"Concurrency/OneKey8Goroutines1000Hits/fixed-window"},
 			[]string{"Strategy/AllowsAmountThenRejects/moving-window", "Keys/IsolatedFromEachOther/token-bucket", "Close/SecondCloseReturnsNil"}},
-		{faultNoExpiry,
+		{faultNoExpiry, false,
 			[]string{"FixedWindow/ExpirySetOnceOnCreation", "FixedWindow/ExpiredCounterStartsAfresh",
 				"Peek/ExpiredKeyLooksMissing/fixed-window", "Strategy/FullCapacityByResetAt/fixed-window",
 				"FixedWindow/PlainWindowEndsDespiteHammering"},
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/FullCapacityByResetAt/moving-window"}},
-		{faultNonAtomic,
+		{faultNonAtomic, false,
 			slices.Concat(each("Concurrency/OneKey100Goroutines"), each("Concurrency/OneKey8Goroutines1000Hits")),
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/token-bucket"}},
-		{faultTruncateKeys,
+		{faultTruncateKeys, false,
 			each("Keys/IsolatedFromEachOther"),
 			[]string{"FixedWindow/CountsUpToAmount", "Clear/LeavesOtherKeysAlone"}},
-		{faultHiddenCap,
+		{faultHiddenCap, false,
 			[]string{"Capabilities/DeclarationMatchesStorage", "MovingWindow/ExactAtWindowEdge",
 				"Strategy/AllowsAmountThenRejects/token-bucket"},
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/fixed-window"}},
+		{faultCoarseClock, false,
+			[]string{"SlidingWindow/BucketShiftAndDecay", "TokenBucket/RefillsEvenly", "MovingWindow/ExactAtWindowEdge"},
+			[]string{"FixedWindow/CountsUpToAmount", "Keys/IsolatedFromEachOther/token-bucket"}},
+		// On real time the same faults still fail by name.
+		{faultOffByOne, true,
+			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/fixed-window",
+				"Strategy/AllowsAmountThenRejects/fixed-window-elastic-expiry"},
+			[]string{"Strategy/AllowsAmountThenRejects/token-bucket", "SlidingWindow/BucketShiftAndDecay"}},
+		{faultNoExpiry, true,
+			[]string{"FixedWindow/ExpirySetOnceOnCreation", "FixedWindow/ExpiredCounterStartsAfresh",
+				"Peek/ExpiredKeyLooksMissing/fixed-window", "Strategy/FullCapacityByResetAt/fixed-window"},
+			[]string{"FixedWindow/CountsUpToAmount", "TokenBucket/RefillsEvenly"}},
+		{faultCoarseClock, true,
+			[]string{"SlidingWindow/BucketShiftAndDecay", "TokenBucket/RefillsEvenly"},
+			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/token-bucket"}},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.fault), func(t *testing.T) {
+		name := string(tt.fault)
+		if tt.realTime {
+			if testing.Short() {
+				continue
+			}
+			name += "/real-time"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenSuite$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), brokenEnv+"="+string(tt.fault))
+			if tt.realTime {
+				cmd.Env = append(cmd.Env, brokenRealTimeEnv+"=1")
+			}
 			out, err := cmd.CombinedOutput()
 			if err == nil {
 				t.Fatalf("the suite passed a storage with fault %q; output:\n%s", tt.fault, out)

@@ -96,12 +96,18 @@
 // When AcceptsClock reports true, the suite drives a [limiter.ManualClock]
 // (given to MakeStorage, and the source of every Request.Now), so every edge
 // is checked exactly — one nanosecond before it and at it — and the suite
-// takes no time. Otherwise the rules run on real time with windows of one
-// second, all at once so their waits overlap (a run takes a few seconds);
+// takes no time. Otherwise the rules run on real time, all at once so their
+// waits overlap (a run takes under ten seconds), and must hold for a storage
+// that decides on its own clock, which runs on while a rule sends its calls:
 // requests still carry exact instants, but edges are approached 250ms
-// before and after, and reported instants may be 250ms off, so a server that
-// expires keys by its own clock passes. Limits that must not expire while a
-// rule runs are per day.
+// before and after; reported instants may be off by 250ms plus the most any
+// call of the rule returned after its request's instant; rules that send
+// bursts "at one instant" and count exactly use windows of five seconds
+// (and start a burst early enough in a sliding window's aligned window),
+// and the token-bucket and sliding-window arithmetic is checked on windows
+// of two to four seconds, just after each expected count begins, half a
+// second or more before it changes. Limits that must not expire while a rule
+// runs are per day.
 //
 // # Benchmarks
 //
@@ -114,6 +120,9 @@
 // The suite proves it can fail: its tests run it, in a child process,
 // against a reference storage with planted bugs (a counter off by one, an
 // expiry never set, a non-atomic read-then-write, keys truncated to 250
-// bytes, a wrapper hiding capabilities it declares) and check that the rules
-// each bug breaks fail, by name, while others pass.
+// bytes, a wrapper hiding capabilities it declares, a clock read in whole
+// seconds) and check that the rules each bug breaks fail, by name, while
+// others pass; some of the bugs also on real time, in a storage deciding on
+// its own clock. A storage on its own clock whose every call takes 40ms
+// passes.
 package conformance

@@ -31,7 +31,7 @@ type Harness interface {
 	// Request.Now and the clock given to MakeStorage. If so the suite steps
 	// a limiter.ManualClock and every time rule is exact and instant;
 	// otherwise (a server that expires keys by its own clock) the suite
-	// uses the system clock, windows of a second or less, and waits.
+	// uses the system clock, windows of a few seconds or less, and waits.
 	AcceptsClock() bool
 	// Capabilities declares the optional interfaces the storages implement.
 	Capabilities() Capabilities

@@ -24,15 +24,21 @@ const (
 	faultNonAtomic    fault = "non-atomic"        // read, pause, write: concurrent hits lose updates
 	faultTruncateKeys fault = "truncate-keys"     // keys cut to 250 bytes, as a careless memcached backend would
 	faultHiddenCap    fault = "hidden-capability" // declares every capability, implements only Storage
+	faultCoarseClock  fault = "coarse-clock"      // decides on whole seconds, as a server reading only the seconds of its clock would
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
 // algorithm of the limiter package's state types, with an optional fault.
 // With serverClock it decides on the system clock, as a server keeping its
-// own time does, and reports instants relative to each request's Now.
+// own time does, and reports instants relative to each request's Now. With
+// lag every call on a window shorter than an hour waits that long before it
+// reads the clock, as a call to a server on a loaded machine does; calls on
+// longer windows (those the concurrency rules hammer) do not, so the run
+// stays short.
 type refStorage struct {
 	fault       fault
 	serverClock bool
+	lag         time.Duration
 
 	mu      sync.Mutex
 	closed  bool
@@ -50,8 +56,8 @@ var (
 	_ limiter.ResetAller           = (*refStorage)(nil)
 )
 
-func newRefStorage(f fault, serverClock bool) *refStorage {
-	s := &refStorage{fault: f, serverClock: serverClock}
+func newRefStorage(f fault, serverClock bool, lag time.Duration) *refStorage {
+	s := &refStorage{fault: f, serverClock: serverClock, lag: lag}
 	s.reset()
 	return s
 }
@@ -69,6 +75,9 @@ func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f fun
 	if err := ctx.Err(); err != nil {
 		return limiter.State{}, fmt.Errorf("ref storage: %s %q: %w", op, r.Key, err)
 	}
+	if s.lag > 0 && r.Limit.Window() < time.Hour {
+		time.Sleep(s.lag)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -78,8 +87,11 @@ func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f fun
 	if s.serverClock {
 		r.Now = time.Now()
 	}
+	if s.fault == faultCoarseClock {
+		r.Now = r.Now.Truncate(time.Second)
+	}
 	st := f(r, s.key(r.Key))
-	if s.serverClock {
+	if !r.Now.Equal(asked) {
 		st.ResetAt = asked.Add(st.ResetAt.Sub(r.Now))
 		st.RetryAt = asked.Add(st.RetryAt.Sub(r.Now))
 	}
@@ -244,11 +256,12 @@ type refHarness struct {
 	fault        fault
 	acceptsClock bool
 	serverClock  bool
+	lag          time.Duration
 	fixedOnly    bool
 }
 
 func (h refHarness) MakeStorage(context.Context, limiter.Clock) (limiter.Storage, error) {
-	s := newRefStorage(h.fault, h.serverClock)
+	s := newRefStorage(h.fault, h.serverClock, h.lag)
 	if h.fixedOnly || h.fault == faultHiddenCap {
 		return fixedOnly{s}, nil
 	}

@@ -191,8 +191,8 @@ func peekRules() []rule {
 			e.check(op+" (cost above the amount)", st, want{false, 5, t0, t0})
 		}},
 		{name: "DoesNotCount", perStrategy: true, run: func(e *env) {
-			t0 := e.at(0)
-			k, l := e.key("k"), perSecond(5)
+			t0 := e.burstStart()
+			k, l := e.key("k"), e.burstLimit(5)
 			for range 3 {
 				st, op := e.peek(k, l, 1, t0)
 				e.check(op, st, want{true, 5, t0, t0})
@@ -205,8 +205,8 @@ func peekRules() []rule {
 			}
 		}},
 		{name: "ReportsFullKey", perStrategy: true, run: func(e *env) {
-			t0 := e.at(0)
-			k, l := e.key("k"), perSecond(5)
+			t0 := e.burstStart()
+			k, l := e.key("k"), e.burstLimit(5)
 			acq, op := e.acquire(k, l, 5, t0)
 			e.check(op, acq, want{true, 0, time.Time{}, t0})
 			st, op := e.peek(k, l, 1, t0)

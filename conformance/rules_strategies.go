@@ -14,22 +14,22 @@ func strategyRules() []rule {
 	return []rule{
 		{name: "AllowsAmountThenRejects", perStrategy: true, run: func(e *env) {
 			st := e.strategy()
-			t0 := e.at(0)
-			k, l := e.key("k"), perSecond(5)
+			t0 := e.burstStart()
+			k, l := e.key("k"), e.burstLimit(5)
 			for i := int64(1); i <= 5; i++ {
 				res, op := e.hit(st, k, l, 1, t0)
 				e.checkResult(op, res, l, true, 5-i, 0)
 			}
 			res, op := e.hit(st, k, l, 1, t0)
 			e.checkResult(op, res, l, false, 0, anyDuration)
-			if res.RetryAfter <= 0 || res.RetryAfter > 2*time.Second {
+			if res.RetryAfter <= 0 || res.RetryAfter > 2*l.Window() {
 				e.errorf("%s: RetryAfter = %v, want in (0, 2 windows]", op, res.RetryAfter)
 			}
 		}},
 		{name: "TestDoesNotCount", perStrategy: true, run: func(e *env) {
 			st := e.strategy()
-			t0 := e.at(0)
-			k, l := e.key("k"), perSecond(5)
+			t0 := e.burstStart()
+			k, l := e.key("k"), e.burstLimit(5)
 			for range 3 {
 				res, op := e.test(st, k, l, 1, t0)
 				e.checkResult(op, res, l, true, 5, 0)
@@ -41,8 +41,8 @@ func strategyRules() []rule {
 		}},
 		{name: "CostAboveOne", perStrategy: true, run: func(e *env) {
 			st := e.strategy()
-			t0 := e.at(0)
-			k, l := e.key("k"), perSecond(5)
+			t0 := e.burstStart()
+			k, l := e.key("k"), e.burstLimit(5)
 			res, op := e.hit(st, k, l, 2, t0)
 			e.checkResult(op, res, l, true, 3, 0)
 			res, op = e.test(st, k, l, 4, t0)
@@ -56,8 +56,8 @@ func strategyRules() []rule {
 		}},
 		{name: "CostAboveAmountNeverAllowed", perStrategy: true, run: func(e *env) {
 			st := e.strategy()
-			t0 := e.at(0)
-			k, l := e.key("k"), perSecond(5)
+			t0 := e.burstStart()
+			k, l := e.key("k"), e.burstLimit(5)
 			res, op := e.test(st, k, l, 6, t0)
 			e.checkResult(op, res, l, false, 5, anyDuration)
 			res, op = e.hit(st, k, l, 6, t0)
@@ -146,8 +146,8 @@ func strategyRules() []rule {
 		}},
 		{name: "ClearForgets", perStrategy: true, run: func(e *env) {
 			st := e.strategy()
-			t0 := e.at(0)
-			k, l := e.key("k"), perSecond(5)
+			t0 := e.burstStart()
+			k, l := e.key("k"), e.burstLimit(5)
 			e.hit(st, k, l, 5, t0)
 			if err := st.Clear(e.ctx, k); err != nil {
 				e.fatalf("%s Clear: %v", st.Name(), err)
@@ -213,6 +213,10 @@ func slidingWindowRules() []rule {
 	return []rule{
 		{name: "BucketShiftAndDecay", needs: capSlidingWindow, run: func(e *env) {
 			e.algo = sw
+			if !e.exact() {
+				bucketShiftAndDecayRealTime(e)
+				return
+			}
 			k, l := e.key("k"), perSecond(10)
 			// Windows are aligned to multiples of their length since the
 			// Unix epoch; start at the next boundary.
@@ -251,6 +255,10 @@ func tokenBucketRules() []rule {
 	return []rule{
 		{name: "RefillsEvenly", needs: capTokenBucket, run: func(e *env) {
 			e.algo = tb
+			if !e.exact() {
+				refillsEvenlyRealTime(e)
+				return
+			}
 			k, l := e.key("k"), perSecond(10) // one token every 100ms
 			t0 := e.at(0)
 			for i := int64(1); i <= 10; i++ {
@@ -259,15 +267,13 @@ func tokenBucketRules() []rule {
 			}
 			st, op := e.acquire(k, l, 1, t0)
 			e.check(op+" (bucket empty)", st, want{false, 0, t0.Add(time.Second), t0.Add(100 * ms)})
-			if e.exact() {
-				t := e.before(t0.Add(100 * ms))
-				st, op = e.peek(k, l, 1, t)
-				e.check(op+" (a token is not back yet)", st, want{false, 0, t0.Add(time.Second), t0.Add(100 * ms)})
-				t = e.at(100 * ms)
-				st, op = e.peek(k, l, 1, t)
-				e.check(op+" (one token back)", st, want{true, 1, t0.Add(time.Second), t})
-			}
-			t := e.at(650 * ms)
+			t := e.before(t0.Add(100 * ms))
+			st, op = e.peek(k, l, 1, t)
+			e.check(op+" (a token is not back yet)", st, want{false, 0, t0.Add(time.Second), t0.Add(100 * ms)})
+			t = e.at(100 * ms)
+			st, op = e.peek(k, l, 1, t)
+			e.check(op+" (one token back)", st, want{true, 1, t0.Add(time.Second), t})
+			t = e.at(650 * ms)
 			st, op = e.peek(k, l, 1, t)
 			e.check(op+" (six and a half tokens back)", st, want{true, 6, t0.Add(time.Second), t})
 			st, op = e.acquire(k, l, 6, t)
@@ -277,8 +283,8 @@ func tokenBucketRules() []rule {
 		}},
 		{name: "BurstNeverExceedsAmount", needs: capTokenBucket, run: func(e *env) {
 			e.algo = tb
-			k, l := e.key("k"), perSecond(3) // 3 does not divide the window
-			t0 := e.at(0)
+			k, l := e.key("k"), e.burstLimit(3) // 3 does not divide the window
+			t0 := e.burstStart()
 			for i := int64(1); i <= 3; i++ {
 				st, op := e.acquire(k, l, 1, t0)
 				e.check(op, st, want{true, 3 - i, time.Time{}, t0})
@@ -299,4 +305,63 @@ func tokenBucketRules() []rule {
 			e.check(op, st, want{false, 0, time.Time{}, time.Time{}})
 		}},
 	}
+}
+
+// refillsEvenlyRealTime is TokenBucket/RefillsEvenly for a storage that
+// keeps its own time: four tokens per four seconds, one a second, so the
+// burst and every check sit half a token away from the next refill.
+func refillsEvenlyRealTime(e *env) {
+	k, l := e.key("k"), limiter.Limit{Amount: 4, Multiples: 4, Unit: limiter.Second}
+	sec := time.Second
+	t0 := e.burstStart()
+	for i := int64(1); i <= 4; i++ {
+		st, op := e.acquire(k, l, 1, t0)
+		e.check(op, st, want{true, 4 - i, t0.Add(time.Duration(i) * sec), t0})
+	}
+	st, op := e.acquire(k, l, 1, t0)
+	e.check(op+" (bucket empty)", st, want{false, 0, t0.Add(4 * sec), t0.Add(sec)})
+	t := e.at(2500 * time.Millisecond)
+	st, op = e.peek(k, l, 1, t)
+	e.check(op+" (two and a half tokens back)", st, want{true, 2, t0.Add(4 * sec), t})
+	st, op = e.acquire(k, l, 2, t)
+	e.check(op, st, want{true, 0, t0.Add(6 * sec), t})
+	st, op = e.acquire(k, l, 1, t)
+	e.check(op+" (half a token left)", st, want{false, 0, t0.Add(6 * sec), t0.Add(3 * sec)})
+}
+
+// bucketShiftAndDecayRealTime is SlidingWindow/BucketShiftAndDecay for a
+// storage that keeps its own time: four hits per two-second window, so the
+// weighted count keeps each value for half a second, and every check comes
+// just after the value it expects begins.
+func bucketShiftAndDecayRealTime(e *env) {
+	const win = 2 * time.Second
+	ms := time.Millisecond
+	k, l := e.key("k"), limiter.Limit{Amount: 4, Multiples: 2, Unit: limiter.Second}
+	// Windows are aligned to multiples of their length since the Unix
+	// epoch; start at the next boundary.
+	w0 := e.t0.Truncate(win).Add(win)
+	e.stepTo(w0)
+	w := func(d time.Duration) time.Time { t := w0.Add(d); e.stepTo(t); return t }
+
+	st, op := e.acquire(k, l, 4, w0)
+	e.check(op, st, want{true, 0, w0.Add(2 * win), w0})
+	t := w(40 * ms)
+	st, op = e.peek(k, l, 1, t)
+	e.check(op+" (current window full)", st, want{false, 0, w0.Add(2 * win), w0.Add(win + time.Nanosecond)})
+	t = w(win + 40*ms)
+	st, op = e.peek(k, l, 1, t)
+	e.check(op+" (previous 4 weighted by 0.98)", st, want{true, 1, w0.Add(2 * win), t})
+	st, op = e.peek(k, l, 2, t)
+	e.check(op+" (previous 4 weighted by 0.98)", st, want{false, 1, w0.Add(2 * win), w0.Add(win + win/4 + time.Nanosecond)})
+	t = w(win + win/2 + 40*ms)
+	st, op = e.peek(k, l, 1, t)
+	e.check(op+" (previous 4 weighted by 0.48)", st, want{true, 3, w0.Add(2 * win), t})
+	st, op = e.acquire(k, l, 2, t)
+	e.check(op+" (previous 4 weighted by 0.48)", st, want{true, 1, w0.Add(3 * win), t})
+	t = w(2*win + 40*ms)
+	st, op = e.peek(k, l, 1, t)
+	e.check(op+" (the 2 became previous, weighted by 0.98)", st, want{true, 3, w0.Add(3 * win), t})
+	t = e.after(w0.Add(3 * win))
+	st, op = e.peek(k, l, 1, t)
+	e.check(op+" (two windows after the last hit)", st, want{true, 4, t, t})
 }

@@ -28,8 +28,9 @@ type suiteInfo struct {
 // storage and the harness when the rule ends. Rules for a capability the
 // harness does not declare are skipped with the reason. With a harness whose
 // AcceptsClock is false the rules run concurrently on real time with windows
-// of one second, so a run against a real server takes a few seconds; with an
-// injected clock they run one after another and take no time at all.
+// of one to five seconds, so a run against a real server takes under ten
+// seconds; with an injected clock they run one after another and take no
+// time at all.
 func Run(t *testing.T, newHarness HarnessMaker) {
 	t.Helper()
 	h, err := newHarness(t.Context(), t)
