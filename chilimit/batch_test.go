@@ -124,3 +124,40 @@ func TestBatchStorageErrorWithoutFallback(t *testing.T) {
 	bs.down.Store(true)
 	run(t, r, clock, []step{{path: "/x", code: http.StatusInternalServerError}})
 }
+
+// hungStorage never answers a hit: it waits for the call's deadline.
+type hungStorage struct{ *memory.Storage }
+
+func (s hungStorage) AcquireFixedWindow(ctx context.Context, _ limiter.Request, _ bool) (limiter.State, error) {
+	<-ctx.Done()
+	return limiter.State{}, ctx.Err()
+}
+
+func (s hungStorage) Check(context.Context) error { return errBatchDown }
+
+// TestFallbackAfterStorageTimeout checks that the request whose storage call
+// ran out of time is still served by the in-memory fallback: the fallback
+// must not inherit the expired deadline of the storage call.
+func TestFallbackAfterStorageTimeout(t *testing.T) {
+	clock := limiter.NewManualClock(t0)
+	mem, err := memory.New(memory.WithClock(clock), memory.WithSweepInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mem.Close() })
+	l, err := chilimit.New(chilimit.WithClock(clock), chilimit.WithStorage(hungStorage{mem}),
+		chilimit.WithStorageTimeout(20*time.Millisecond), chilimit.WithInMemoryFallbackEnabled(true),
+		chilimit.WithDefaultLimits("2/minute"), chilimit.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	r := chi.NewRouter()
+	r.Use(l.Handler)
+	r.Get("/x", text("ok"))
+	run(t, r, clock, []step{
+		{path: "/x", code: 200}, // times out on the storage, served by the fallback
+		{path: "/x", code: 200},
+		{path: "/x", code: 429, body: "2 per 1 minute"},
+	})
+}

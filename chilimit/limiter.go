@@ -507,14 +507,16 @@ func (l *Limiter) hit(st *reqState, req limiter.Request, testOnly bool) (limiter
 	if usingFallback {
 		strat = l.fb.strategy
 	}
-	ctx := st.ctx
+	// The fallback runs in process: it gets the request's own context, not
+	// the storage call's, whose deadline may be what just expired.
+	ctx := st.baseCtx
 	if !usingFallback {
 		ctx = st.storageContext()
 	}
 	res, err := call(ctx, strat, req, testOnly)
 	if err != nil && !usingFallback && l.fb != nil {
 		l.fb.fail(err)
-		res, err = call(st.ctx, l.fb.strategy, req, testOnly)
+		res, err = call(st.baseCtx, l.fb.strategy, req, testOnly)
 	}
 	return res, err
 }
