@@ -31,9 +31,12 @@ func init() {
 // everything else goes to go-redis's URL parser for the scheme, which
 // rejects parameters it does not know. The client gets
 // ContextTimeoutEnabled, so context deadlines bound every read, and belongs
-// to the storage.
+// to the storage. Its retries are off unless the URI sets max_retries: a
+// script whose reply is lost may have run, and running it again would count
+// the hit twice.
 func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter.Storage, error) {
 	q := u.Query()
+	retries := q.Has("max_retries")
 	own, err := uriOptions(q)
 	if err != nil {
 		return nil, err
@@ -53,6 +56,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 			return nil, invalidURI(err)
 		}
 		o.ContextTimeoutEnabled = true
+		if !retries {
+			o.MaxRetries = -1
+		}
 		client = redis.NewClient(o)
 	case SchemeCluster:
 		hosts := strings.Split(u.Host, ",")
@@ -69,6 +75,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 			return nil, invalidURI(err)
 		}
 		o.ContextTimeoutEnabled = true
+		if !retries {
+			o.MaxRetries = -1
+		}
 		client = redis.NewClusterClient(o)
 	case SchemeSentinel:
 		hosts := strings.Split(u.Host, ",")
@@ -90,6 +99,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 			return nil, invalidURI(err)
 		}
 		o.ContextTimeoutEnabled = true
+		if !retries {
+			o.MaxRetries = -1
+		}
 		client = redis.NewFailoverClient(o)
 	default:
 		return nil, fmt.Errorf("redis storage: %w: scheme %q", limiter.ErrUnknownScheme, u.Scheme)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/limits-go/limits/conformance/servers"
 	"github.com/limits-go/limits/limiter"
@@ -120,4 +121,31 @@ func TestOpenServers(t *testing.T) {
 		s := servers.RedisSentinel(t)
 		hitAndCheck(t, "redis+sentinel://"+strings.Join(s.Addrs, ",")+"/"+s.Master)
 	})
+}
+
+// TestOpenDisablesRetries checks that a client opened from a URI does not
+// retry commands, so a script whose reply is lost is never run twice,
+// unless the URI asks for retries.
+func TestOpenDisablesRetries(t *testing.T) {
+	m := miniredis.RunT(t)
+	for _, tc := range []struct {
+		uri  string
+		want int
+	}{
+		{"redis://" + m.Addr(), 0}, // go-redis keeps "none" (-1) as 0; its default is 3
+		{"redis://" + m.Addr() + "?max_retries=2", 2},
+	} {
+		s, err := limiter.Open(context.Background(), tc.uri)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", tc.uri, err)
+		}
+		c, ok := s.(*redisstore.Storage).Client().(*redis.Client)
+		if !ok {
+			t.Fatalf("Open(%q) client is %T, want *redis.Client", tc.uri, s.(*redisstore.Storage).Client())
+		}
+		if got := c.Options().MaxRetries; got != tc.want {
+			t.Errorf("Open(%q): MaxRetries = %d, want %d", tc.uri, got, tc.want)
+		}
+		_ = s.Close()
+	}
 }

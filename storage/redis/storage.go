@@ -43,6 +43,9 @@ var (
 // caller's: Close leaves it open unless [WithOwnedClient] is given. For
 // context deadlines to bound socket reads, the client's options should set
 // ContextTimeoutEnabled, as [limiter.Open] does.
+// Its MaxRetries should be -1, as [limiter.Open] sets it: go-redis retries
+// a command whose connection broke, and a script whose reply was lost after
+// it ran would then count the hit twice.
 func New(client redis.UniversalClient, opts ...limiter.StorageOption) (*Storage, error) {
 	if client == nil {
 		return nil, fmt.Errorf("redis storage: New: nil client: %w", limiter.ErrInvalidOption)
