@@ -26,6 +26,10 @@
 //		})
 //	}
 //
+// The limits-go repository has a complete, passing harness for a small
+// map-based storage that implements only the required interface, in
+// examples/ownstorage; its README shows it.
+//
 // Run calls the maker once up front to read the capabilities, then once per
 // rule; it closes each storage and then its harness when the rule ends.
 // MakeStorage must return a storage that holds no keys: when several rules
