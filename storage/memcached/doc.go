@@ -8,6 +8,20 @@
 //
 // or wraps a client you configure yourself with [New].
 //
+// # URI
+//
+//	memcached://host:port[,host:port...][?timeout=250ms&max_idle_conns=64&key_prefix=app:]
+//
+// Several servers form a pool over which gomemcache spreads keys by hash.
+// The parameters set [WithTimeout] (a Go duration; gomemcache's 500ms by
+// default), [WithMaxIdleConns] (idle connections per server,
+// [DefaultMaxIdleConns] by default) and [WithKeyPrefix] (none by default).
+// A user name or password, a path, a fragment or any other parameter is an
+// error wrapping [limiter.ErrInvalidURI]; options passed to [limiter.Open]
+// apply after the URI's parameters. A pool of IPv6 literals cannot be
+// written as a URI (net/url accepts one bracketed host only): build the
+// client yourself and use [New].
+//
 // # Strategies
 //
 // Every strategy is supported, each exact under concurrency (N concurrent
