@@ -85,6 +85,29 @@
 // the RateLimit-Policy and RateLimit fields of
 // draft-ietf-httpapi-ratelimit-headers-10.
 //
+// # Storage and strategy
+//
+// Counters live in the in-process memory storage unless [WithStorageURI]
+// names another, whose package must be imported so it registers its
+// schemes, or [WithStorage] passes one built by hand. Several application
+// servers share limits through Redis or memcached:
+//
+//	import _ "github.com/limits-go/limits/storage/redis"
+//
+//	lim, err := chilimit.New(
+//		chilimit.WithStorageURI("redis://localhost:6379/0"),
+//		chilimit.WithStrategy("sliding-window-counter"),
+//		chilimit.WithDefaultLimits("100/minute"),
+//	)
+//
+// The schemes are memory://, redis://, rediss://, redis+unix://,
+// redis+cluster://, redis+sentinel:// and memcached://; each storage
+// package documents its URI. [WithStrategy] picks fixed-window (the
+// default), fixed-window-elastic-expiry, moving-window,
+// sliding-window-counter or token-bucket; New fails if the storage cannot
+// run it. On a storage that runs batches (storage/redis), all of a
+// request's limits take one round trip.
+//
 // # Storage failures
 //
 // Each request's storage calls are bounded by [WithStorageTimeout]. When
@@ -99,4 +122,13 @@
 //
 // [FromEnv] and [WithConfigLookup] read Flask-Limiter's RATELIMIT_* keys;
 // options given explicitly win over them whatever the order.
+//
+// # More examples
+//
+// Besides the runnable examples below, the limits-go repository's examples
+// directory has one small, tested program per section of the Flask-Limiter
+// documentation: key functions, trusted proxies, dynamic limits,
+// exemptions, shared and sub-router limits, deduct-when, JSON errors,
+// headers, environment configuration, Redis, Redis Cluster, memcached and
+// the in-memory fallback.
 package chilimit
