@@ -44,6 +44,12 @@
 // [TokenBucket]) implement the arithmetic for backends that keep state in
 // process or by compare-and-swap.
 //
+// A request that must pass several limits runs them with [HitBatch]: in
+// order, stopping at the first breached limit, which counts nothing. Over a
+// storage with the optional [BatchStorage] capability the whole batch is one
+// operation (one round trip to Redis); otherwise the steps run one by one,
+// with the same results ([AcquireEach] does that for backends).
+//
 // [Key] builds storage keys from a limit and length-prefixed parts, so no
 // client-chosen bytes can make two buckets collide.
 //
