@@ -21,13 +21,11 @@ func (s *Storage) AcquireFixedWindow(ctx context.Context, r limiter.Request, ela
 	sh.mu.Lock()
 	w, ok := sh.fixed[r.Key]
 	if !ok {
-		w = limiter.FixedWindow{Count: -1} // not live at any instant
-	}
-	st := w.Acquire(r, elastic)
-	sh.fixed[r.Key] = w
-	if !ok {
+		w = &limiter.FixedWindow{Count: -1} // not live at any instant
+		sh.fixed[r.Key] = w
 		sh.grew()
 	}
+	st := w.Acquire(r, elastic)
 	sh.mu.Unlock()
 	return st, nil
 }
@@ -39,11 +37,12 @@ func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limit
 	}
 	sh := s.shard(r.Key)
 	sh.mu.Lock()
-	w, ok := sh.fixed[r.Key]
-	sh.mu.Unlock()
-	if !ok {
-		w = limiter.FixedWindow{Count: -1}
+	p, ok := sh.fixed[r.Key]
+	w := limiter.FixedWindow{Count: -1}
+	if ok {
+		w = *p
 	}
+	sh.mu.Unlock()
 	return w.Peek(r), nil
 }
 
@@ -124,6 +123,9 @@ func (s *Storage) AcquireSlidingWindow(ctx context.Context, r limiter.Request) (
 	sh := s.shard(r.Key)
 	sh.mu.Lock()
 	e, ok := sh.sliding[r.Key]
+	if !ok {
+		e = new(slidingEntry)
+	}
 	st := e.Acquire(r)
 	switch {
 	case e.Current > 0:
@@ -134,8 +136,8 @@ func (s *Storage) AcquireSlidingWindow(ctx context.Context, r limiter.Request) (
 		e.expiresAt = math.MinInt64
 	}
 	if e.expiresAt != math.MinInt64 {
-		sh.sliding[r.Key] = e
 		if !ok {
+			sh.sliding[r.Key] = e
 			sh.grew()
 		}
 	} else if ok {
@@ -153,7 +155,10 @@ func (s *Storage) PeekSlidingWindow(ctx context.Context, r limiter.Request) (lim
 	}
 	sh := s.shard(r.Key)
 	sh.mu.Lock()
-	e := sh.sliding[r.Key]
+	var e slidingEntry
+	if p, ok := sh.sliding[r.Key]; ok {
+		e = *p
+	}
 	sh.mu.Unlock()
 	return e.Peek(r), nil
 }

@@ -38,9 +38,9 @@
 // 51 bytes, as chilimit builds them for a client address, each hit once;
 // Go 1.26, amd64), key string included:
 //
-//	fixed-window, fixed-window-elastic-expiry   148 B
+//	fixed-window, fixed-window-elastic-expiry   136 B
 //	moving-window                               196 B (its log grows with hits in the window, to at most 8 B × Amount)
-//	sliding-window-counter                      181 B
+//	sliding-window-counter                      152 B
 //	token-bucket                                120 B
 //
 // Expired keys are removed by the next sweep, and their memory given back.

@@ -7,14 +7,19 @@ import (
 )
 
 // A shard holds the state of the keys that hash to it, one map per
-// algorithm, behind one mutex. Values are stored inline (no pointer per key)
-// so a hit on an existing key allocates nothing and the garbage collector has
-// little to scan.
+// algorithm, behind one mutex. A hit on an existing key allocates nothing.
+// Fixed-window counters and sliding-window entries (16 and 32 bytes) are
+// held by pointer: a hit updates them in place with one map lookup and no
+// store back (a store hashes the key again), and the smaller map slots take
+// less memory than inline values once the map's growth slack is counted
+// (bench module: 148 → 136 and 181 → 152 bytes per live key). Token buckets
+// (8 bytes) and moving-window logs stay inline, where a pointer would cost
+// memory.
 type shard struct {
 	mu      sync.Mutex
-	fixed   map[string]limiter.FixedWindow
+	fixed   map[string]*limiter.FixedWindow
 	moving  map[string]movingLog
-	sliding map[string]slidingEntry
+	sliding map[string]*slidingEntry
 	tokens  map[string]limiter.TokenBucket
 	// peak is the largest number of entries the maps have held since they
 	// were last rebuilt; the sweeper rebuilds them when they shrink well
@@ -39,9 +44,9 @@ type slidingEntry struct {
 }
 
 func (sh *shard) init() {
-	sh.fixed = make(map[string]limiter.FixedWindow)
+	sh.fixed = make(map[string]*limiter.FixedWindow)
 	sh.moving = make(map[string]movingLog)
-	sh.sliding = make(map[string]slidingEntry)
+	sh.sliding = make(map[string]*slidingEntry)
 	sh.tokens = make(map[string]limiter.TokenBucket)
 	sh.peak = 0
 }

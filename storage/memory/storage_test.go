@@ -129,7 +129,7 @@ func TestSweepReleasesMapsAfterBigShrink(t *testing.T) {
 		t.Errorf("after sweeping every key: peak %d, len %d; want 0, 0", sh.peak, len(sh.fixed))
 	}
 	// A rebuilt map is a new map: adding to it leaves the old one alone.
-	sh.fixed["probe"] = limiter.FixedWindow{}
+	sh.fixed["probe"] = &limiter.FixedWindow{}
 	if _, ok := before["probe"]; ok {
 		t.Error("the fixed-window map was not rebuilt after shrinking below a quarter of its peak")
 	}
