@@ -133,3 +133,22 @@ func TestReadmeConfigurationKeys(t *testing.T) {
 		}
 	}
 }
+
+// Every relative link and image in README.md points at a file or directory
+// of the repository.
+func TestReadmeLinks(t *testing.T) {
+	doc := readme(t)
+	links := regexp.MustCompile(`\]\(([^)#]+)(#[^)]*)?\)`).FindAllStringSubmatch(doc, -1)
+	if len(links) < 20 {
+		t.Fatalf("found %d links in README.md, want more", len(links))
+	}
+	for _, l := range links {
+		target := l[1]
+		if strings.Contains(target, "://") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("..", target)); err != nil {
+			t.Errorf("README.md links to %s: %v", target, err)
+		}
+	}
+}
