@@ -127,12 +127,14 @@ func (e *env) before(edge time.Time) time.Time {
 }
 
 // after moves time to edge itself (state is dead "from that instant on")
-// with an injected clock, realMargin after it otherwise. It returns the
+// with an injected clock, otherwise realMargin after it plus the most any
+// call of the rule returned after its request's Now (an edge a storage on
+// its own clock reported lies that much early at most). It returns the
 // instant.
 func (e *env) after(edge time.Time) time.Time {
 	t := edge
 	if !e.exact() {
-		t = edge.Add(realMargin)
+		t = edge.Add(e.margin())
 	}
 	e.stepTo(t)
 	return t
