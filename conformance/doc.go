@@ -101,17 +101,19 @@
 // (given to MakeStorage, and the source of every Request.Now), so every edge
 // is checked exactly — one nanosecond before it and at it — and the suite
 // takes no time. Otherwise the rules run on real time, all at once so their
-// waits overlap (a run takes under ten seconds), and must hold for a storage
-// that decides on its own clock, which runs on while a rule sends its calls:
-// requests still carry exact instants, but edges are approached 250ms
-// before and after; reported instants may be off by 250ms plus the most any
-// call of the rule returned after its request's instant; rules that send
-// bursts "at one instant" and count exactly use windows of five seconds
-// (and start a burst early enough in a sliding window's aligned window),
-// and the token-bucket and sliding-window arithmetic is checked on windows
-// of two to four seconds, just after each expected count begins, half a
-// second or more before it changes. Limits that must not expire while a rule
-// runs are per day.
+// waits overlap, except that the Keys and Concurrency groups, which send
+// many calls, run after the others (a run takes about ten seconds). The
+// rules then hold for a storage that decides on its own clock, which runs
+// on while a rule sends its calls: requests still carry exact instants, but
+// edges are approached 250ms before and after (after: plus the most any
+// call of the rule returned after its request's instant); reported instants
+// may be off by 250ms plus that lateness; rules that send bursts "at one
+// instant" and count exactly use windows of five seconds (and start a burst
+// early enough in a sliding window's aligned window); and the token-bucket
+// and sliding-window arithmetic is checked on windows of two to four
+// seconds, just after each expected count begins, half a second or more
+// before it changes. Limits that must not expire while a rule runs are per
+// day.
 //
 // # Benchmarks
 //

@@ -28,7 +28,8 @@ type suiteInfo struct {
 // storage and the harness when the rule ends. Rules for a capability the
 // harness does not declare are skipped with the reason. With a harness whose
 // AcceptsClock is false the rules run concurrently on real time with windows
-// of one to five seconds, so a run against a real server takes under ten
+// of one to five seconds (the Keys and Concurrency groups, which send many
+// calls, after the others), so a run against a real server takes about ten
 // seconds; with an injected clock they run one after another and take no
 // time at all.
 func Run(t *testing.T, newHarness HarnessMaker) {
