@@ -7,7 +7,7 @@ STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) 
 BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 
-.PHONY: test test-go check fmt vet staticcheck tidy gowork-off bench fuzz example images
+.PHONY: test test-go check fmt vet staticcheck tidy gowork-off bench bench-all fuzz example images
 
 ## test: start what the tests need, then run every module's tests with -race
 test:
@@ -44,8 +44,13 @@ gowork-off:
 		(cd $$m && GOWORK=off $(GO) test -short -count=1 ./...); \
 	done
 
-## bench: run the benchmarks of every module
+## bench: the side-by-side comparison with the Go peers: writes
+## bench/results.txt, bench/RESULTS.md and bench/results.svg (see bench/README.md)
 bench:
+	$(MAKE) -C bench results
+
+## bench-all: run the benchmarks of every module
+bench-all:
 	@set -e; for m in $(MODULES); do \
 		echo "==> go test -bench $$m"; \
 		(cd $$m && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...); \
