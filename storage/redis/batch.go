@@ -63,10 +63,10 @@ return out
 
 // The batch scripts, one per algorithm.
 var (
-	fixedWindowBatch   = redis.NewScript(batchSource(fixedWindowSource))
-	movingWindowBatch  = redis.NewScript(batchSource(movingWindowSource))
-	slidingWindowBatch = redis.NewScript(batchSource(slidingWindowSource))
-	tokenBucketBatch   = redis.NewScript(batchSource(tokenBucketSource))
+	fixedWindowBatch   = newScript(batchSource(fixedWindowSource))
+	movingWindowBatch  = newScript(batchSource(movingWindowSource))
+	slidingWindowBatch = newScript(batchSource(slidingWindowSource))
+	tokenBucketBatch   = newScript(batchSource(tokenBucketSource))
 )
 
 // AcquireBatch implements [limiter.BatchStorage]: on a standalone or
@@ -128,7 +128,7 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	reply, err := script.Run(ctx, s.client, keys, args...).Int64Slice()
+	reply, err := runScript(ctx, s.client, script, keys, args...).Int64Slice()
 	if err != nil {
 		return 0, fmt.Errorf("redis storage: acquire batch of %d starting at %q: %w", len(ops), ops[0].Key, err)
 	}

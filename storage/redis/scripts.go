@@ -1,7 +1,5 @@
 package redis
 
-import "github.com/redis/go-redis/v9"
-
 // The Lua scripts below mirror the arithmetic of limiter/algorithms.go to the
 // nanosecond. Lua numbers are doubles, exact only up to 2^53, and Unix
 // nanoseconds exceed that, so instants and durations are pairs (u, f)
@@ -321,8 +319,8 @@ return {0, left(tu, tf), ru, rf, bu, bf}
 
 // The scripts, run with EVALSHA and loaded with EVAL on NOSCRIPT.
 var (
-	fixedWindowScript   = redis.NewScript(fixedWindowSource)
-	movingWindowScript  = redis.NewScript(movingWindowSource)
-	slidingWindowScript = redis.NewScript(slidingWindowSource)
-	tokenBucketScript   = redis.NewScript(tokenBucketSource)
+	fixedWindowScript   = newScript(fixedWindowSource)
+	movingWindowScript  = newScript(movingWindowSource)
+	slidingWindowScript = newScript(slidingWindowSource)
+	tokenBucketScript   = newScript(tokenBucketSource)
 )

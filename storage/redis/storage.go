@@ -145,7 +145,7 @@ func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suff
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	reply, err := script.Run(ctx, s.client, []string{redisKey(s.cfg.prefix, r.Key, suffix)}, args...).Int64Slice()
+	reply, err := runScript(ctx, s.client, script, []string{redisKey(s.cfg.prefix, r.Key, suffix)}, args...).Int64Slice()
 	if err != nil {
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, err)
 	}
