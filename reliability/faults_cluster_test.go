@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -170,4 +171,57 @@ func TestRedisClusterMasterKilled(t *testing.T) {
 	}
 	t.Logf("plain limiter with one master dead: %v; fallback switches logged: %d, recoveries: %d",
 		plainCodes, fbLog.count(slog.LevelWarn, msgFallbackOn), fbLog.count(slog.LevelInfo, msgRecovered))
+}
+
+// TestRedisClusterReplyDropped cuts connections after a cluster node ran a
+// hit's script but before its reply arrives, with the client configured as
+// limiter.Open configures one from a redis+cluster:// URI (no retries): the
+// request fails, and the hit is counted once, never twice.
+func TestRedisClusterReplyDropped(t *testing.T) {
+	nodes := startCluster(t)
+	proxies := map[string]*proxy{}
+	var seeds []string
+	for _, n := range nodes {
+		proxies[n.Addr()] = startProxy(t, n.Addr())
+		seeds = append(seeds, n.Addr())
+	}
+	// Every connection to a node goes through that node's proxy.
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if px, ok := proxies[addr]; ok {
+			addr = px.addr()
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: seeds, Dialer: dial, MaxRetries: -1, ContextTimeoutEnabled: true})
+	defer cc.Close()
+	lim, _ := newLimiter(t, chilimit.WithStorage(mustRedisStorage(t, cc)), chilimit.WithDefaultLimits("10 per minute"))
+	h := router(lim)
+	direct := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: seeds})
+	defer direct.Close()
+	peek := mustRedisStorage(t, direct)
+	const client = "10.3.9.1"
+	// The first hit loads the script on the client's node and creates its
+	// state.
+	if code := get(h, client+":1", "/r").Code; code != http.StatusOK {
+		t.Fatalf("first hit: %d, want 200", code)
+	}
+	for _, px := range proxies {
+		px.dropNext.Store(1)
+	}
+	code := get(h, client+":1", "/r").Code
+	dropped := int64(0)
+	for _, px := range proxies {
+		dropped += px.dropped.Load()
+		px.dropNext.Store(0)
+	}
+	got := remainingPrefixed(t, peek, "", "10 per minute", client)
+	t.Logf("lost reply: status %d, replies dropped %d, remaining %d", code, dropped, got)
+	if dropped == 0 {
+		t.Fatalf("no reply dropped")
+	}
+	if got != 10-2 {
+		t.Errorf("after one hit and one whose reply was lost (status %d, %d replies dropped): remaining %d, want 8 (each counted once)",
+			code, dropped, got)
+	}
 }
