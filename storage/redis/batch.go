@@ -130,6 +130,7 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 	defer cancel()
 	reply, err := runScript(ctx, s.client, script, keys, args...).Int64Slice()
 	if err != nil {
+		err = withContextErr(ctx, err)
 		return 0, fmt.Errorf("redis storage: acquire batch of %d starting at %q: %w", len(ops), ops[0].Key, err)
 	}
 	if len(reply) == 0 || len(reply)%6 != 0 || len(reply)/6 > len(ops) {

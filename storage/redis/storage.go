@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -147,6 +148,7 @@ func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suff
 	defer cancel()
 	reply, err := runScript(ctx, s.client, script, []string{redisKey(s.cfg.prefix, r.Key, suffix)}, args...).Int64Slice()
 	if err != nil {
+		err = withContextErr(ctx, err)
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, err)
 	}
 	if len(reply) != 6 {
@@ -158,6 +160,26 @@ func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suff
 		ResetAt:   r.Now.Add(time.Duration(reply[2])*time.Microsecond + time.Duration(reply[3])),
 		RetryAt:   r.Now.Add(time.Duration(reply[4])*time.Microsecond + time.Duration(reply[5])),
 	}, nil
+}
+
+// withContextErr makes a failure caused by ctx's deadline or cancellation
+// comparable with errors.Is(err, context.DeadlineExceeded) (or Canceled):
+// go-redis reports a read cut short by the deadline as the socket's i/o
+// timeout.
+func withContextErr(ctx context.Context, err error) error {
+	cerr := ctx.Err()
+	if cerr == nil {
+		// The socket's deadline is the context's, and may fire a moment
+		// before the context's own timer marks it done.
+		var ne net.Error
+		if d, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(d) {
+			cerr = context.DeadlineExceeded
+		}
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w: %w", cerr, err)
+	}
+	return err
 }
 
 // bound gives ctx the storage's default deadline if it has none.
@@ -184,7 +206,7 @@ func (s *Storage) Clear(ctx context.Context, key string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	if err := s.client.Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("redis storage: clear %q: %w", key, err)
+		return fmt.Errorf("redis storage: clear %q: %w", key, withContextErr(ctx, err))
 	}
 	return nil
 }
@@ -197,7 +219,7 @@ func (s *Storage) Check(ctx context.Context) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	if err := s.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis storage: check: %w", err)
+		return fmt.Errorf("redis storage: check: %w", withContextErr(ctx, err))
 	}
 	return nil
 }
