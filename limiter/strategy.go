@@ -78,10 +78,6 @@ func NewStrategy(name string, s Storage) (Strategy, error) {
 		return nil, fmt.Errorf("limiter: strategy %q: nil storage", name)
 	}
 	st := &strategy{name: name, storage: s}
-	missing := func(iface string) error {
-		return fmt.Errorf("limiter: strategy %q needs a storage implementing limiter.%s; %T does not: %w",
-			name, iface, s, ErrUnsupported)
-	}
 	var ok bool
 	switch name {
 	case StrategyFixedWindow:
@@ -91,17 +87,17 @@ func NewStrategy(name string, s Storage) (Strategy, error) {
 	case StrategyMovingWindow:
 		st.kind = kindMovingWindow
 		if st.moving, ok = s.(MovingWindowStorage); !ok {
-			return nil, missing("MovingWindowStorage")
+			return nil, missingCapability(name, "MovingWindowStorage", s)
 		}
 	case StrategySlidingWindowCounter:
 		st.kind = kindSlidingWindow
 		if st.sliding, ok = s.(SlidingWindowStorage); !ok {
-			return nil, missing("SlidingWindowStorage")
+			return nil, missingCapability(name, "SlidingWindowStorage", s)
 		}
 	case StrategyTokenBucket:
 		st.kind = kindTokenBucket
 		if st.tokens, ok = s.(TokenBucketStorage); !ok {
-			return nil, missing("TokenBucketStorage")
+			return nil, missingCapability(name, "TokenBucketStorage", s)
 		}
 	default:
 		return nil, fmt.Errorf("%w %q (want %s)", ErrUnknownStrategy, name, strings.Join(Strategies(), ", "))
