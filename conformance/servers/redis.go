@@ -246,7 +246,7 @@ func RedisSentinel(t testing.TB) Sentinel {
 }
 
 // waitReplicaLinked waits until the replica's link to the master is up and
-// the master counts it.
+// the master counts it online.
 func waitReplicaLinked(masterAddr, replicaAddr string) error {
 	return waitFor(joinTimeout, func() error {
 		info, err := redisCommand(replicaAddr, pingTimeout, "INFO", "replication")
@@ -264,6 +264,13 @@ func waitReplicaLinked(masterAddr, replicaAddr string) error {
 		s, _ = info.(string)
 		if n := infoField(s, "connected_slaves"); n != "1" {
 			return fmt.Errorf("master connected_slaves:%s", n)
+		}
+		// connected_slaves counts a replica from its first sync, but the
+		// master lists it in ROLE (and tells sentinels of it) only once it
+		// is online, after the replica's first REPLCONF ACK: up to a
+		// second after the replica's own link reports up.
+		if r := infoField(s, "slave0"); !strings.Contains(r, "state=online") {
+			return fmt.Errorf("master slave0:%s, want state=online", r)
 		}
 		return nil
 	})
