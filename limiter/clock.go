@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,9 +20,43 @@ type ClockFunc func() time.Time
 // Now calls f.
 func (f ClockFunc) Now() time.Time { return f() }
 
-// SystemClock is the real wall clock, [time.Now]. It is the default clock
-// everywhere a Clock option exists.
-var SystemClock Clock = ClockFunc(time.Now)
+// SystemClock is the real wall clock. It is the default clock everywhere a
+// Clock option exists.
+//
+// It reads the monotonic clock and adds the time elapsed to a [time.Now]
+// reading taken at most a second before, which costs about half of
+// time.Now on Linux (one clock read instead of two) and sits on every
+// request's path. Its readings track time.Now's within a second of a step
+// of the wall clock and exactly otherwise; they carry no monotonic reading.
+var SystemClock Clock = systemClock{}
+
+// systemClock is the type of [SystemClock].
+type systemClock struct{}
+
+// clockBase is a time.Now reading and its Unix nanoseconds.
+type clockBase struct {
+	at   time.Time // monotonic reading included
+	unix int64
+}
+
+// rebaseEvery bounds how long SystemClock runs on the monotonic clock alone
+// before it reads the wall clock again.
+const rebaseEvery = time.Second
+
+// systemBase is SystemClock's latest base; nil until its first read.
+var systemBase atomic.Pointer[clockBase]
+
+// Now returns the current time.
+func (systemClock) Now() time.Time {
+	if b := systemBase.Load(); b != nil {
+		if d := time.Since(b.at); d >= 0 && d < rebaseEvery {
+			return time.Unix(0, b.unix+int64(d))
+		}
+	}
+	t := time.Now()
+	systemBase.Store(&clockBase{at: t, unix: t.UnixNano()})
+	return t.Round(0) // as the readings between rebases: no monotonic part
+}
 
 // A ManualClock is a [Clock] that moves only when told to, for tests and
 // simulations. Its zero value reads the zero time; it is safe for

@@ -115,3 +115,65 @@ func TestClockFunc(t *testing.T) {
 		t.Errorf("SystemClock.Now() = %v, not between %v and %v", got, before, after)
 	}
 }
+
+// TestSystemClock checks SystemClock against time.Now across a rebase: its
+// readings lie between time.Now readings taken around them and never go
+// back while the wall clock is not stepped.
+func TestSystemClock(t *testing.T) {
+	var last time.Time
+	deadline := time.Now().Add(rebaseEvery + 200*time.Millisecond)
+	for n := 0; time.Now().Before(deadline); n++ {
+		before := time.Now()
+		got := SystemClock.Now()
+		after := time.Now()
+		// time.Now and SystemClock take the wall clock and the monotonic
+		// clock in separate reads: allow a microsecond between them.
+		if got.Before(before.Add(-time.Microsecond)) || got.After(after.Add(time.Microsecond)) {
+			t.Fatalf("read %d: SystemClock = %v, not between time.Now readings %v and %v", n, got, before, after)
+		}
+		if got.Before(last.Add(-time.Microsecond)) {
+			t.Fatalf("read %d: SystemClock went back from %v to %v", n, last, got)
+		}
+		if got != got.Round(0) {
+			t.Fatalf("read %d: SystemClock = %v carries a monotonic reading", n, got)
+		}
+		last = got
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSystemClockRebases checks that a base older than rebaseEvery is
+// replaced by a fresh time.Now reading, so a step of the wall clock shows
+// within rebaseEvery.
+func TestSystemClockRebases(t *testing.T) {
+	stale := time.Now().Add(-2 * rebaseEvery)
+	// A base an hour off, as after the wall clock was stepped, but old.
+	systemBase.Store(&clockBase{at: stale, unix: stale.UnixNano() - int64(time.Hour)})
+	got := SystemClock.Now()
+	if d := time.Since(got); d < -time.Millisecond || d > time.Second {
+		t.Fatalf("SystemClock after a stale base = %v, %v from time.Now", got, d)
+	}
+	if b := systemBase.Load(); b.at.Before(stale.Add(rebaseEvery)) {
+		t.Fatalf("base still %v after a read, want a fresh one", b.at)
+	}
+	// A fresh base an hour off is used until it is rebaseEvery old: the
+	// monotonic clock alone carries the readings.
+	now := time.Now()
+	systemBase.Store(&clockBase{at: now, unix: now.UnixNano() - int64(time.Hour)})
+	if d := time.Since(SystemClock.Now()); d < time.Hour-time.Second || d > time.Hour+time.Second {
+		t.Fatalf("SystemClock with a fresh base an hour back reads %v from time.Now, want about 1h", d)
+	}
+	systemBase.Store(nil)
+}
+
+func BenchmarkSystemClock(b *testing.B) {
+	for b.Loop() {
+		_ = SystemClock.Now()
+	}
+}
+
+func BenchmarkTimeNow(b *testing.B) {
+	for b.Loop() {
+		_ = time.Now()
+	}
+}
