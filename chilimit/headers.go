@@ -25,24 +25,15 @@ func (l *Limiter) writeHeaders(w http.ResponseWriter, st *reqState, rejected boo
 	if res.ResetAt.Nanosecond() > 0 {
 		reset++
 	}
-	// One string holds every number, and one array every value slice: two
-	// allocations for the headers.
-	var buf [64]byte
-	b := strconv.AppendInt(buf[:0], remaining, 10)
-	iRemaining := len(b)
-	b = strconv.AppendInt(b, reset, 10)
-	iReset := len(b)
 	retry := rejected && best.breached
-	if retry && !l.retryAfterDate {
-		b = strconv.AppendInt(b, ceilSeconds(res.RetryAfter), 10)
-	}
-	s := string(b)
 	n := 3
 	if retry {
 		n = 4
 	}
-	vals := make([]string, n)
-	vals[0], vals[1], vals[2] = best.cl.amount, s[:iRemaining], s[iRemaining:iReset]
+	// The values come from the writer's arena: no allocation per request.
+	a := &st.arena
+	vals := a.values(n)
+	vals[0], vals[1], vals[2] = best.cl.amount, a.number(remaining), a.number(reset)
 	h := w.Header()
 	h[l.names.Limit] = vals[0:1:1]
 	h[l.names.Remaining] = vals[1:2:2]
@@ -51,7 +42,7 @@ func (l *Limiter) writeHeaders(w http.ResponseWriter, st *reqState, rejected boo
 		if l.retryAfterDate {
 			vals[3] = st.now.Add(time.Duration(ceilSeconds(res.RetryAfter)) * time.Second).UTC().Format(http.TimeFormat)
 		} else {
-			vals[3] = s[iReset:]
+			vals[3] = a.number(ceilSeconds(res.RetryAfter))
 		}
 		h[l.names.RetryAfter] = vals[3:4:4]
 	}

@@ -49,6 +49,7 @@ type Limiter struct {
 
 	fb   *fallback       // nil: no in-memory fallback
 	over *overLimitCache // nil: every hit reaches the storage
+	keys *keyCache
 
 	idx       atomic.Pointer[routeIndex]
 	finder    routeFinder
@@ -108,6 +109,7 @@ func New(opts ...Option) (*Limiter, error) {
 		dryRun:         cfg.dryRun,
 		onBreach:       cfg.onBreach,
 		logInterval:    cfg.logInterval,
+		keys:           newKeyCache(),
 	}
 	var err error
 	if l.defaults, err = configGroup(kindDefault, "default limits", cfg.defaults); err != nil {
@@ -412,7 +414,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 		if l.over != nil {
 			res, cached = l.over.get(st.keyBuf, c.cl.limit, c.cost, st.now)
 		}
-		req := limiter.Request{Key: string(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now}
+		req := limiter.Request{Key: l.keys.intern(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now}
 		if !cached {
 			var err error
 			if res, err = l.hit(st, req, c.testOnly); err != nil {
@@ -458,7 +460,7 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check) (brea
 			}
 		}
 		ops = append(ops, limiter.BatchOp{
-			Request: limiter.Request{Key: string(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now},
+			Request: limiter.Request{Key: l.keys.intern(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now},
 			Peek:    c.testOnly,
 		})
 	}
@@ -551,7 +553,7 @@ func (l *Limiter) checkMeta(st *reqState, r *http.Request) (*RateLimitError, err
 	for i := range l.meta.limits {
 		cl := &l.meta.limits[i]
 		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], cl.limit, l.keyPrefix, "meta", "", "", key)
-		res, err := l.hit(st, limiter.Request{Key: string(st.keyBuf), Limit: cl.limit, Cost: 1, Now: st.now}, true)
+		res, err := l.hit(st, limiter.Request{Key: l.keys.intern(st.keyBuf), Limit: cl.limit, Cost: 1, Now: st.now}, true)
 		if err != nil {
 			return nil, err
 		}
@@ -576,7 +578,7 @@ func (l *Limiter) countMetaBreach(st *reqState, r *http.Request, e *RateLimitErr
 	for i := range l.meta.limits {
 		cl := &l.meta.limits[i]
 		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], cl.limit, l.keyPrefix, "meta", "", "", key)
-		if _, err := l.hit(st, limiter.Request{Key: string(st.keyBuf), Limit: cl.limit, Cost: 1, Now: st.now}, false); err != nil {
+		if _, err := l.hit(st, limiter.Request{Key: l.keys.intern(st.keyBuf), Limit: cl.limit, Cost: 1, Now: st.now}, false); err != nil {
 			l.storageError(err)
 			return
 		}

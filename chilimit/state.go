@@ -35,6 +35,9 @@ type reqState struct {
 	ctx     context.Context // baseCtx, or a child bounded by the storage timeout
 	cancel  context.CancelFunc
 
+	// arena outlives reset: what it handed out is never handed out again.
+	arena headerArena
+
 	policyBuf  [4]reported
 	pendingBuf [2]pending
 	checksBuf  [4]check

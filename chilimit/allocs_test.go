@@ -1,0 +1,126 @@
+package chilimit_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/limits-go/limits/chilimit"
+)
+
+// A request through lim.Handler and a limit adds no allocation to what
+// chi itself makes, headers on or off (issue 8's HTTP target).
+func TestRequestAddsNoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops sync.Pool items at random, so pooled writers are reallocated")
+	}
+	bare := chi.NewRouter()
+	bare.Get("/users/{id}", text("ok"))
+	for _, tt := range []struct {
+		name    string
+		headers bool
+		route   bool // a route limit; else the default limit alone
+	}{
+		{"route limit, headers on", true, true},
+		{"route limit, headers off", false, true},
+		{"default limit, headers on", true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lim, _ := newLimiter(t, chilimit.WithHeaders(tt.headers), chilimit.WithDefaultLimits("1000000000/day"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			if tt.route {
+				r.With(chilimit.Limit("1000000000/hour")).Get("/users/{id}", text("ok"))
+			} else {
+				r.Get("/users/{id}", text("ok"))
+			}
+			// Each request must be counted: the limit's remaining falls.
+			first, second := serveDiscard(r), serveDiscard(r)
+			if tt.headers && (first == "" || first == second) {
+				t.Fatalf("X-RateLimit-Remaining = %q then %q, want two different values", first, second)
+			}
+			if !tt.headers && (first != "" || second != "") {
+				t.Fatalf("X-RateLimit-Remaining = %q, %q with headers off, want none", first, second)
+			}
+			added := requestAllocs(r) - requestAllocs(bare)
+			if added != 0 {
+				t.Errorf("GET /users/42 makes %v allocations more than bare chi, want 0", added)
+			}
+		})
+	}
+}
+
+// serveDiscard serves GET /users/42 into a fresh discarding writer and
+// returns the X-RateLimit-Remaining it got.
+func serveDiscard(h http.Handler) string {
+	w := &discardWriter{h: make(http.Header)}
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/users/42", nil))
+	return w.h.Get("X-RateLimit-Remaining")
+}
+
+// requestAllocs returns the average allocations of GET /users/42 through h.
+func requestAllocs(h http.Handler) float64 {
+	req := httptest.NewRequest(http.MethodGet, "/users/42", nil)
+	w := &discardWriter{h: make(http.Header)}
+	return testing.AllocsPerRun(500, func() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	})
+}
+
+// The header values of a response stay as they were set while the
+// limiter serves later requests: pooled writers never reuse the memory of
+// values they handed out.
+func TestHeaderValuesOutliveTheRequest(t *testing.T) {
+	lim, _ := newLimiter(t, chilimit.WithHeaders(true))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("100000/hour")).Get("/", text("ok"))
+	type kept struct {
+		h    http.Header
+		want map[string]string
+	}
+	var responses []kept
+	for i := range 500 { // many times what one arena block holds
+		w := get(r, "/", from("192.0.2."+itoa(int64(i%7))+":1234"))
+		if w.Code != http.StatusOK {
+			t.Fatalf("request %d: GET / = %d, want 200", i, w.Code)
+		}
+		want := make(map[string]string)
+		for _, k := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+			want[k] = strings.Clone(w.Header().Get(k))
+		}
+		responses = append(responses, kept{w.Header(), want})
+	}
+	for i, resp := range responses {
+		for k, v := range resp.want {
+			if got := resp.h.Get(k); got != v {
+				t.Fatalf("response %d: %s = %q after later requests, was %q", i, k, got, v)
+			}
+		}
+	}
+	if got := responses[7].want["X-RateLimit-Remaining"]; got != "99998" {
+		t.Errorf("8th request (the 2nd of 192.0.2.0): X-RateLimit-Remaining = %q, want 99998", got)
+	}
+}
+
+// A handler that adds to a rate-limit header changes its own response
+// only.
+func TestHeaderAddDoesNotReachOtherValues(t *testing.T) {
+	lim, _ := newLimiter(t, chilimit.WithHeaders(true))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("10/hour")).Get("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("X-RateLimit-Limit", "extra")
+	})
+	w := get(r, "/")
+	h := w.Header()
+	if got, want := h.Values("X-RateLimit-Limit"), []string{"10", "extra"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("X-RateLimit-Limit = %q, want %q", got, want)
+	}
+	if got := h.Get("X-RateLimit-Remaining"); got != "9" {
+		t.Errorf("X-RateLimit-Remaining = %q, want 9", got)
+	}
+}
