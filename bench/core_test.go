@@ -52,8 +52,9 @@ func clientKey(l limiter.Limit, i int) string {
 }
 
 // BenchmarkCore measures one in-process decision per library, named
-// Core/<scenario>/<serial|parallel>/<library>. Ours reads time.Now per hit,
-// as the peers do inside.
+// Core/<scenario>/<serial|parallel>/<library>. Ours reads
+// limiter.SystemClock, the clock chilimit uses by default, per hit, as the
+// peers read theirs inside.
 func BenchmarkCore(b *testing.B) {
 	libs := append(ourLibraries(), peerLibraries()...)
 	for _, sc := range coreScenarios {

@@ -59,7 +59,7 @@ func ourLibraries() []library {
 			st := limiter.MustNewStrategy(strategy, s)
 			l := q.limit()
 			return func(ctx context.Context, key string) bool {
-				res, err := st.Hit(ctx, limiter.Request{Key: key, Limit: l, Cost: 1, Now: time.Now()})
+				res, err := st.Hit(ctx, limiter.Request{Key: key, Limit: l, Cost: 1, Now: limiter.SystemClock.Now()})
 				return err == nil && res.Allowed
 			}
 		}})

@@ -13,13 +13,19 @@ import (
 // Request's Now and the instants it leads to (Now plus two windows at most)
 // must lie between the years 1678 and 2262.
 
-// unixNano returns r.Now as Unix nanoseconds, and a function turning such an
-// instant back into a time.Time relative to r.Now (so the caller's location
-// and monotonic reading carry through).
-func instants(r Request) (now int64, at func(int64) time.Time) {
-	now = r.Now.UnixNano()
-	return now, func(ns int64) time.Time { return r.Now.Add(time.Duration(ns - now)) }
+// instants returns r.Now as Unix nanoseconds, and a converter of such
+// instants back into time.Time values in r.Now's location. The values carry
+// no monotonic reading: building them from the Unix instant costs a fraction
+// of r.Now.Add, and every hit builds one or two.
+func instants(r Request) (now int64, tz timeIn) {
+	return r.Now.UnixNano(), timeIn{r.Now.Location()}
 }
+
+// timeIn turns Unix nanoseconds into a time.Time in one location.
+type timeIn struct{ loc *time.Location }
+
+// at returns the instant ns (Unix nanoseconds) in c's location.
+func (c timeIn) at(ns int64) time.Time { return time.Unix(0, ns).In(c.loc) }
 
 // FixedWindow is the state of one fixed-window counter, as
 // [Storage.AcquireFixedWindow] describes it.
@@ -33,7 +39,7 @@ func (w FixedWindow) Live(now int64) bool { return w.Count >= 0 && now < w.Expir
 
 // Acquire counts a hit as [Storage.AcquireFixedWindow] describes, updating w.
 func (w *FixedWindow) Acquire(r Request, elastic bool) State {
-	now, at := instants(r)
+	now, tz := instants(r)
 	window := int64(r.Limit.Window())
 	if !w.Live(now) {
 		*w = FixedWindow{ExpiresAt: now + window}
@@ -45,7 +51,7 @@ func (w *FixedWindow) Acquire(r Request, elastic bool) State {
 	if elastic {
 		w.ExpiresAt = now + window
 	}
-	s := State{Allowed: allowed, Remaining: r.Limit.Amount - w.Count, ResetAt: at(w.ExpiresAt), RetryAt: r.Now}
+	s := State{Allowed: allowed, Remaining: r.Limit.Amount - w.Count, ResetAt: tz.at(w.ExpiresAt), RetryAt: r.Now}
 	if !allowed {
 		s.RetryAt = s.ResetAt
 	}
@@ -55,11 +61,11 @@ func (w *FixedWindow) Acquire(r Request, elastic bool) State {
 // Peek reports the counter as [Storage.PeekFixedWindow] describes it,
 // without changing w.
 func (w FixedWindow) Peek(r Request) State {
-	now, at := instants(r)
+	now, tz := instants(r)
 	if !w.Live(now) {
 		return State{Allowed: r.Cost <= r.Limit.Amount, Remaining: r.Limit.Amount, ResetAt: r.Now, RetryAt: r.Now}
 	}
-	s := State{Allowed: r.Cost <= r.Limit.Amount-w.Count, Remaining: r.Limit.Amount - w.Count, ResetAt: at(w.ExpiresAt), RetryAt: r.Now}
+	s := State{Allowed: r.Cost <= r.Limit.Amount-w.Count, Remaining: r.Limit.Amount - w.Count, ResetAt: tz.at(w.ExpiresAt), RetryAt: r.Now}
 	if !s.Allowed {
 		s.RetryAt = s.ResetAt
 	}
@@ -82,7 +88,7 @@ func (w *MovingWindow) live(now, window int64) int {
 // Acquire counts a hit as [MovingWindowStorage.AcquireMovingWindow]
 // describes, updating w.
 func (w *MovingWindow) Acquire(r Request) State {
-	now, _ := instants(r)
+	now, tz := instants(r)
 	window := int64(r.Limit.Window())
 	if first := w.live(now, window); first > 0 {
 		w.Times = w.Times[first:]
@@ -91,7 +97,7 @@ func (w *MovingWindow) Acquire(r Request) State {
 	if s.Allowed {
 		w.insert(now, r.Cost)
 		s.Remaining -= r.Cost
-		s.ResetAt = r.Now.Add(time.Duration(w.Times[len(w.Times)-1] + window - now))
+		s.ResetAt = tz.at(w.Times[len(w.Times)-1] + window)
 	}
 	return s
 }
@@ -122,19 +128,19 @@ func (w MovingWindow) Peek(r Request) State {
 // state describes the window whose live entries start at first, before any
 // entry for r is recorded.
 func (w *MovingWindow) state(r Request, first int) State {
-	_, at := instants(r)
+	_, tz := instants(r)
 	window := int64(r.Limit.Window())
 	live := w.Times[first:]
 	n := int64(len(live))
 	s := State{Allowed: r.Cost <= r.Limit.Amount-n, Remaining: max(r.Limit.Amount-n, 0), ResetAt: r.Now, RetryAt: r.Now}
 	if n > 0 {
-		s.ResetAt = at(live[n-1] + window)
+		s.ResetAt = tz.at(live[n-1] + window)
 	}
 	if !s.Allowed {
 		s.RetryAt = s.ResetAt
 		if r.Cost <= r.Limit.Amount {
 			// The entry that must leave the window before Cost fits.
-			s.RetryAt = at(live[n-(r.Limit.Amount-r.Cost)-1] + window)
+			s.RetryAt = tz.at(live[n-(r.Limit.Amount-r.Cost)-1] + window)
 		}
 	}
 	return s
@@ -210,7 +216,7 @@ func mulDivCeil(a, b, c int64) int64 {
 // Acquire counts a hit as [SlidingWindowStorage.AcquireSlidingWindow]
 // describes, updating w.
 func (w *SlidingWindow) Acquire(r Request) State {
-	now, at := instants(r)
+	now, tz := instants(r)
 	window := int64(r.Limit.Window())
 	*w = w.shift(now, window)
 	s := w.state(r)
@@ -220,7 +226,7 @@ func (w *SlidingWindow) Acquire(r Request) State {
 		// full capacity two windows after Start: no second weighing.
 		w.Current += r.Cost
 		s.Remaining -= r.Cost
-		s.ResetAt = at(w.Start + 2*window)
+		s.ResetAt = tz.at(w.Start + 2*window)
 	}
 	return s
 }
@@ -235,7 +241,7 @@ func (w SlidingWindow) Peek(r Request) State {
 
 // state describes w, already shifted to r.Now, for a hit of r.Cost.
 func (w SlidingWindow) state(r Request) State {
-	now, at := instants(r)
+	now, tz := instants(r)
 	window := int64(r.Limit.Window())
 	elapsed := max(now-w.Start, 0)
 	amount := r.Limit.Amount
@@ -243,9 +249,9 @@ func (w SlidingWindow) state(r Request) State {
 	s := State{Allowed: r.Cost <= amount-weighted, Remaining: max(amount-weighted, 0), ResetAt: r.Now, RetryAt: r.Now}
 	switch {
 	case w.Current > 0:
-		s.ResetAt = at(w.Start + 2*window)
+		s.ResetAt = tz.at(w.Start + 2*window)
 	case w.Previous > 0:
-		s.ResetAt = at(w.Start + window)
+		s.ResetAt = tz.at(w.Start + window)
 	}
 	if s.Allowed {
 		return s
@@ -255,11 +261,11 @@ func (w SlidingWindow) state(r Request) State {
 		s.RetryAt = s.ResetAt
 	case room >= 0:
 		// Later in this window, once the previous window's weight decays.
-		s.RetryAt = at(w.Start + max(elapsed, window-maxWeightSpan(w.Previous, room, window)))
+		s.RetryAt = tz.at(w.Start + max(elapsed, window-maxWeightSpan(w.Previous, room, window)))
 	default:
 		// In the next window, once the current count, become the
 		// previous, decays enough.
-		s.RetryAt = at(w.Start + window + max(0, window-maxWeightSpan(w.Current, amount-r.Cost, window)))
+		s.RetryAt = tz.at(w.Start + window + max(0, window-maxWeightSpan(w.Current, amount-r.Cost, window)))
 	}
 	return s
 }
@@ -304,7 +310,7 @@ func (b TokenBucket) Peek(r Request) State {
 // decide computes the State of a hit and the TAT it would leave behind. If
 // take is false the State describes the bucket before the hit.
 func (b TokenBucket) decide(r Request, take bool) (State, int64) {
-	now, at := instants(r)
+	now, tz := instants(r)
 	amount := r.Limit.Amount
 	if amount == 0 {
 		return State{ResetAt: r.Now, RetryAt: r.Now}, b.TAT
@@ -325,14 +331,14 @@ func (b TokenBucket) decide(r Request, take bool) (State, int64) {
 			if !take {
 				after = tat
 			}
-			return State{Allowed: true, Remaining: remaining(after), ResetAt: at(after), RetryAt: r.Now}, next
+			return State{Allowed: true, Remaining: remaining(after), ResetAt: tz.at(after), RetryAt: r.Now}, next
 		}
 	}
-	s := State{Remaining: remaining(tat), ResetAt: at(tat)}
+	s := State{Remaining: remaining(tat), ResetAt: tz.at(tat)}
 	if r.Cost > amount {
 		s.RetryAt = s.ResetAt
 		return s, b.TAT
 	}
-	s.RetryAt = at(next - capacity)
+	s.RetryAt = tz.at(next - capacity)
 	return s, b.TAT
 }
