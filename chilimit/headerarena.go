@@ -21,6 +21,11 @@ import (
 type headerArena struct {
 	digits []byte   // unused tail of the current digit block
 	vals   []string // unused tail of the current value block
+
+	// The last reset instant rendered: every request in a window reports
+	// the same one, and a string can be shared where a slice cannot.
+	reset     int64
+	resetText string
 }
 
 const (
@@ -37,6 +42,14 @@ func (a *headerArena) number(v int64) string {
 	b := strconv.AppendInt(a.digits[:0], v, 10) // in place: the capacity suffices
 	a.digits = a.digits[len(b):len(b)]
 	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// resetNumber is number for X-RateLimit-Reset values.
+func (a *headerArena) resetNumber(v int64) string {
+	if a.resetText == "" || v != a.reset {
+		a.reset, a.resetText = v, a.number(v)
+	}
+	return a.resetText
 }
 
 // values returns n empty strings for header values, with no spare

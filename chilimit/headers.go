@@ -33,7 +33,7 @@ func (l *Limiter) writeHeaders(w http.ResponseWriter, st *reqState, rejected boo
 	// The values come from the writer's arena: no allocation per request.
 	a := &st.arena
 	vals := a.values(n)
-	vals[0], vals[1], vals[2] = best.cl.amount, a.number(remaining), a.number(reset)
+	vals[0], vals[1], vals[2] = best.cl.amount, a.number(remaining), a.resetNumber(reset)
 	h := w.Header()
 	h[l.names.Limit] = vals[0:1:1]
 	h[l.names.Remaining] = vals[1:2:2]

@@ -3,13 +3,16 @@ package chilimit
 import (
 	"hash/maphash"
 	"sync"
+
+	"github.com/limits-go/limits/limiter"
 )
 
-// keyCache interns storage keys: a client's repeated requests get the key
-// string made by its first one, so building limiter.Request.Key costs no
-// allocation. It is bounded: a full shard is emptied, so a flood of
-// distinct keys (clients can choose their keys) costs an allocation each,
-// as without the cache, and never grows it.
+// keyCache remembers the storage keys of recent requests by what they are
+// made of, so a client's repeated requests reuse the key string built for
+// its first one: no limiter.AppendKey and no allocation per request. It is
+// bounded: a full shard is emptied, so a flood of distinct keys (clients
+// can choose their keys) costs what it would without the cache, an
+// allocation each, and never grows it.
 type keyCache struct {
 	seed   maphash.Seed
 	shards [16]keyCacheShard
@@ -17,32 +20,44 @@ type keyCache struct {
 
 type keyCacheShard struct {
 	mu sync.Mutex
-	m  map[string]string
+	m  map[keyParts]string
 }
 
-// maxKeyCacheShard bounds each shard: 16 × 1024 keys of ~60 bytes is about
-// 2 MB at most.
+// keyParts is what a storage key is built from, besides the limiter's key
+// prefix.
+type keyParts struct {
+	limit  limiter.Limit
+	kind   groupKind
+	scope  string
+	method string
+	client string
+}
+
+// maxKeyCacheShard bounds each shard: 16 × 1024 entries of ~150 bytes is
+// about 2.5 MB at most.
 const maxKeyCacheShard = 1024
 
 func newKeyCache() *keyCache {
 	c := &keyCache{seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]string)
+		c.shards[i].m = make(map[keyParts]string)
 	}
 	return c
 }
 
-// intern returns key as a string, allocating only if it is not cached.
-func (c *keyCache) intern(key []byte) string {
-	sh := &c.shards[maphash.Bytes(c.seed, key)%uint64(len(c.shards))]
+// key returns the storage key of p under prefix, building it in *buf only
+// if it is not cached.
+func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
+	sh := &c.shards[maphash.String(c.seed, p.client)%uint64(len(c.shards))]
 	sh.mu.Lock()
-	s, ok := sh.m[string(key)] // the conversion in a map index does not allocate
+	s, ok := sh.m[p]
 	if !ok {
+		*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.scope, p.method, p.client)
+		s = string(*buf)
 		if len(sh.m) >= maxKeyCacheShard {
 			clear(sh.m)
 		}
-		s = string(key)
-		sh.m[s] = s
+		sh.m[p] = s
 	}
 	sh.mu.Unlock()
 	return s

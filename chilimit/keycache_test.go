@@ -4,31 +4,38 @@ import (
 	"strconv"
 	"testing"
 	"unsafe"
+
+	"github.com/limits-go/limits/limiter"
 )
 
-// Interning a key returns its text, the same string each time it is
-// cached, and never holds more than the bound however many keys arrive.
+// The cache returns the key limiter.AppendKey builds, the same string each
+// time it is cached, and never holds more than its bound however many
+// keys arrive.
 func TestKeyCache(t *testing.T) {
 	c := newKeyCache()
-	buf := []byte("limits/10/1/second/5:route/9:192.0.2.1")
-	first := c.intern(buf)
-	if first != string(buf) {
-		t.Fatalf("intern(%q) = %q", buf, first)
-	}
-	buf[len(buf)-1] = '2' // the caller reuses its buffer
-	if first != "limits/10/1/second/5:route/9:192.0.2.1" {
-		t.Fatalf("interned key changed with the caller's buffer: %q", first)
-	}
-	buf[len(buf)-1] = '1'
-	again := c.intern(buf)
-	if unsafe.StringData(again) != unsafe.StringData(first) {
-		t.Errorf("intern(%q) twice returned two copies, want the cached one", buf)
-	}
-	if n := testing.AllocsPerRun(100, func() { c.intern(buf) }); n != 0 {
-		t.Errorf("intern of a cached key: %v allocations, want 0", n)
+	var buf []byte
+	l := limiter.Limit{Amount: 10, Multiples: 1, Unit: limiter.Second}
+	for _, p := range []keyParts{
+		{limit: l, kind: kindRoute, scope: "/users/{id}", client: "192.0.2.1"},
+		{limit: l, kind: kindRoute, scope: "/users/{id}", method: "GET", client: "192.0.2.1"},
+		{limit: l, kind: kindMeta, client: "192.0.2.1"},
+		{limit: l, kind: kindShared, scope: "api", client: ""},
+	} {
+		want := string(limiter.AppendKey(nil, p.limit, "pfx", p.kind.String(), p.scope, p.method, p.client))
+		first := c.key(p, "pfx", &buf)
+		if first != want {
+			t.Errorf("key(%+v) = %q, want %q", p, first, want)
+		}
+		again := c.key(p, "pfx", &buf)
+		if unsafe.StringData(again) != unsafe.StringData(first) {
+			t.Errorf("key(%+v) twice returned two copies, want the cached one", p)
+		}
+		if n := testing.AllocsPerRun(100, func() { c.key(p, "pfx", &buf) }); n != 0 {
+			t.Errorf("key(%+v) cached: %v allocations, want 0", p, n)
+		}
 	}
 	for i := range 100 * maxKeyCacheShard {
-		c.intern(strconv.AppendInt([]byte("k"), int64(i), 10))
+		c.key(keyParts{limit: l, client: strconv.Itoa(i)}, "pfx", &buf)
 	}
 	for i := range c.shards {
 		if n := len(c.shards[i].m); n > maxKeyCacheShard {

@@ -408,13 +408,12 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 	for i := range cs {
 		c := &cs[i]
 		kind := c.g.kind.String()
-		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], c.cl.limit, l.keyPrefix, kind, c.scope, c.method, c.key)
+		req := limiter.Request{Key: l.storageKey(st, c), Limit: c.cl.limit, Cost: c.cost, Now: st.now}
 		var res limiter.Result
 		cached := false
 		if l.over != nil {
-			res, cached = l.over.get(st.keyBuf, c.cl.limit, c.cost, st.now)
+			res, cached = l.over.get(req.Key, c.cl.limit, c.cost, st.now)
 		}
-		req := limiter.Request{Key: l.keys.intern(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now}
 		if !cached {
 			var err error
 			if res, err = l.hit(st, req, c.testOnly); err != nil {
@@ -451,16 +450,16 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check) (brea
 	cachedAt, cachedRes := -1, limiter.Result{}
 	for i := range cs {
 		c := &cs[i]
-		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], c.cl.limit, l.keyPrefix, c.g.kind.String(), c.scope, c.method, c.key)
+		key := l.storageKey(st, c)
 		if l.over != nil {
-			if res, ok := l.over.get(st.keyBuf, c.cl.limit, c.cost, st.now); ok {
+			if res, ok := l.over.get(key, c.cl.limit, c.cost, st.now); ok {
 				// Known to be over its limit: the batch stops before it.
 				cachedAt, cachedRes = i, res
 				break
 			}
 		}
 		ops = append(ops, limiter.BatchOp{
-			Request: limiter.Request{Key: l.keys.intern(st.keyBuf), Limit: c.cl.limit, Cost: c.cost, Now: st.now},
+			Request: limiter.Request{Key: key, Limit: c.cl.limit, Cost: c.cost, Now: st.now},
 			Peek:    c.testOnly,
 		})
 	}
@@ -499,6 +498,11 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check) (brea
 		return e, nil, true
 	}
 	return nil, nil, true
+}
+
+// storageKey is the storage key of check c.
+func (l *Limiter) storageKey(st *reqState, c *check) string {
+	return l.keys.key(keyParts{limit: c.cl.limit, kind: c.g.kind, scope: c.scope, method: c.method, client: c.key}, l.keyPrefix, &st.keyBuf)
 }
 
 // hit makes one storage call, through the fallback when the storage is
@@ -552,8 +556,8 @@ func (l *Limiter) checkMeta(st *reqState, r *http.Request) (*RateLimitError, err
 	key := st.clientKey(r)
 	for i := range l.meta.limits {
 		cl := &l.meta.limits[i]
-		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], cl.limit, l.keyPrefix, "meta", "", "", key)
-		res, err := l.hit(st, limiter.Request{Key: l.keys.intern(st.keyBuf), Limit: cl.limit, Cost: 1, Now: st.now}, true)
+		sk := l.keys.key(keyParts{limit: cl.limit, kind: kindMeta, client: key}, l.keyPrefix, &st.keyBuf)
+		res, err := l.hit(st, limiter.Request{Key: sk, Limit: cl.limit, Cost: 1, Now: st.now}, true)
 		if err != nil {
 			return nil, err
 		}
@@ -577,8 +581,8 @@ func (l *Limiter) countMetaBreach(st *reqState, r *http.Request, e *RateLimitErr
 	key := st.clientKey(r)
 	for i := range l.meta.limits {
 		cl := &l.meta.limits[i]
-		st.keyBuf = limiter.AppendKey(st.keyBuf[:0], cl.limit, l.keyPrefix, "meta", "", "", key)
-		if _, err := l.hit(st, limiter.Request{Key: l.keys.intern(st.keyBuf), Limit: cl.limit, Cost: 1, Now: st.now}, false); err != nil {
+		sk := l.keys.key(keyParts{limit: cl.limit, kind: kindMeta, client: key}, l.keyPrefix, &st.keyBuf)
+		if _, err := l.hit(st, limiter.Request{Key: sk, Limit: cl.limit, Cost: 1, Now: st.now}, false); err != nil {
 			l.storageError(err)
 			return
 		}

@@ -40,18 +40,18 @@ func newOverLimitCache() *overLimitCache {
 	return c
 }
 
-func (c *overLimitCache) shard(key []byte) *overLimitShard {
-	return &c.shards[maphash.Bytes(c.seed, key)%uint64(len(c.shards))]
+func (c *overLimitCache) shard(key string) *overLimitShard {
+	return &c.shards[maphash.String(c.seed, key)%uint64(len(c.shards))]
 }
 
 // get reports the cached rejection of key for a hit of cost at now.
-func (c *overLimitCache) get(key []byte, l limiter.Limit, cost int64, now time.Time) (limiter.Result, bool) {
+func (c *overLimitCache) get(key string, l limiter.Limit, cost int64, now time.Time) (limiter.Result, bool) {
 	sh := c.shard(key)
 	n := now.UnixNano()
 	sh.mu.Lock()
-	e, ok := sh.m[string(key)]
+	e, ok := sh.m[key]
 	if ok && e.retryAt <= n {
-		delete(sh.m, string(key))
+		delete(sh.m, key)
 		ok = false
 	}
 	sh.mu.Unlock()
@@ -66,7 +66,7 @@ func (c *overLimitCache) put(key string, res limiter.Result, cost int64, now tim
 	if res.RetryAfter <= 0 {
 		return
 	}
-	sh := c.shard([]byte(key))
+	sh := c.shard(key)
 	sh.mu.Lock()
 	if len(sh.m) >= maxOverLimitShard {
 		clear(sh.m)
