@@ -89,37 +89,40 @@ type routeCache struct {
 	shards [16]routeCacheShard
 }
 
+// A routeCacheShard maps the hash of a (method, path) to the answer for
+// it. Keyed by the hash, the map hashes a uint64 instead of the two
+// strings again; the key is compared on a hit, so two keys with one hash
+// only take turns in the cache.
 type routeCacheShard struct {
 	mu sync.Mutex
-	m  map[routeKey]cachedRoute
+	m  map[uint64]cachedRoute
 }
 
 type cachedRoute struct {
+	key     routeKey
 	pattern string
 	entry   *routeEntry
 }
 
 const maxRouteCacheShard = 1024
 
-func (c *routeCache) shard(k routeKey) *routeCacheShard {
-	return &c.shards[maphash.String(c.seed, k.path)%uint64(len(c.shards))]
-}
-
 func (c *routeCache) get(k routeKey) (cachedRoute, bool) {
-	sh := c.shard(k)
+	h := maphash.Comparable(c.seed, k)
+	sh := &c.shards[h%uint64(len(c.shards))]
 	sh.mu.Lock()
-	cr, ok := sh.m[k]
+	cr, ok := sh.m[h]
 	sh.mu.Unlock()
-	return cr, ok
+	return cr, ok && cr.key == k
 }
 
 func (c *routeCache) put(k routeKey, pattern string, e *routeEntry) {
-	sh := c.shard(k)
+	h := maphash.Comparable(c.seed, k)
+	sh := &c.shards[h%uint64(len(c.shards))]
 	sh.mu.Lock()
 	if sh.m == nil || len(sh.m) >= maxRouteCacheShard {
-		sh.m = make(map[routeKey]cachedRoute)
+		sh.m = make(map[uint64]cachedRoute)
 	}
-	sh.m[k] = cachedRoute{pattern, e}
+	sh.m[h] = cachedRoute{k, pattern, e}
 	sh.mu.Unlock()
 }
 

@@ -18,9 +18,18 @@ type keyCache struct {
 	shards [16]keyCacheShard
 }
 
+// A keyCacheShard maps the hash of a key's parts to the parts and the key.
+// Keyed by the hash, the map hashes a uint64 instead of the parts again;
+// the parts are compared on a hit, so two parts with one hash only take
+// turns in the cache.
 type keyCacheShard struct {
 	mu sync.Mutex
-	m  map[keyParts]string
+	m  map[uint64]cachedKey
+}
+
+type cachedKey struct {
+	parts keyParts
+	key   string
 }
 
 // keyParts is what a storage key is built from, besides the limiter's key
@@ -40,7 +49,7 @@ const maxKeyCacheShard = 1024
 func newKeyCache() *keyCache {
 	c := &keyCache{seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].m = make(map[keyParts]string)
+		c.shards[i].m = make(map[uint64]cachedKey)
 	}
 	return c
 }
@@ -48,17 +57,18 @@ func newKeyCache() *keyCache {
 // key returns the storage key of p under prefix, building it in *buf only
 // if it is not cached.
 func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
-	sh := &c.shards[maphash.String(c.seed, p.client)%uint64(len(c.shards))]
+	h := maphash.Comparable(c.seed, p)
+	sh := &c.shards[h%uint64(len(c.shards))]
 	sh.mu.Lock()
-	s, ok := sh.m[p]
-	if !ok {
+	e, ok := sh.m[h]
+	if !ok || e.parts != p {
 		*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.scope, p.method, p.client)
-		s = string(*buf)
-		if len(sh.m) >= maxKeyCacheShard {
+		e = cachedKey{parts: p, key: string(*buf)}
+		if !ok && len(sh.m) >= maxKeyCacheShard {
 			clear(sh.m)
 		}
-		sh.m[p] = s
+		sh.m[h] = e
 	}
 	sh.mu.Unlock()
-	return s
+	return e.key
 }
