@@ -285,7 +285,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 			l.prepareDefaults(st, r)
 		}
 	}
-	if breach == nil && err == nil {
+	if breach == nil && err == nil && len(st.checks) > 0 {
 		breach, err = l.evaluate(st, r)
 	}
 	if l.stop(out, r, st, breach, err) {
@@ -508,6 +508,14 @@ func (l *Limiter) storageKey(st *reqState, c *check) string {
 // hit makes one storage call, through the fallback when the storage is
 // down.
 func (l *Limiter) hit(st *reqState, req limiter.Request, testOnly bool) (limiter.Result, error) {
+	if l.fb == nil {
+		// No fallback: straight to the storage, without copying the
+		// request and result through call.
+		if testOnly {
+			return l.strategy.Test(st.storageContext(), req)
+		}
+		return l.strategy.Hit(st.storageContext(), req)
+	}
 	strat := l.strategy
 	usingFallback := l.fb != nil && l.fb.dead.Load()
 	if usingFallback {
