@@ -94,7 +94,7 @@ type routeCache struct {
 // strings again; the key is compared on a hit, so two keys with one hash
 // only take turns in the cache.
 type routeCacheShard struct {
-	mu sync.Mutex
+	mu sync.RWMutex // hits, the common case, only read
 	m  map[uint64]cachedRoute
 }
 
@@ -109,9 +109,9 @@ const maxRouteCacheShard = 1024
 func (c *routeCache) get(k routeKey) (cachedRoute, bool) {
 	h := maphash.Comparable(c.seed, k)
 	sh := &c.shards[h%uint64(len(c.shards))]
-	sh.mu.Lock()
+	sh.mu.RLock()
 	cr, ok := sh.m[h]
-	sh.mu.Unlock()
+	sh.mu.RUnlock()
 	return cr, ok && cr.key == k
 }
 

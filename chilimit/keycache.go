@@ -23,7 +23,7 @@ type keyCache struct {
 // the parts are compared on a hit, so two parts with one hash only take
 // turns in the cache.
 type keyCacheShard struct {
-	mu sync.Mutex
+	mu sync.RWMutex // hits, the common case, only read
 	m  map[uint64]cachedKey
 }
 
@@ -59,16 +59,19 @@ func newKeyCache() *keyCache {
 func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	h := maphash.Comparable(c.seed, p)
 	sh := &c.shards[h%uint64(len(c.shards))]
-	sh.mu.Lock()
+	sh.mu.RLock()
 	e, ok := sh.m[h]
-	if !ok || e.parts != p {
-		*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.scope, p.method, p.client)
-		e = cachedKey{parts: p, key: string(*buf)}
-		if !ok && len(sh.m) >= maxKeyCacheShard {
-			clear(sh.m)
-		}
-		sh.m[h] = e
+	sh.mu.RUnlock()
+	if ok && e.parts == p {
+		return e.key
 	}
+	*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.scope, p.method, p.client)
+	e = cachedKey{parts: p, key: string(*buf)}
+	sh.mu.Lock()
+	if _, ok := sh.m[h]; !ok && len(sh.m) >= maxKeyCacheShard {
+		clear(sh.m)
+	}
+	sh.m[h] = e
 	sh.mu.Unlock()
 	return e.key
 }
