@@ -21,6 +21,12 @@ import (
 // route limits with [Limit] (or [Limiter.Limit]) and exemptions with
 // [Exempt]. A Limiter is safe for concurrent use; [Limiter.Close] releases
 // its storage and stops its health checks.
+//
+// With static limits and an in-memory storage, a request that passes
+// allocates nothing of its own (IETF headers aside): a Limiter keeps the
+// storage keys of up to 16,384 recent (limit, client) pairs, about 2.5 MB
+// at most, and header values come from blocks each shared by dozens of
+// responses.
 type Limiter struct {
 	keyFunc           func(*http.Request) string
 	defaults          *group
