@@ -3,71 +3,12 @@ package redis
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/limits-go/limits/limiter"
 	"github.com/redis/go-redis/v9"
 )
 
 var _ limiter.BatchStorage = (*Storage)(nil)
-
-// batchArgs is how many ARGV values each step of a batch script takes: the
-// eleven of the single-key scripts (see scripts.go), token-bucket values
-// padded with zeros for the other algorithms.
-const batchArgs = 11
-
-// batchSource turns a single-key script into one that runs its body once per
-// key, in order, and stops after the first step that is not allowed: the
-// body becomes a function of the key and of its own slice of ARGV, and the
-// prelude's per-call values are reset before each step. Redis's TIME, when
-// used, is read once for the whole batch.
-func batchSource(single string) string {
-	body := strings.TrimPrefix(single, prelude)
-	body = strings.ReplaceAll(body, "KEYS[1]", "KEY")
-	body = strings.ReplaceAll(body, "ARGV[", "A[")
-	helpers := prelude[strings.Index(prelude, "-- int renders"):]
-	return `
-local nu, nf, amount, window, cost, grace, mode, A
-local tu, tf
-local function setup(a)
-  A = a
-  if A[1] ~= '' then
-    nu, nf = tonumber(A[1]), tonumber(A[2])
-  else
-    if tu == nil then
-      local t = redis.call('TIME')
-      tu, tf = tonumber(t[1]) * 1000000 + tonumber(t[2]), 0
-    end
-    nu, nf = tu, tf
-  end
-  amount, window, cost = tonumber(A[3]), tonumber(A[4]), tonumber(A[5])
-  grace, mode = tonumber(A[6]), A[7]
-end
-` + helpers + `
-local function step(KEY)
-` + body + `
-end
-local out = {}
-for i = 1, #KEYS do
-  local a, base = {}, (i - 1) * ` + fmt.Sprint(batchArgs) + `
-  for j = 1, ` + fmt.Sprint(batchArgs) + ` do a[j] = ARGV[base + j] end
-  setup(a)
-  local r = step(KEYS[i])
-  for j = 1, 6 do out[#out + 1] = r[j] end
-  if r[1] == 0 then break end
-end
-return out
-`
-}
-
-// The batch scripts, one per algorithm.
-var (
-	fixedWindowBatch   = newScript(batchSource(fixedWindowSource))
-	movingWindowBatch  = newScript(batchSource(movingWindowSource))
-	slidingWindowBatch = newScript(batchSource(slidingWindowSource))
-	tokenBucketBatch   = newScript(batchSource(tokenBucketSource))
-)
 
 // AcquireBatch implements [limiter.BatchStorage]: on a standalone or
 // Sentinel-managed Redis the whole batch is one script, one round trip,
@@ -97,7 +38,7 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 		return 0, fmt.Errorf("redis storage: acquire batch: %w %q", limiter.ErrUnknownStrategy, strategy)
 	}
 	keys := make([]string, 0, len(ops))
-	args := make([]any, 0, len(ops)*batchArgs)
+	args := make([]any, 0, len(ops)*(tokenBucketArgs+2))
 	for i := range ops {
 		r := &ops[i].Request
 		if err := r.Limit.Validate(); err != nil {
@@ -124,7 +65,7 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 			mode = modeElastic
 		}
 		keys = append(keys, redisKey(s.cfg.prefix, r.Key, suffix))
-		args = s.appendScriptArgs(args, r, mode, suffix == tokenBucketSuffix)
+		args = s.appendScriptArgs(args, r, mode, suffix)
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -133,34 +74,20 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 		err = withContextErr(ctx, err)
 		return 0, fmt.Errorf("redis storage: acquire batch of %d starting at %q: %w", len(ops), ops[0].Key, err)
 	}
-	if len(reply) == 0 || len(reply)%6 != 0 || len(reply)/6 > len(ops) {
-		return 0, fmt.Errorf("redis storage: acquire batch: %d values: %w", len(reply), ErrUnexpectedReply)
-	}
-	n := len(reply) / 6
-	for i := range n {
-		v, now := reply[i*6:], ops[i].Now
-		states[i] = limiter.State{
-			Allowed:   v[0] == 1,
-			Remaining: v[1],
-			ResetAt:   now.Add(time.Duration(v[2])*time.Microsecond + time.Duration(v[3])),
-			RetryAt:   now.Add(time.Duration(v[4])*time.Microsecond + time.Duration(v[5])),
+	n := 0
+	for v := reply; len(v) > 0; n++ {
+		if n == len(ops) {
+			return 0, fmt.Errorf("redis storage: acquire batch: %d values for %d steps: %w", len(reply), len(ops), ErrUnexpectedReply)
 		}
+		st, used, ok := decodeStep(v, ops[n].Now)
+		if !ok {
+			return 0, fmt.Errorf("redis storage: acquire batch: %d values: %w", len(reply), ErrUnexpectedReply)
+		}
+		states[n], v = st, v[used:]
+	}
+	if n == 0 || n < len(ops) && states[n-1].Allowed {
+		// The script stops early only after a rejected step.
+		return 0, fmt.Errorf("redis storage: acquire batch: %d values for %d steps: %w", len(reply), len(ops), ErrUnexpectedReply)
 	}
 	return n, nil
-}
-
-// appendScriptArgs appends the batchArgs ARGV values of one step.
-func (s *Storage) appendScriptArgs(args []any, r *limiter.Request, mode string, tokenBucket bool) []any {
-	if s.cfg.clientClock {
-		args = append(args, r.Now.UnixMicro(), r.Now.Nanosecond()%1000)
-	} else {
-		args = append(args, "", 0)
-	}
-	args = append(args, r.Limit.Amount, r.Limit.Window().Microseconds(), r.Cost, s.graceMS, mode)
-	if !tokenBucket {
-		return append(args, 0, 0, 0, 0)
-	}
-	interval := max(int64(r.Limit.Window())/r.Limit.Amount, 1)
-	capacity := interval * r.Limit.Amount
-	return append(args, interval/1000, interval%1000, capacity/1000, capacity%1000)
 }

@@ -41,10 +41,16 @@
 //
 // Each capability keeps one Redis key per limiter key:
 //
-//	<prefix>{<limiter key>}:fw   fixed window: "count:expiry"
+//	<prefix>{<limiter key>}:fw   fixed window: a hash, n the count and e the expiry
 //	<prefix>{<limiter key>}:mw   moving window: a list of instants, newest first
-//	<prefix>{<limiter key>}:sw   sliding window: "start:current:previous"
+//	<prefix>{<limiter key>}:sw   sliding window: a hash, s the window's start,
+//	                             c and p the current and previous counts
 //	<prefix>{<limiter key>}:tb   token bucket: the theoretical arrival time
+//
+// Counts are kept as Redis integers, so most hits update them with one
+// HINCRBY. Instants are Unix microseconds, followed by ":" and the
+// nanoseconds below them when those are not zero (with the server clock,
+// which counts microseconds, they always are).
 //
 // The limiter key is the hash tag, with '%', '{' and '}' escaped as %25,
 // %7B and %7D (route patterns such as /users/{id} contain braces), so every

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -52,9 +54,11 @@ func TestOpenParameters(t *testing.T) {
 	if keys := m.Keys(); len(keys) != 1 || keys[0] != "app:{open-test}:fw" {
 		t.Errorf("after a hit through %q, database 2 holds %q, want [app:{open-test}:fw]", uri, keys)
 	}
-	// The client clock: the counter expires at t0 + 1 minute.
-	if v, _ := m.Get("app:{open-test}:fw"); !strings.HasPrefix(v, "1:") {
-		t.Errorf("stored counter %q, want count 1", v)
+	// The client clock: the counter expires at t0 + 1 minute, in Unix
+	// microseconds.
+	n, e := m.HGet("app:{open-test}:fw", "n"), m.HGet("app:{open-test}:fw", "e")
+	if want := strconv.FormatInt(t0.Add(time.Minute).UnixMicro(), 10); n != "1" || e != want {
+		t.Errorf("stored count %q expiring at %q, want 1 at %s", n, e, want)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -27,7 +26,7 @@ var ErrUnexpectedReply = errors.New("redis storage: unexpected script reply")
 type Storage struct {
 	client  redis.UniversalClient
 	cfg     config
-	graceMS string
+	graceMS int64
 	closed  atomic.Bool
 }
 
@@ -57,18 +56,18 @@ func New(client redis.UniversalClient, opts ...limiter.StorageOption) (*Storage,
 			return nil, err
 		}
 	}
-	s.graceMS = strconv.FormatInt(s.cfg.expiryGrace().Milliseconds(), 10)
+	s.graceMS = s.cfg.expiryGrace().Milliseconds()
 	return s, nil
 }
 
 // Client returns the client the storage runs its commands on.
 func (s *Storage) Client() redis.UniversalClient { return s.client }
 
-// Script modes, ARGV[7].
+// Script modes, the first argument of every step (see scripts.go).
 const (
-	modeAcquire = "acquire"
-	modeElastic = "elastic"
-	modePeek    = "peek"
+	modeAcquire = "a"
+	modeElastic = "e"
+	modePeek    = "p"
 )
 
 // AcquireFixedWindow implements [limiter.Storage].
@@ -130,20 +129,7 @@ func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suff
 		// Nothing to store: every hit is rejected and nothing refills.
 		return limiter.State{ResetAt: r.Now, RetryAt: r.Now}, nil
 	}
-	args := make([]any, 7, 11)
-	if s.cfg.clientClock {
-		args[0], args[1] = r.Now.UnixMicro(), r.Now.Nanosecond()%1000
-	} else {
-		args[0], args[1] = "", 0
-	}
-	args[2], args[3], args[4], args[5], args[6] = r.Limit.Amount, r.Limit.Window().Microseconds(), r.Cost, s.graceMS, mode
-	if suffix == tokenBucketSuffix {
-		// The emission interval and the capacity, in nanoseconds, as the
-		// scripts' (microseconds, nanoseconds) pairs.
-		interval := max(int64(r.Limit.Window())/r.Limit.Amount, 1)
-		capacity := interval * r.Limit.Amount
-		args = append(args, interval/1000, interval%1000, capacity/1000, capacity%1000)
-	}
+	args := s.appendScriptArgs(make([]any, 0, tokenBucketArgs+2), &r, mode, suffix)
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	reply, err := runScript(ctx, s.client, script, []string{redisKey(s.cfg.prefix, r.Key, suffix)}, args...).Int64Slice()
@@ -151,15 +137,67 @@ func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suff
 		err = withContextErr(ctx, err)
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, err)
 	}
-	if len(reply) != 6 {
+	st, used, ok := decodeStep(reply, r.Now)
+	if !ok || used != len(reply) {
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %d values: %w", op, r.Key, len(reply), ErrUnexpectedReply)
 	}
-	return limiter.State{
-		Allowed:   reply[0] == 1,
-		Remaining: reply[1],
-		ResetAt:   r.Now.Add(time.Duration(reply[2])*time.Microsecond + time.Duration(reply[3])),
-		RetryAt:   r.Now.Add(time.Duration(reply[4])*time.Microsecond + time.Duration(reply[5])),
-	}, nil
+	return st, nil
+}
+
+// appendScriptArgs appends the arguments of one script step for r (see
+// scripts.go): the mode, the amount, the cost, the algorithm's own, and
+// the request's instant when the storage uses the client clock.
+func (s *Storage) appendScriptArgs(args []any, r *limiter.Request, mode, suffix string) []any {
+	args = append(args, mode, r.Limit.Amount, r.Cost)
+	window := r.Limit.Window()
+	switch suffix {
+	case fixedWindowSuffix:
+		// The TTL of a window starting now: the window, rounded up past
+		// now's microsecond, and the grace.
+		args = append(args, window.Microseconds(), window.Milliseconds()+1+s.graceMS)
+	case tokenBucketSuffix:
+		// The emission interval and the capacity, in nanoseconds, as the
+		// scripts' (microseconds, nanoseconds) pairs.
+		interval := max(int64(window)/r.Limit.Amount, 1)
+		capacity := interval * r.Limit.Amount
+		args = append(args, interval/1000, interval%1000, capacity/1000, capacity%1000, s.graceMS)
+	default:
+		args = append(args, window.Microseconds(), s.graceMS)
+	}
+	if s.cfg.clientClock {
+		args = append(args, r.Now.UnixMicro(), r.Now.Nanosecond()%1000)
+	}
+	return args
+}
+
+// decodeStep turns the values one script step replied (see scripts.go)
+// into the State of a request made at now, and reports how many values it
+// used: three, or five for a rejected hit whose retry instant is not its
+// reset. ok is false if v is too short or the step's values are not last
+// after a rejected hit.
+func decodeStep(v []int64, now time.Time) (st limiter.State, used int, ok bool) {
+	if len(v) < 3 {
+		return limiter.State{}, 0, false
+	}
+	st = limiter.State{Allowed: v[0] >= 0, Remaining: v[0], ResetAt: now.Add(offset(v[1], v[2])), RetryAt: now}
+	if st.Allowed {
+		return st, 3, true
+	}
+	st.Remaining = -1 - v[0]
+	switch len(v) {
+	case 3:
+		st.RetryAt = st.ResetAt
+		return st, 3, true
+	case 5:
+		st.RetryAt = now.Add(offset(v[3], v[4]))
+		return st, 5, true
+	}
+	return limiter.State{}, 0, false
+}
+
+// offset is the duration of u microseconds and f nanoseconds.
+func offset(u, f int64) time.Duration {
+	return time.Duration(u)*time.Microsecond + time.Duration(f)
 }
 
 // withContextErr makes a failure caused by ctx's deadline or cancellation
