@@ -16,7 +16,9 @@ import "strconv"
 // an instant is stored as plain microseconds "u", with ":f" only when its
 // nanoseconds are not zero (with the server clock they never are); TIME is
 // read once per script; and the reply is three integers, five when a
-// rejected hit's retry instant differs from its reset.
+// rejected hit's retry instant differs from its reset. A string that must
+// be a number is converted with s + 0, once, rather than with tonumber,
+// which parses it twice.
 //
 // Each algorithm is a function step(K, b) deciding one hit on the key K with
 // its arguments at ARGV[b+1]..., acting at the instant (nu, nf), and
@@ -40,13 +42,14 @@ import "strconv"
 // rounding and the grace).
 const fixedWindowStep = `
 local function step(K, b)
-  local mode, amount, cost = A[b + 1], tonumber(A[b + 2]), tonumber(A[b + 3])
+  local mode, amount, cost = A[b + 1], A[b + 2] + 0, A[b + 3] + 0
   local s = redis.call('HMGET', K, 'n', 'e')
-  local n, eu, ef = tonumber(s[1]), nil, 0
+  local n, eu, ef = s[1], nil, 0
   if n then
+    n = n + 0
     local e = s[2]
     local i = string.find(e, ':', 1, true)
-    if i then eu, ef = tonumber(string.sub(e, 1, i - 1)), tonumber(string.sub(e, i + 1)) else eu = tonumber(e) end
+    if i then eu, ef = string.sub(e, 1, i - 1) + 0, string.sub(e, i + 1) + 0 else eu = e + 0 end
   end
   local live = n and (nu < eu or nu == eu and nf < ef)
   if not live then
@@ -61,7 +64,7 @@ local function step(K, b)
     if ok then n = redis.call('HINCRBY', K, 'n', A[b + 3]) end
   elseif mode ~= 'p' then
     -- a new window, or an elastic one that now ends a window from now
-    eu, ef = nu + tonumber(A[b + 4]), nf
+    eu, ef = nu + A[b + 4], nf
     if ok then n = n + cost end
     local e = eu
     if ef ~= 0 then e = string.format('%d:%d', eu, ef) end
@@ -82,12 +85,12 @@ end
 // ARGV[b+4] the window in microseconds, ARGV[b+5] the grace in milliseconds.
 const movingWindowStep = `
 local function step(K, b)
-  local mode, amount, cost, window = A[b + 1], tonumber(A[b + 2]), tonumber(A[b + 3]), tonumber(A[b + 4])
+  local mode, amount, cost, window = A[b + 1], A[b + 2] + 0, A[b + 3] + 0, A[b + 4] + 0
   local function instant(i)
     local v = redis.call('LINDEX', K, i)
     local j = string.find(v, ':', 1, true)
-    if j then return tonumber(string.sub(v, 1, j - 1)), tonumber(string.sub(v, j + 1)) end
-    return tonumber(v), 0
+    if j then return string.sub(v, 1, j - 1) + 0, string.sub(v, j + 1) + 0 end
+    return v + 0, 0
   end
   local function lt(au, af, bu, bf) return au < bu or au == bu and af < bf end
   -- count returns how many of the first len elements are after (u, f):
@@ -145,7 +148,7 @@ local function step(K, b)
         for _ = 1, cost do redis.call('LINSERT', K, 'BEFORE', pivot, at) end
       end
     end
-    redis.call('PEXPIRE', K, math.ceil((wu + window - nu + 1) / 1000) + tonumber(A[b + 5]))
+    redis.call('PEXPIRE', K, math.ceil((wu + window - nu + 1) / 1000) + A[b + 5])
     local ru, rf = sub(wu + window, wf, nu, nf)
     return amount - n - cost, ru, rf
   end
@@ -168,7 +171,7 @@ end
 // the window in microseconds, ARGV[b+5] the grace in milliseconds.
 const slidingWindowStep = `
 local function step(K, b)
-  local mode, amount, cost, window = A[b + 1], tonumber(A[b + 2]), tonumber(A[b + 3]), tonumber(A[b + 4])
+  local mode, amount, cost, window = A[b + 1], A[b + 2] + 0, A[b + 3] + 0, A[b + 4] + 0
   -- fdiv returns floor(a / b) for integers with b > 0, corrected for rounding.
   local function fdiv(a, b)
     local q = math.floor(a / b)
@@ -206,7 +209,9 @@ local function step(K, b)
   end
 
   local s = redis.call('HMGET', K, 's', 'c', 'p')
-  local start, cur, prev = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3]) or 0
+  local start, cur, prev = s[1], s[2], s[3]
+  if start then start = start + 0 end
+  cur, prev = cur and cur + 0 or 0, prev and prev + 0 or 0
   local s0 = fdiv(nu, window) * window
   -- Shift to the window of now. A hit from a clock behind the one that
   -- stored the state counts in the stored window, as if at its start.
@@ -264,7 +269,7 @@ local function step(K, b)
         redis.call('HINCRBY', K, 'c', A[b + 3])
       else
         redis.call('HSET', K, 's', start, 'c', string.format('%d', cur), 'p', string.format('%d', prev))
-        redis.call('PEXPIRE', K, math.ceil((start + 2 * window - nu + 1) / 1000) + tonumber(A[b + 5]))
+        redis.call('PEXPIRE', K, math.ceil((start + 2 * window - nu + 1) / 1000) + A[b + 5])
       end
     end
   end
@@ -295,12 +300,13 @@ end
 `
 
 // tokenBucketStep keeps the theoretical arrival time (TAT) in a string.
-// Arguments: ARGV[b+4..b+7] the emission interval and the capacity, as
-// (u, f) pairs, ARGV[b+8] the grace in milliseconds.
+// Arguments: ARGV[b+4] and ARGV[b+5] the emission interval as a (u, f)
+// pair (the capacity is amount intervals), ARGV[b+6] the grace in
+// milliseconds.
 const tokenBucketStep = `
 local function step(K, b)
-  local mode, amount, cost = A[b + 1], tonumber(A[b + 2]), tonumber(A[b + 3])
-  local iu, ifr, cu, cf = tonumber(A[b + 4]), tonumber(A[b + 5]), tonumber(A[b + 6]), tonumber(A[b + 7])
+  local mode, amount, cost = A[b + 1], A[b + 2] + 0, A[b + 3] + 0
+  local iu, ifr = A[b + 4] + 0, A[b + 5] + 0
   local function norm(u, f)
     local c = math.floor(f / 1000)
     f = f - c * 1000
@@ -308,12 +314,13 @@ local function step(K, b)
     return u + c, f
   end
   local function le(au, af, bu, bf) return au < bu or au == bu and af <= bf end
+  local cu, cf = norm(amount * iu, amount * ifr)
   local tu, tf = nu, nf
   local v = redis.call('GET', K)
   if v then
     local u, f
     local i = string.find(v, ':', 1, true)
-    if i then u, f = tonumber(string.sub(v, 1, i - 1)), tonumber(string.sub(v, i + 1)) else u, f = tonumber(v), 0 end
+    if i then u, f = string.sub(v, 1, i - 1) + 0, string.sub(v, i + 1) + 0 else u, f = v + 0, 0 end
     if u and not le(u, f, tu, tf) then tu, tf = u, f end
   end
 
@@ -345,7 +352,7 @@ local function step(K, b)
     if mode == 'p' then return left(tu, tf), ru, rf end
     local x = xu
     if xf ~= 0 then x = string.format('%d:%d', xu, xf) end
-    redis.call('SET', K, x, 'PX', math.ceil((xu - nu + 1) / 1000) + tonumber(A[b + 8]))
+    redis.call('SET', K, x, 'PX', math.ceil((xu - nu + 1) / 1000) + A[b + 6])
     return left(xu, xf), du, df
   end
   local bu, bf = norm(du - cu, df - cf)
@@ -358,7 +365,7 @@ const (
 	fixedWindowArgs   = 5
 	movingWindowArgs  = 5
 	slidingWindowArgs = 5
-	tokenBucketArgs   = 8
+	tokenBucketArgs   = 6
 )
 
 // clock sets (nu, nf): from the two arguments after the step's own at
@@ -368,7 +375,7 @@ func clock(width int) string {
 	w := strconv.Itoa(width)
 	return `
   if #A > ` + w + ` * #KEYS then
-    nu, nf = tonumber(A[b + ` + w + ` + 1]), tonumber(A[b + ` + w + ` + 2])
+    nu, nf = A[b + ` + w + ` + 1] + 0, A[b + ` + w + ` + 2] + 0
   elseif not t then
     t = redis.call('TIME')
     nu, nf = t[1] * 1000000 + t[2], 0

@@ -156,11 +156,10 @@ func (s *Storage) appendScriptArgs(args []any, r *limiter.Request, mode, suffix 
 		// now's microsecond, and the grace.
 		args = append(args, window.Microseconds(), window.Milliseconds()+1+s.graceMS)
 	case tokenBucketSuffix:
-		// The emission interval and the capacity, in nanoseconds, as the
-		// scripts' (microseconds, nanoseconds) pairs.
+		// The emission interval, in nanoseconds, as the scripts'
+		// (microseconds, nanoseconds) pair.
 		interval := max(int64(window)/r.Limit.Amount, 1)
-		capacity := interval * r.Limit.Amount
-		args = append(args, interval/1000, interval%1000, capacity/1000, capacity%1000, s.graceMS)
+		args = append(args, interval/1000, interval%1000, s.graceMS)
 	default:
 		args = append(args, window.Microseconds(), s.graceMS)
 	}
