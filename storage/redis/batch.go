@@ -23,7 +23,7 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 	if s.closed.Load() {
 		return 0, fmt.Errorf("redis storage: acquire batch: %w", limiter.ErrClosed)
 	}
-	var script *redis.Script
+	var script *script
 	suffix := ""
 	switch strategy {
 	case limiter.StrategyFixedWindow, limiter.StrategyFixedWindowElasticExpiry:
@@ -37,8 +37,8 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 	default:
 		return 0, fmt.Errorf("redis storage: acquire batch: %w %q", limiter.ErrUnknownStrategy, strategy)
 	}
-	keys := make([]string, 0, len(ops))
-	args := make([]any, 0, len(ops)*(tokenBucketArgs+2))
+	args := make([]any, 3+len(ops), 3+len(ops)*(1+tokenBucketArgs+2))
+	args[2] = len(ops)
 	for i := range ops {
 		r := &ops[i].Request
 		if err := r.Limit.Validate(); err != nil {
@@ -64,15 +64,19 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 		case strategy == limiter.StrategyFixedWindowElasticExpiry:
 			mode = modeElastic
 		}
-		keys = append(keys, redisKey(s.cfg.prefix, r.Key, suffix))
+		args[3+i] = redisKey(s.cfg.prefix, r.Key, suffix)
 		args = s.appendScriptArgs(args, r, mode, suffix)
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	reply, err := runScript(ctx, s.client, script, keys, args...).Int64Slice()
+	vals, err := script.run(ctx, s.client, args).Slice()
 	if err != nil {
 		err = withContextErr(ctx, err)
 		return 0, fmt.Errorf("redis storage: acquire batch of %d starting at %q: %w", len(ops), ops[0].Key, err)
+	}
+	reply, ok := int64s(make([]int64, 0, len(vals)), vals)
+	if !ok {
+		return 0, fmt.Errorf("redis storage: acquire batch: %v: %w", vals, ErrUnexpectedReply)
 	}
 	n := 0
 	for v := reply; len(v) > 0; n++ {

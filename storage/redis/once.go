@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -19,39 +18,54 @@ type onceCmd struct{ *redis.Cmd }
 // NoRetry implements redis.Cmder: the command is sent at most once.
 func (onceCmd) NoRetry() bool { return true }
 
-// sources maps each script made by newScript to its Lua source, for the
-// EVAL that follows a NOSCRIPT reply.
-var sources sync.Map // *redis.Script → string
-
-// newScript is redis.NewScript, remembering the source for runScript.
-func newScript(src string) *redis.Script {
-	s := redis.NewScript(src)
-	sources.Store(s, src)
-	return s
+// A script is a Lua script with its SHA1, both boxed once for the
+// arguments of every call.
+type script struct {
+	hash, src any
 }
 
-// runScript is [redis.Script.Run] (EVALSHA, then EVAL when the server does
-// not have the script, so nothing ran) with each command sent at most once.
-func runScript(ctx context.Context, c redis.UniversalClient, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	cmd := eval(ctx, c, "evalsha", script.Hash(), keys, args)
+func newScript(src string) *script {
+	return &script{hash: redis.NewScript(src).Hash(), src: src}
+}
+
+// scriptArgs returns the start of a call's arguments: the verb and the
+// script (filled in by run), one key, and room for n more arguments.
+func scriptArgs(key string, n int) []any {
+	args := make([]any, 4, 4+n)
+	args[2], args[3] = 1, key
+	return args
+}
+
+// run is [redis.Script.Run] (EVALSHA, then EVAL when the server does not
+// have the script, so nothing ran) with each command sent at most once.
+// args holds the verb, the script, the number of keys, the keys and the
+// script's arguments, the first two set here.
+func (s *script) run(ctx context.Context, c redis.UniversalClient, args []any) *redis.Cmd {
+	args[0], args[1] = "evalsha", s.hash
+	cmd := eval(ctx, c, args)
 	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		src, _ := sources.Load(script)
-		cmd = eval(ctx, c, "eval", src.(string), keys, args)
+		args[0], args[1] = "eval", s.src
+		cmd = eval(ctx, c, args)
 	}
 	return cmd
 }
 
-func eval(ctx context.Context, c redis.UniversalClient, verb, script string, keys []string, args []any) *redis.Cmd {
-	all := make([]any, 0, 3+len(keys)+len(args))
-	all = append(all, verb, script, len(keys))
-	for _, k := range keys {
-		all = append(all, k)
-	}
-	all = append(all, args...)
-	cmd := redis.NewCmd(ctx, all...)
-	if len(keys) > 0 {
-		cmd.SetFirstKeyPos(3)
-	}
+func eval(ctx context.Context, c redis.UniversalClient, args []any) *redis.Cmd {
+	cmd := redis.NewCmd(ctx, args...)
+	cmd.SetFirstKeyPos(3)
 	_ = c.Process(ctx, onceCmd{cmd})
 	return cmd
+}
+
+// int64s appends the integers of a script's reply to dst; ok is false if
+// an element is not an integer.
+func int64s(dst []int64, reply []any) (_ []int64, ok bool) {
+	for _, v := range reply {
+		n, ok := v.(int64)
+		if !ok {
+			return dst, false
+		}
+		dst = append(dst, n)
+	}
+	return dst, true
 }

@@ -115,7 +115,7 @@ func (s *Storage) PeekTokenBucket(ctx context.Context, r limiter.Request) (limit
 }
 
 // run evaluates one script for r and turns its reply into a State.
-func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suffix string, r limiter.Request, mode string) (limiter.State, error) {
+func (s *Storage) run(ctx context.Context, op string, script *script, suffix string, r limiter.Request, mode string) (limiter.State, error) {
 	if s.closed.Load() {
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, limiter.ErrClosed)
 	}
@@ -129,13 +129,18 @@ func (s *Storage) run(ctx context.Context, op string, script *redis.Script, suff
 		// Nothing to store: every hit is rejected and nothing refills.
 		return limiter.State{ResetAt: r.Now, RetryAt: r.Now}, nil
 	}
-	args := s.appendScriptArgs(make([]any, 0, tokenBucketArgs+2), &r, mode, suffix)
+	args := s.appendScriptArgs(scriptArgs(redisKey(s.cfg.prefix, r.Key, suffix), tokenBucketArgs+2), &r, mode, suffix)
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	reply, err := runScript(ctx, s.client, script, []string{redisKey(s.cfg.prefix, r.Key, suffix)}, args...).Int64Slice()
+	vals, err := script.run(ctx, s.client, args).Slice()
 	if err != nil {
 		err = withContextErr(ctx, err)
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, err)
+	}
+	var buf [5]int64
+	reply, ok := int64s(buf[:0], vals)
+	if !ok {
+		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %v: %w", op, r.Key, vals, ErrUnexpectedReply)
 	}
 	st, used, ok := decodeStep(reply, r.Now)
 	if !ok || used != len(reply) {
