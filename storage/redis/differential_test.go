@@ -141,3 +141,36 @@ func TestScriptsMatchReference(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptsMatchReferenceWithClocksBehind: hits from application servers
+// whose clocks lag the one that stored a key's state, by less than a
+// window and by more, across window boundaries, give the reference's
+// States (a lagging hit on a sliding window counts in the stored window).
+func TestScriptsMatchReferenceWithClocksBehind(t *testing.T) {
+	l := limiter.Limit{Amount: 4, Multiples: 1, Unit: limiter.Second}
+	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	offsets := []time.Duration{
+		1500 * time.Millisecond, 700 * time.Millisecond, 1600 * time.Millisecond, 200 * time.Millisecond,
+		2100 * time.Millisecond, 1999 * time.Millisecond, 1999*time.Millisecond + 1, 900 * time.Millisecond,
+		3200 * time.Millisecond, 2999 * time.Millisecond,
+	}
+	for _, alg := range algorithms {
+		t.Run(alg, func(t *testing.T) {
+			_, _, s := newMiniredis(t)
+			var ref reference
+			for i, off := range offsets {
+				for _, peek := range []bool{true, false} {
+					r := limiter.Request{Key: "k", Limit: l, Cost: 1, Now: start.Add(off)}
+					want := ref.do(alg, peek, r)
+					got, err := storageDo(context.Background(), s, alg, peek, r)
+					if err != nil {
+						t.Fatalf("hit %d at +%v: %v", i, off, err)
+					}
+					if got.Allowed != want.Allowed || got.Remaining != want.Remaining || !got.ResetAt.Equal(want.ResetAt) || !got.RetryAt.Equal(want.RetryAt) {
+						t.Fatalf("hit %d (peek=%v) at +%v: got %+v, want %+v", i, peek, off, got, want)
+					}
+				}
+			}
+		})
+	}
+}

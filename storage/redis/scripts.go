@@ -14,7 +14,8 @@ import "strconv"
 // a string parsed as a number): counters are kept natively (HINCRBY), so an
 // allowed hit on a live fixed or sliding window writes no formatted string;
 // an instant is stored as plain microseconds "u", with ":f" only when its
-// nanoseconds are not zero (with the server clock they never are); TIME is
+// nanoseconds are not zero (never with the server clock, which counts
+// microseconds); TIME is
 // read once per script; and the reply is three integers, five when a
 // rejected hit's retry instant differs from its reset. A string that must
 // be a number is converted with s + 0, once, rather than with tonumber,
