@@ -330,8 +330,15 @@ local function step(K, b)
   local function left(u, f)
     local xu, xf = norm(cu - u + nu, cf - f + nf)
     if xu < 0 then return 0 end
-    local q = math.floor((xu * 1000 + xf) / (iu * 1000 + ifr))
-    if q < 0 then q = 0 end
+    local x, i = xu * 1000 + xf, iu * 1000 + ifr
+    local q = math.floor(x / i)
+    if x < 4503599627370496 then
+      -- in nanoseconds every product below is exact: correct the
+      -- rounded quotient by one at most
+      if q * i > x then return q - 1 end
+      if (q + 1) * i <= x then return q + 1 end
+      return q
+    end
     while q > 0 do
       local au, af = norm(q * iu, q * ifr)
       if le(au, af, xu, xf) then break end
