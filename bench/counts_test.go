@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/limits-go/limits/conformance/servers"
@@ -43,8 +44,9 @@ func TestOurHitsDoNotAllocate(t *testing.T) {
 // ours with headers on. The hand-written x/time/rate middleware sets none.
 var headerPeers = map[string]bool{"httprate": true, "ulule": true, "sethvargo": true, "throttled": true}
 
-// lim.Handler with a route limit and headers on adds fewer allocations to a
-// request than any peer middleware that sets rate-limit headers.
+// lim.Handler with a route limit adds no allocation to a request, headers
+// on or off, and so no more than any peer and fewer than every peer
+// middleware that sets rate-limit headers.
 func TestHTTPAddedAllocs(t *testing.T) {
 	added := map[string]float64{}
 	for _, rt := range routers[1:] {
@@ -52,6 +54,18 @@ func TestHTTPAddedAllocs(t *testing.T) {
 	}
 	t.Logf("allocations added to a request over bare chi: %v", added)
 	ours := added["limits-go:headers-on"]
+	if !raceEnabled {
+		for _, name := range []string{"limits-go:headers-on", "limits-go:headers-off"} {
+			if added[name] != 0 {
+				t.Errorf("%s adds %v allocations to a request, want 0", name, added[name])
+			}
+		}
+		for peer, n := range added {
+			if !strings.HasPrefix(peer, "limits-go:") && ours > n {
+				t.Errorf("limits-go:headers-on adds %v allocations, %s %v: want no more", ours, peer, n)
+			}
+		}
+	}
 	for peer := range headerPeers {
 		if ours >= added[peer] {
 			t.Errorf("limits-go:headers-on adds %v allocations, %s %v: want fewer", ours, peer, added[peer])
