@@ -154,7 +154,12 @@ func httpVerdict(run *Run) Verdict {
 		if ourOver > bestOver {
 			misses = append(misses, mode+" overhead")
 		}
-		if ourAllocs >= bestAllocs {
+		switch {
+		case ourAllocs == 0 && bestAllocs == 0:
+			// No middleware can add fewer than none: say so rather than
+			// leave the miss unexplained.
+			misses = append(misses, mode+" allocs (tied at +0)")
+		case ourAllocs >= bestAllocs:
 			misses = append(misses, mode+" allocs")
 		}
 	}

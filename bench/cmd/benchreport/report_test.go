@@ -50,6 +50,18 @@ func TestVerdictsCoreMiss(t *testing.T) {
 	}
 }
 
+func TestVerdictsHTTPAllocsTie(t *testing.T) {
+	raw := "BenchmarkHTTP/route-limit/serial/bare-chi-2 10 600 ns/op 5 allocs/op\n" +
+		"BenchmarkHTTP/route-limit/serial/limits-go:headers-on-2 10 900 ns/op 5 allocs/op\n" +
+		"BenchmarkHTTP/route-limit/serial/x-time-rate-2 10 1000 ns/op 5 allocs/op\n" +
+		"BenchmarkHTTP/route-limit/serial/httprate-2 10 1500 ns/op 15 allocs/op\n"
+	v := Verdicts(mustParse(t, raw))[1]
+	want := "missed (serial allocs (tied at +0)): serial: ours +300 ns, +0 allocs; lowest peer +400 ns (x-time-rate), fewest +0 allocs (x-time-rate)"
+	if v.Met || !v.Known || v.Detail != want {
+		t.Errorf("HTTP verdict = met %v known %v %q, want missed %q", v.Met, v.Known, v.Detail, want)
+	}
+}
+
 func TestWriteMarkdown(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteMarkdown(&b, mustParse(t, sampleRaw)); err != nil {
