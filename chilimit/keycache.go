@@ -42,9 +42,13 @@ type keyParts struct {
 	client string
 }
 
-// maxKeyCacheShard bounds each shard: 16 × 1024 entries of ~150 bytes is
-// about 2.5 MB at most.
-const maxKeyCacheShard = 1024
+// maxKeyCacheShard bounds each shard, and maxCachedKey the keys cached:
+// 16 × 1024 entries of at most 256 bytes (typically ~150) is 4 MB at most,
+// whatever lengths a key func returns.
+const (
+	maxKeyCacheShard = 1024
+	maxCachedKey     = 256
+)
 
 func newKeyCache() *keyCache {
 	c := &keyCache{seed: maphash.MakeSeed()}
@@ -66,6 +70,9 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 		return e.key
 	}
 	*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.scope, p.method, p.client)
+	if len(*buf) > maxCachedKey {
+		return string(*buf) // a long key costs its allocation, not cache memory
+	}
 	e = cachedKey{parts: p, key: string(*buf)}
 	sh.mu.Lock()
 	if _, ok := sh.m[h]; !ok && len(sh.m) >= maxKeyCacheShard {

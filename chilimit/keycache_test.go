@@ -2,6 +2,7 @@ package chilimit
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -41,5 +42,33 @@ func TestKeyCache(t *testing.T) {
 		if n := len(c.shards[i].m); n > maxKeyCacheShard {
 			t.Errorf("shard %d holds %d keys, want at most %d", i, n, maxKeyCacheShard)
 		}
+	}
+}
+
+// TestKeyCacheSkipsLongKeys checks that a key longer than maxCachedKey is
+// built right but never cached, so a key func returning huge strings cannot
+// make the cache hold megabytes.
+func TestKeyCacheSkipsLongKeys(t *testing.T) {
+	c := newKeyCache()
+	var buf []byte
+	l := limiter.Limit{Amount: 10, Multiples: 1, Unit: limiter.Second}
+	for _, n := range []int{maxCachedKey, 10_000} {
+		p := keyParts{limit: l, kind: kindRoute, scope: "/", client: strings.Repeat("x", n)}
+		want := string(limiter.AppendKey(nil, p.limit, "pfx", p.kind.String(), p.scope, p.method, p.client))
+		if got := c.key(p, "pfx", &buf); got != want {
+			t.Fatalf("key of a %d-byte client = %d bytes, want %d", n, len(got), len(want))
+		}
+	}
+	held := 0
+	for i := range c.shards {
+		for _, e := range c.shards[i].m {
+			held++
+			if len(e.key) > maxCachedKey {
+				t.Errorf("cache holds a %d-byte key, want none over %d", len(e.key), maxCachedKey)
+			}
+		}
+	}
+	if held != 0 {
+		t.Errorf("cache holds %d keys after two keys over %d bytes, want 0", held, maxCachedKey)
 	}
 }
