@@ -104,7 +104,12 @@ type cachedRoute struct {
 	entry   *routeEntry
 }
 
-const maxRouteCacheShard = 1024
+// maxRouteCacheShard bounds each shard, and maxCachedPath the paths
+// cached: clients choose paths, and net/http accepts a megabyte of them.
+const (
+	maxRouteCacheShard = 1024
+	maxCachedPath      = 512
+)
 
 func (c *routeCache) get(k routeKey) (cachedRoute, bool) {
 	h := maphash.Comparable(c.seed, k)
@@ -116,6 +121,9 @@ func (c *routeCache) get(k routeKey) (cachedRoute, bool) {
 }
 
 func (c *routeCache) put(k routeKey, pattern string, e *routeEntry) {
+	if len(k.path) > maxCachedPath {
+		return // looked up each time rather than held
+	}
 	h := maphash.Comparable(c.seed, k)
 	sh := &c.shards[h%uint64(len(c.shards))]
 	sh.mu.Lock()
