@@ -113,7 +113,10 @@
 // and sliding-window arithmetic is checked on windows of two to four
 // seconds, just after each expected count begins, half a second or more
 // before it changes. Limits that must not expire while a rule runs are per
-// day.
+// day. A loaded machine can make the suite reach an instant too late to
+// judge it (it logs "behind schedule"): a rule that fails after that runs
+// again on a fresh storage, up to three times, and only the last attempt's
+// failures are reported. A rule that fails on schedule fails at once.
 //
 // # Benchmarks
 //
