@@ -43,10 +43,12 @@ type keyParts struct {
 }
 
 // maxKeyCacheShard bounds each shard, and maxCachedKey the keys cached:
-// 16 × 1024 entries of at most 256 bytes (typically ~150) is 4 MB at most,
-// whatever lengths a key func returns.
+// 16 × 64 entries of at most 256 bytes (typically ~150) is under 400 KB
+// whatever lengths a key func returns, small enough that the heap of an
+// idle server returns to about its baseline (the reliability soak tests
+// allow 1 MB), large enough for the clients that come back within seconds.
 const (
-	maxKeyCacheShard = 1024
+	maxKeyCacheShard = 64
 	maxCachedKey     = 256
 )
 

@@ -24,9 +24,9 @@ import (
 //
 // With static limits and an in-memory storage, a request that passes
 // allocates nothing of its own (IETF headers aside): a Limiter keeps the
-// storage keys of up to 16,384 recent (limit, client) pairs, about 2.5 MB
-// at most, and header values come from blocks each shared by dozens of
-// responses.
+// storage keys of up to 1,024 recent (limit, client) pairs of at most 256
+// bytes each (under 400 KB), and header values come from blocks each shared
+// by dozens of responses.
 type Limiter struct {
 	keyFunc           func(*http.Request) string
 	defaults          *group
