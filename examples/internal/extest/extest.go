@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +120,43 @@ func StartRouter(t testing.TB, newRouter RouterFunc, opts ...chilimit.Option) (*
 // a server that may be shared (LIMITS_REDIS_ADDR, LIMITS_MEMCACHED_ADDR).
 func KeyPrefix(t testing.TB) string {
 	return fmt.Sprintf("%s-%d:", t.Name(), time.Now().UnixNano())
+}
+
+// A StorageRouterFunc is the newRouter of an example that takes its
+// storage URI.
+type StorageRouterFunc func(uri string, opts ...chilimit.Option) (http.Handler, *chilimit.Limiter, error)
+
+// CheckSharedStorage checks an example that limits "/" to 5 per 10 seconds
+// on the storage at uri: 5 requests pass, the sixth gets 429, and a second
+// limiter on the same storage, as a second instance of the application
+// would be, sees the same counts. The limiters share a manual clock, so the
+// outcome does not depend on where the test falls in a window.
+func CheckSharedStorage(t *testing.T, uri string, newRouter StorageRouterFunc) {
+	t.Helper()
+	prefix := chilimit.WithKeyPrefix(KeyPrefix(t))
+	clock := limiter.NewManualClock(Epoch)
+	start := func() *Server {
+		h, lim, err := newRouter(uri, prefix, chilimit.WithClock(clock))
+		if err != nil {
+			t.Fatalf("newRouter(%q): %v", uri, err)
+		}
+		t.Cleanup(func() { _ = lim.Close() })
+		return Start(t, h)
+	}
+	one, two := start(), start()
+	if got := one.Get("/"); got.Code != 200 || got.Header.Get("X-RateLimit-Remaining") != "4" {
+		t.Fatalf("first GET / = %d remaining %q, want 200 remaining 4", got.Code, got.Header.Get("X-RateLimit-Remaining"))
+	}
+	if got, want := two.Codes(5, "GET", "/"), []int{200, 200, 200, 200, 429}; !slices.Equal(got, want) {
+		t.Errorf("5 × GET / on the second instance = %v, want %v", got, want)
+	}
+	got := one.Get("/")
+	if got.Code != 429 || got.Body != "5 per 10 second" || got.Header.Get("Retry-After") == "" {
+		t.Errorf("GET / on the first instance = %d %q Retry-After %q, want 429 \"5 per 10 second\" with Retry-After",
+			got.Code, got.Body, got.Header.Get("Retry-After"))
+	}
+	clock.Advance(20 * time.Second)
+	if got := two.Get("/"); got.Code != 200 {
+		t.Errorf("GET / 20 seconds later = %d %q, want 200", got.Code, got.Body)
+	}
 }
