@@ -304,18 +304,25 @@ type want struct {
 }
 
 func (e *env) showState(s limiter.State) string {
-	return fmt.Sprintf("{Allowed:%v Remaining:%d ResetAt:%s RetryAt:%s}", s.Allowed, s.Remaining, e.rel(s.ResetAt), e.rel(s.RetryAt))
+	return e.show(s.Allowed, s.Remaining, unixTime(s.ResetAt), unixTime(s.RetryAt))
 }
+
+func (e *env) show(allowed bool, remaining int64, resetAt, retryAt time.Time) string {
+	return fmt.Sprintf("{Allowed:%v Remaining:%d ResetAt:%s RetryAt:%s}", allowed, remaining, e.rel(resetAt), e.rel(retryAt))
+}
+
+// unixTime returns a State's instant, Unix nanoseconds, as a time.
+func unixTime(ns int64) time.Time { return time.Unix(0, ns) }
 
 // check compares a State with what the rule expects.
 func (e *env) check(op string, got limiter.State, w want) {
 	e.t.Helper()
 	ok := got.Allowed == w.allowed && got.Remaining == w.remaining &&
-		(w.resetAt.IsZero() || e.sameInstant(got.ResetAt, w.resetAt)) &&
-		(w.retryAt.IsZero() || e.sameInstant(got.RetryAt, w.retryAt))
+		(w.resetAt.IsZero() || e.sameInstant(unixTime(got.ResetAt), w.resetAt)) &&
+		(w.retryAt.IsZero() || e.sameInstant(unixTime(got.RetryAt), w.retryAt))
 	if !ok {
 		e.errorf("%s = %s, want %s%s", op, e.showState(got),
-			e.showState(limiter.State{Allowed: w.allowed, Remaining: w.remaining, ResetAt: w.resetAt, RetryAt: w.retryAt}), e.within())
+			e.show(w.allowed, w.remaining, w.resetAt, w.retryAt), e.within())
 	}
 }
 

@@ -92,8 +92,9 @@ func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f fun
 	}
 	st := f(r, s.key(r.Key))
 	if !r.Now.Equal(asked) {
-		st.ResetAt = asked.Add(st.ResetAt.Sub(r.Now))
-		st.RetryAt = asked.Add(st.RetryAt.Sub(r.Now))
+		shift := asked.UnixNano() - r.Now.UnixNano()
+		st.ResetAt += shift
+		st.RetryAt += shift
 	}
 	return st, nil
 }

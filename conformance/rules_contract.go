@@ -201,7 +201,7 @@ func peekRules() []rule {
 			e.check(op, acq, want{true, 4, time.Time{}, t0})
 			for range 3 {
 				st, op := e.peek(k, l, 1, t0)
-				e.check(op+" (after one hit)", st, want{true, 4, acq.ResetAt, t0})
+				e.check(op+" (after one hit)", st, want{true, 4, unixTime(acq.ResetAt), t0})
 			}
 		}},
 		{name: "ReportsFullKey", perStrategy: true, run: func(e *env) {
@@ -210,9 +210,9 @@ func peekRules() []rule {
 			acq, op := e.acquire(k, l, 5, t0)
 			e.check(op, acq, want{true, 0, time.Time{}, t0})
 			st, op := e.peek(k, l, 1, t0)
-			e.check(op, st, want{false, 0, acq.ResetAt, time.Time{}})
-			if !st.RetryAt.After(t0) || st.RetryAt.After(acq.ResetAt) {
-				e.errorf("%s: RetryAt = %s, want after t0 and no later than ResetAt %s", op, e.rel(st.RetryAt), e.rel(acq.ResetAt))
+			e.check(op, st, want{false, 0, unixTime(acq.ResetAt), time.Time{}})
+			if retry, reset := unixTime(st.RetryAt), unixTime(acq.ResetAt); !retry.After(t0) || retry.After(reset) {
+				e.errorf("%s: RetryAt = %s, want after t0 and no later than ResetAt %s", op, e.rel(retry), e.rel(reset))
 			}
 		}},
 		{name: "ExpiredKeyLooksMissing", perStrategy: true, run: func(e *env) {
@@ -220,7 +220,7 @@ func peekRules() []rule {
 			k, l := e.key("k"), perSecond(5)
 			acq, op := e.acquire(k, l, 5, t0)
 			e.check(op, acq, want{true, 0, time.Time{}, t0})
-			ta := e.after(acq.ResetAt)
+			ta := e.after(unixTime(acq.ResetAt))
 			st, op := e.peek(k, l, 1, ta)
 			e.check(op+" (at the reported ResetAt)", st, want{true, 5, ta, ta})
 		}},

@@ -64,8 +64,8 @@ func strategyRules() []rule {
 			e.checkResult(op, res, l, false, 5, anyDuration)
 			raw, op := e.acquire(k, l, 6, t0)
 			e.check(op, raw, want{false, 5, time.Time{}, time.Time{}})
-			if !raw.RetryAt.Equal(raw.ResetAt) {
-				e.errorf("%s: RetryAt = %s, want ResetAt %s (such a hit is never allowed)", op, e.rel(raw.RetryAt), e.rel(raw.ResetAt))
+			if raw.RetryAt != raw.ResetAt {
+				e.errorf("%s: RetryAt = %s, want ResetAt %s (such a hit is never allowed)", op, e.rel(unixTime(raw.RetryAt)), e.rel(unixTime(raw.ResetAt)))
 			}
 			res, op = e.hit(st, k, l, 5, t0)
 			e.checkResult(op+" (the rejected hits took nothing)", res, l, true, 0, 0)
@@ -291,7 +291,7 @@ func tokenBucketRules() []rule {
 			}
 			st, op := e.acquire(k, l, 1, t0)
 			e.check(op, st, want{false, 0, time.Time{}, time.Time{}})
-			idle := e.after(st.ResetAt)
+			idle := e.after(unixTime(st.ResetAt))
 			if e.exact() {
 				idle = e.at(10 * time.Second) // a long idle spell
 			}

@@ -13,20 +13,6 @@ import (
 // Request's Now and the instants it leads to (Now plus two windows at most)
 // must lie between the years 1678 and 2262.
 
-// instants returns r.Now as Unix nanoseconds, and a converter of such
-// instants back into time.Time values in r.Now's location. The values carry
-// no monotonic reading: building them from the Unix instant costs a fraction
-// of r.Now.Add, and every hit builds one or two.
-func instants(r Request) (now int64, tz timeIn) {
-	return r.Now.UnixNano(), timeIn{r.Now.Location()}
-}
-
-// timeIn turns Unix nanoseconds into a time.Time in one location.
-type timeIn struct{ loc *time.Location }
-
-// at returns the instant ns (Unix nanoseconds) in c's location.
-func (c timeIn) at(ns int64) time.Time { return time.Unix(0, ns).In(c.loc) }
-
 // FixedWindow is the state of one fixed-window counter, as
 // [Storage.AcquireFixedWindow] describes it.
 type FixedWindow struct {
@@ -39,7 +25,7 @@ func (w FixedWindow) Live(now int64) bool { return w.Count >= 0 && now < w.Expir
 
 // Acquire counts a hit as [Storage.AcquireFixedWindow] describes, updating w.
 func (w *FixedWindow) Acquire(r Request, elastic bool) State {
-	now, tz := instants(r)
+	now := r.Now.UnixNano()
 	window := int64(r.Limit.Window())
 	if !w.Live(now) {
 		*w = FixedWindow{ExpiresAt: now + window}
@@ -51,7 +37,7 @@ func (w *FixedWindow) Acquire(r Request, elastic bool) State {
 	if elastic {
 		w.ExpiresAt = now + window
 	}
-	s := State{Allowed: allowed, Remaining: r.Limit.Amount - w.Count, ResetAt: tz.at(w.ExpiresAt), RetryAt: r.Now}
+	s := State{Allowed: allowed, Remaining: r.Limit.Amount - w.Count, ResetAt: w.ExpiresAt, RetryAt: now}
 	if !allowed {
 		s.RetryAt = s.ResetAt
 	}
@@ -61,11 +47,11 @@ func (w *FixedWindow) Acquire(r Request, elastic bool) State {
 // Peek reports the counter as [Storage.PeekFixedWindow] describes it,
 // without changing w.
 func (w FixedWindow) Peek(r Request) State {
-	now, tz := instants(r)
+	now := r.Now.UnixNano()
 	if !w.Live(now) {
-		return State{Allowed: r.Cost <= r.Limit.Amount, Remaining: r.Limit.Amount, ResetAt: r.Now, RetryAt: r.Now}
+		return State{Allowed: r.Cost <= r.Limit.Amount, Remaining: r.Limit.Amount, ResetAt: now, RetryAt: now}
 	}
-	s := State{Allowed: r.Cost <= r.Limit.Amount-w.Count, Remaining: r.Limit.Amount - w.Count, ResetAt: tz.at(w.ExpiresAt), RetryAt: r.Now}
+	s := State{Allowed: r.Cost <= r.Limit.Amount-w.Count, Remaining: r.Limit.Amount - w.Count, ResetAt: w.ExpiresAt, RetryAt: now}
 	if !s.Allowed {
 		s.RetryAt = s.ResetAt
 	}
@@ -88,7 +74,7 @@ func (w *MovingWindow) live(now, window int64) int {
 // Acquire counts a hit as [MovingWindowStorage.AcquireMovingWindow]
 // describes, updating w.
 func (w *MovingWindow) Acquire(r Request) State {
-	now, tz := instants(r)
+	now := r.Now.UnixNano()
 	window := int64(r.Limit.Window())
 	if first := w.live(now, window); first > 0 {
 		w.Times = w.Times[first:]
@@ -97,7 +83,7 @@ func (w *MovingWindow) Acquire(r Request) State {
 	if s.Allowed {
 		w.insert(now, r.Cost)
 		s.Remaining -= r.Cost
-		s.ResetAt = tz.at(w.Times[len(w.Times)-1] + window)
+		s.ResetAt = w.Times[len(w.Times)-1] + window
 	}
 	return s
 }
@@ -121,26 +107,26 @@ func (w *MovingWindow) insert(now, cost int64) {
 // Peek reports the log as [MovingWindowStorage.PeekMovingWindow] describes
 // it, without changing w.
 func (w MovingWindow) Peek(r Request) State {
-	now, _ := instants(r)
+	now := r.Now.UnixNano()
 	return w.state(r, w.live(now, int64(r.Limit.Window())))
 }
 
 // state describes the window whose live entries start at first, before any
 // entry for r is recorded.
 func (w *MovingWindow) state(r Request, first int) State {
-	_, tz := instants(r)
+	now := r.Now.UnixNano()
 	window := int64(r.Limit.Window())
 	live := w.Times[first:]
 	n := int64(len(live))
-	s := State{Allowed: r.Cost <= r.Limit.Amount-n, Remaining: max(r.Limit.Amount-n, 0), ResetAt: r.Now, RetryAt: r.Now}
+	s := State{Allowed: r.Cost <= r.Limit.Amount-n, Remaining: max(r.Limit.Amount-n, 0), ResetAt: now, RetryAt: now}
 	if n > 0 {
-		s.ResetAt = tz.at(live[n-1] + window)
+		s.ResetAt = live[n-1] + window
 	}
 	if !s.Allowed {
 		s.RetryAt = s.ResetAt
 		if r.Cost <= r.Limit.Amount {
 			// The entry that must leave the window before Cost fits.
-			s.RetryAt = tz.at(live[n-(r.Limit.Amount-r.Cost)-1] + window)
+			s.RetryAt = live[n-(r.Limit.Amount-r.Cost)-1] + window
 		}
 	}
 	return s
@@ -216,7 +202,7 @@ func mulDivCeil(a, b, c int64) int64 {
 // Acquire counts a hit as [SlidingWindowStorage.AcquireSlidingWindow]
 // describes, updating w.
 func (w *SlidingWindow) Acquire(r Request) State {
-	now, tz := instants(r)
+	now := r.Now.UnixNano()
 	window := int64(r.Limit.Window())
 	*w = w.shift(now, window)
 	s := w.state(r)
@@ -226,7 +212,7 @@ func (w *SlidingWindow) Acquire(r Request) State {
 		// full capacity two windows after Start: no second weighing.
 		w.Current += r.Cost
 		s.Remaining -= r.Cost
-		s.ResetAt = tz.at(w.Start + 2*window)
+		s.ResetAt = w.Start + 2*window
 	}
 	return s
 }
@@ -234,24 +220,24 @@ func (w *SlidingWindow) Acquire(r Request) State {
 // Peek reports the counts as [SlidingWindowStorage.PeekSlidingWindow]
 // describes them, without changing w.
 func (w SlidingWindow) Peek(r Request) State {
-	now, _ := instants(r)
+	now := r.Now.UnixNano()
 	w = w.shift(now, int64(r.Limit.Window()))
 	return w.state(r)
 }
 
 // state describes w, already shifted to r.Now, for a hit of r.Cost.
 func (w SlidingWindow) state(r Request) State {
-	now, tz := instants(r)
+	now := r.Now.UnixNano()
 	window := int64(r.Limit.Window())
 	elapsed := max(now-w.Start, 0)
 	amount := r.Limit.Amount
 	weighted := mulDiv(w.Previous, window-elapsed, window) + w.Current
-	s := State{Allowed: r.Cost <= amount-weighted, Remaining: max(amount-weighted, 0), ResetAt: r.Now, RetryAt: r.Now}
+	s := State{Allowed: r.Cost <= amount-weighted, Remaining: max(amount-weighted, 0), ResetAt: now, RetryAt: now}
 	switch {
 	case w.Current > 0:
-		s.ResetAt = tz.at(w.Start + 2*window)
+		s.ResetAt = w.Start + 2*window
 	case w.Previous > 0:
-		s.ResetAt = tz.at(w.Start + window)
+		s.ResetAt = w.Start + window
 	}
 	if s.Allowed {
 		return s
@@ -261,11 +247,11 @@ func (w SlidingWindow) state(r Request) State {
 		s.RetryAt = s.ResetAt
 	case room >= 0:
 		// Later in this window, once the previous window's weight decays.
-		s.RetryAt = tz.at(w.Start + max(elapsed, window-maxWeightSpan(w.Previous, room, window)))
+		s.RetryAt = w.Start + max(elapsed, window-maxWeightSpan(w.Previous, room, window))
 	default:
 		// In the next window, once the current count, become the
 		// previous, decays enough.
-		s.RetryAt = tz.at(w.Start + window + max(0, window-maxWeightSpan(w.Current, amount-r.Cost, window)))
+		s.RetryAt = w.Start + window + max(0, window-maxWeightSpan(w.Current, amount-r.Cost, window))
 	}
 	return s
 }
@@ -310,10 +296,10 @@ func (b TokenBucket) Peek(r Request) State {
 // decide computes the State of a hit and the TAT it would leave behind. If
 // take is false the State describes the bucket before the hit.
 func (b TokenBucket) decide(r Request, take bool) (State, int64) {
-	now, tz := instants(r)
+	now := r.Now.UnixNano()
 	amount := r.Limit.Amount
 	if amount == 0 {
-		return State{ResetAt: r.Now, RetryAt: r.Now}, b.TAT
+		return State{ResetAt: now, RetryAt: now}, b.TAT
 	}
 	interval := max(int64(r.Limit.Window())/amount, 1)
 	capacity := interval * amount
@@ -331,14 +317,14 @@ func (b TokenBucket) decide(r Request, take bool) (State, int64) {
 			if !take {
 				after = tat
 			}
-			return State{Allowed: true, Remaining: remaining(after), ResetAt: tz.at(after), RetryAt: r.Now}, next
+			return State{Allowed: true, Remaining: remaining(after), ResetAt: after, RetryAt: now}, next
 		}
 	}
-	s := State{Remaining: remaining(tat), ResetAt: tz.at(tat)}
+	s := State{Remaining: remaining(tat), ResetAt: tat}
 	if r.Cost > amount {
 		s.RetryAt = s.ResetAt
 		return s, b.TAT
 	}
-	s.RetryAt = tz.at(next - capacity)
+	s.RetryAt = next - capacity
 	return s, b.TAT
 }

@@ -36,7 +36,7 @@ func HitBatch(ctx context.Context, s Storage, strategy string, ops []BatchOp, re
 			return 0, fmt.Errorf("limiter: %s: batch of %d starting at %q: %w", strategy, len(ops), ops[0].Key, err)
 		}
 		for i := range min(n, len(ops)) {
-			results[i] = batchResult(ops[i].Request, states[i])
+			results[i] = newResult(&ops[i].Request, states[i])
 		}
 		return n, nil
 	}
@@ -45,7 +45,7 @@ func HitBatch(ctx context.Context, s Storage, strategy string, ops []BatchOp, re
 		if err != nil {
 			return i, fmt.Errorf("limiter: %s: batch step %d on %q: %w", strategy, i, ops[i].Key, err)
 		}
-		results[i] = batchResult(ops[i].Request, st)
+		results[i] = newResult(&ops[i].Request, st)
 		if !st.Allowed {
 			return i + 1, nil
 		}
@@ -111,11 +111,8 @@ func missingCapability(strategy, iface string, s Storage) error {
 		strategy, iface, s, ErrUnsupported)
 }
 
-// batchResult turns a storage's State for r into a strategy's Result.
-func batchResult(r Request, st State) Result {
-	res := Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining, ResetAt: st.ResetAt}
-	if !st.Allowed {
-		res.RetryAfter = max(st.RetryAt.Sub(r.Now), 0)
-	}
-	return res
+// newResult turns the State a storage reported for r into a Result.
+func newResult(r *Request, st State) Result {
+	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
+		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}
 }

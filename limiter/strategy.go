@@ -159,7 +159,11 @@ func (s *strategy) Hit(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, s.storageError("hit", r.Key, err)
 	}
-	return newResult(&r, &st), nil
+	// The literal here, rather than in a helper that returns a Result: a
+	// Result does not fit in registers, and one returned from a call is
+	// copied through memory again.
+	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
+		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}, nil
 }
 
 func (s *strategy) Test(ctx context.Context, r Request) (Result, error) {
@@ -181,7 +185,8 @@ func (s *strategy) Test(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, s.storageError("test", r.Key, err)
 	}
-	return newResult(&r, &st), nil
+	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
+		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}, nil
 }
 
 func (s *strategy) Clear(ctx context.Context, key string) error {
@@ -209,11 +214,17 @@ func (s *strategy) storageError(verb, key string, err error) error {
 	return fmt.Errorf("limiter: %s: %s %q: %w", s.name, verb, key, err)
 }
 
-// newResult turns the storage's State for r into a Result.
-func newResult(r *Request, st *State) Result {
-	res := Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining, ResetAt: st.ResetAt}
-	if !st.Allowed {
-		res.RetryAfter = max(st.RetryAt.Sub(r.Now), 0)
+// timeAt returns the instant ns (Unix nanoseconds, from a State) as a time
+// in now's location.
+func timeAt(now time.Time, ns int64) time.Time {
+	return time.Unix(0, ns).In(now.Location())
+}
+
+// retryAfter returns how long after now a hit reported by st could be
+// allowed: 0 when it was.
+func retryAfter(now time.Time, st State) time.Duration {
+	if st.Allowed {
+		return 0
 	}
-	return res
+	return time.Duration(max(st.RetryAt-now.UnixNano(), 0))
 }

@@ -224,7 +224,8 @@ func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limit
 			w, ok = decodeWindow(item.Value)
 		}
 		if !ok || now >= w.expiresAt {
-			return limiter.State{Allowed: r.Cost <= r.Limit.Amount, Remaining: r.Limit.Amount, ResetAt: r.Now, RetryAt: r.Now}, nil
+			now := r.Now.UnixNano()
+			return limiter.State{Allowed: r.Cost <= r.Limit.Amount, Remaining: r.Limit.Amount, ResetAt: now, RetryAt: now}, nil
 		}
 		n, err := s.count(b + sufCounter + w.id)
 		if err != nil {

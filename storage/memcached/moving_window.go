@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
 
@@ -95,7 +96,7 @@ func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (l
 			if !st.Allowed {
 				return st, nil
 			}
-			ok, err := s.store(key, item, encodeLog(w.Times), s.expiration(st.ResetAt.Sub(r.Now)))
+			ok, err := s.store(key, item, encodeLog(w.Times), s.expiration(time.Duration(st.ResetAt-r.Now.UnixNano())))
 			if err != nil {
 				return limiter.State{}, err
 			}

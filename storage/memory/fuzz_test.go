@@ -118,8 +118,7 @@ func FuzzMatchesAlgorithms(f *testing.F) {
 			if err != nil {
 				t.Fatalf("op %d on %q: %v", op%12, k, err)
 			}
-			if got.Allowed != want.Allowed || got.Remaining != want.Remaining ||
-				!got.ResetAt.Equal(want.ResetAt) || !got.RetryAt.Equal(want.RetryAt) {
+			if got != want {
 				t.Fatalf("op %d on %q (%v, cost %d): storage %+v, algorithm %+v", op%12, k, l, cost, got, want)
 			}
 		}

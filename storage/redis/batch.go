@@ -54,7 +54,8 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 			if err != nil || n < i || n > 0 && !states[n-1].Allowed {
 				return n, err
 			}
-			states[i] = limiter.State{ResetAt: r.Now, RetryAt: r.Now}
+			now := r.Now.UnixNano()
+			states[i] = limiter.State{ResetAt: now, RetryAt: now}
 			return i + 1, nil
 		}
 		mode := modeAcquire
@@ -83,7 +84,7 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 		if n == len(ops) {
 			return 0, fmt.Errorf("redis storage: acquire batch: %d values for %d steps: %w", len(reply), len(ops), ErrUnexpectedReply)
 		}
-		st, used, ok := decodeStep(v, ops[n].Now)
+		st, used, ok := decodeStep(v, ops[n].Now.UnixNano())
 		if !ok {
 			return 0, fmt.Errorf("redis storage: acquire batch: %d values: %w", len(reply), ErrUnexpectedReply)
 		}

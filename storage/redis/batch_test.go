@@ -72,7 +72,7 @@ func checkBatchesMatchSteps(t *testing.T, s, twin *redisstore.Storage, cmds *cou
 		}
 		for j := range n {
 			g, w := got[j], want[j]
-			if g.Allowed != w.Allowed || g.Remaining != w.Remaining || !g.ResetAt.Equal(w.ResetAt) || !g.RetryAt.Equal(w.RetryAt) {
+			if g != w {
 				t.Fatalf("batch %d step %d: batch %+v, step by step %+v", i, j, g, w)
 			}
 		}

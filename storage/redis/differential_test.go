@@ -132,7 +132,7 @@ func TestScriptsMatchReference(t *testing.T) {
 						if err != nil {
 							t.Fatalf("step %d: %v", i, err)
 						}
-						if !got.ResetAt.Equal(want.ResetAt) || !got.RetryAt.Equal(want.RetryAt) || got.Allowed != want.Allowed || got.Remaining != want.Remaining {
+						if got != want {
 							t.Fatalf("step %d (peek=%v cost=%d at %v): got %+v, want %+v", i, peek, cost, now.Format(time.RFC3339Nano), got, want)
 						}
 					}
@@ -166,7 +166,7 @@ func TestScriptsMatchReferenceWithClocksBehind(t *testing.T) {
 					if err != nil {
 						t.Fatalf("hit %d at +%v: %v", i, off, err)
 					}
-					if got.Allowed != want.Allowed || got.Remaining != want.Remaining || !got.ResetAt.Equal(want.ResetAt) || !got.RetryAt.Equal(want.RetryAt) {
+					if got != want {
 						t.Fatalf("hit %d (peek=%v) at +%v: got %+v, want %+v", i, peek, off, got, want)
 					}
 				}

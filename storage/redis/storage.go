@@ -127,7 +127,8 @@ func (s *Storage) run(ctx context.Context, op string, script *script, suffix str
 	}
 	if suffix == tokenBucketSuffix && r.Limit.Amount == 0 {
 		// Nothing to store: every hit is rejected and nothing refills.
-		return limiter.State{ResetAt: r.Now, RetryAt: r.Now}, nil
+		now := r.Now.UnixNano()
+		return limiter.State{ResetAt: now, RetryAt: now}, nil
 	}
 	args := s.appendScriptArgs(scriptArgs(redisKey(s.cfg.prefix, r.Key, suffix), tokenBucketArgs+2), &r, mode, suffix)
 	ctx, cancel := s.bound(ctx)
@@ -142,7 +143,7 @@ func (s *Storage) run(ctx context.Context, op string, script *script, suffix str
 	if !ok {
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %v: %w", op, r.Key, vals, ErrUnexpectedReply)
 	}
-	st, used, ok := decodeStep(reply, r.Now)
+	st, used, ok := decodeStep(reply, r.Now.UnixNano())
 	if !ok || used != len(reply) {
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %d values: %w", op, r.Key, len(reply), ErrUnexpectedReply)
 	}
@@ -175,15 +176,15 @@ func (s *Storage) appendScriptArgs(args []any, r *limiter.Request, mode, suffix 
 }
 
 // decodeStep turns the values one script step replied (see scripts.go)
-// into the State of a request made at now, and reports how many values it
+// into the State of a request made at now (Unix nanoseconds), and reports how many values it
 // used: three, or five for a rejected hit whose retry instant is not its
 // reset. ok is false if v is too short or the step's values are not last
 // after a rejected hit.
-func decodeStep(v []int64, now time.Time) (st limiter.State, used int, ok bool) {
+func decodeStep(v []int64, now int64) (st limiter.State, used int, ok bool) {
 	if len(v) < 3 {
 		return limiter.State{}, 0, false
 	}
-	st = limiter.State{Allowed: v[0] >= 0, Remaining: v[0], ResetAt: now.Add(offset(v[1], v[2])), RetryAt: now}
+	st = limiter.State{Allowed: v[0] >= 0, Remaining: v[0], ResetAt: now + offset(v[1], v[2]), RetryAt: now}
 	if st.Allowed {
 		return st, 3, true
 	}
@@ -193,15 +194,15 @@ func decodeStep(v []int64, now time.Time) (st limiter.State, used int, ok bool) 
 		st.RetryAt = st.ResetAt
 		return st, 3, true
 	case 5:
-		st.RetryAt = now.Add(offset(v[3], v[4]))
+		st.RetryAt = now + offset(v[3], v[4])
 		return st, 5, true
 	}
 	return limiter.State{}, 0, false
 }
 
-// offset is the duration of u microseconds and f nanoseconds.
-func offset(u, f int64) time.Duration {
-	return time.Duration(u)*time.Microsecond + time.Duration(f)
+// offset returns u microseconds and f nanoseconds in nanoseconds.
+func offset(u, f int64) int64 {
+	return u*1000 + f
 }
 
 // withContextErr makes a failure caused by ctx's deadline or cancellation

@@ -401,9 +401,9 @@ func TestServerClock(t *testing.T) {
 	m.SetTime(t0)
 	ahead := t0.Add(time.Hour) // an application server an hour ahead
 	for i, want := range []limiter.State{
-		{Allowed: true, Remaining: 1, ResetAt: ahead.Add(time.Minute), RetryAt: ahead},
-		{Allowed: true, Remaining: 0, ResetAt: ahead.Add(time.Minute), RetryAt: ahead},
-		{Allowed: false, Remaining: 0, ResetAt: ahead.Add(time.Minute), RetryAt: ahead.Add(time.Minute)},
+		{Allowed: true, Remaining: 1, ResetAt: ahead.Add(time.Minute).UnixNano(), RetryAt: ahead.UnixNano()},
+		{Allowed: true, Remaining: 0, ResetAt: ahead.Add(time.Minute).UnixNano(), RetryAt: ahead.UnixNano()},
+		{Allowed: false, Remaining: 0, ResetAt: ahead.Add(time.Minute).UnixNano(), RetryAt: ahead.Add(time.Minute).UnixNano()},
 	} {
 		got, err := s.AcquireFixedWindow(ctx, limiter.Request{Key: "k", Limit: l, Cost: 1, Now: ahead}, false)
 		if err != nil {
@@ -418,13 +418,13 @@ func TestServerClock(t *testing.T) {
 	behind := t0.Add(-time.Hour)
 	m.SetTime(t0.Add(59 * time.Second))
 	got, err := s.PeekFixedWindow(ctx, limiter.Request{Key: "k", Limit: l, Cost: 1, Now: behind})
-	want := limiter.State{Allowed: false, Remaining: 0, ResetAt: behind.Add(time.Second), RetryAt: behind.Add(time.Second)}
+	want := limiter.State{Allowed: false, Remaining: 0, ResetAt: behind.Add(time.Second).UnixNano(), RetryAt: behind.Add(time.Second).UnixNano()}
 	if err != nil || got != want {
 		t.Errorf("peek from a server behind = %+v, %v; want %+v", got, err, want)
 	}
 	m.SetTime(t0.Add(time.Minute))
 	got, err = s.AcquireFixedWindow(ctx, limiter.Request{Key: "k", Limit: l, Cost: 1, Now: behind}, false)
-	want = limiter.State{Allowed: true, Remaining: 1, ResetAt: behind.Add(time.Minute), RetryAt: behind}
+	want = limiter.State{Allowed: true, Remaining: 1, ResetAt: behind.Add(time.Minute).UnixNano(), RetryAt: behind.UnixNano()}
 	if err != nil || got != want {
 		t.Errorf("hit after the server's window ended = %+v, %v; want %+v", got, err, want)
 	}
