@@ -57,6 +57,9 @@ func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (l
 	sh := s.shard(r.Key)
 	sh.mu.Lock()
 	l, ok := sh.moving[r.Key]
+	if !ok {
+		l = new(movingLog)
+	}
 	// Drop the entries that have left the window by moving the live ones to
 	// the front, keeping the slice's capacity, so a key in steady use stops
 	// allocating once its log has grown to the limit's amount.
@@ -74,8 +77,9 @@ func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (l
 	st := w.Acquire(r)
 	switch n := len(w.Times); {
 	case n > 0:
-		sh.moving[r.Key] = movingLog{times: w.Times, expiresAt: w.Times[n-1] + window}
+		l.times, l.expiresAt = w.Times, w.Times[n-1]+window
 		if !ok {
+			sh.moving[r.Key] = l
 			sh.grew()
 		}
 	case ok:
@@ -108,7 +112,11 @@ func (s *Storage) PeekMovingWindow(ctx context.Context, r limiter.Request) (limi
 	}
 	sh := s.shard(r.Key)
 	sh.mu.Lock()
-	st := limiter.MovingWindow{Times: sh.moving[r.Key].times}.Peek(r)
+	var times []int64
+	if l, ok := sh.moving[r.Key]; ok {
+		times = l.times
+	}
+	st := limiter.MovingWindow{Times: times}.Peek(r)
 	sh.mu.Unlock()
 	return st, nil
 }

@@ -8,17 +8,18 @@ import (
 
 // A shard holds the state of the keys that hash to it, one map per
 // algorithm, behind one mutex. A hit on an existing key allocates nothing.
-// Fixed-window counters and sliding-window entries (16 and 32 bytes) are
-// held by pointer: a hit updates them in place with one map lookup and no
-// store back (a store hashes the key again), and the smaller map slots take
-// less memory than inline values once the map's growth slack is counted
-// (bench module: 148 → 136 and 181 → 152 bytes per live key). Token buckets
-// (8 bytes) and moving-window logs stay inline, where a pointer would cost
-// memory.
+// Fixed-window counters, sliding-window entries and moving-window logs (16,
+// 32 and 32 bytes) are held by pointer: a hit updates them in place with one
+// map lookup and no store back (a store hashes the key again), and the
+// smaller map slots take less memory than inline values once the map's
+// growth slack is counted (bench module: 148 → 136, 181 → 152 and 196 → 167
+// bytes per live key). Token buckets (8 bytes) stay inline: by pointer a hit
+// takes about 40 ns less, but a key takes 135 bytes instead of 120, no
+// longer less than throttled's.
 type shard struct {
 	mu      sync.Mutex
 	fixed   map[string]*limiter.FixedWindow
-	moving  map[string]movingLog
+	moving  map[string]*movingLog
 	sliding map[string]*slidingEntry
 	tokens  map[string]limiter.TokenBucket
 	// peak is the largest number of entries the maps have held since they
@@ -45,7 +46,7 @@ type slidingEntry struct {
 
 func (sh *shard) init() {
 	sh.fixed = make(map[string]*limiter.FixedWindow)
-	sh.moving = make(map[string]movingLog)
+	sh.moving = make(map[string]*movingLog)
 	sh.sliding = make(map[string]*slidingEntry)
 	sh.tokens = make(map[string]limiter.TokenBucket)
 	sh.peak = 0
