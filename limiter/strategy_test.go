@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -501,6 +502,48 @@ func TestStrategyKeysAreIndependent(t *testing.T) {
 		if res, _ := st.Test(ctx, Request{Key: "b", Limit: l, Cost: 1, Now: base}); res.Allowed {
 			t.Errorf("%s: clearing %q also cleared %q", name, "a", "b")
 		}
+	}
+}
+
+// A Result's ResetAt is in the location of the request's Now, for Hit and
+// Test, whatever the storage reports in Unix nanoseconds.
+func TestResultTimesInRequestLocation(t *testing.T) {
+	ctx := context.Background()
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	now := base.In(zone).Add(1500 * time.Millisecond)
+	for _, name := range Strategies() {
+		st := MustNewStrategy(name, newRefStorage())
+		l := lim(1, 10, Second)
+		for _, op := range []string{"hit", "test", "rejected hit"} {
+			var res Result
+			var err error
+			switch op {
+			case "hit", "rejected hit":
+				res, err = st.Hit(ctx, Request{Key: "k", Limit: l, Cost: 1, Now: now})
+			default:
+				res, err = st.Test(ctx, Request{Key: "k", Limit: l, Cost: 1, Now: now})
+			}
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, op, err)
+			}
+			if res.ResetAt.Location() != zone || !res.ResetAt.After(now) {
+				t.Errorf("%s %s: ResetAt = %v, want after %v in %v", name, op, res.ResetAt, now, zone)
+			}
+			if op == "rejected hit" && (res.Allowed || res.RetryAfter <= 0) {
+				t.Errorf("%s %s: %+v, want rejected with a positive RetryAfter", name, op, res)
+			}
+		}
+	}
+}
+
+// State crosses the Storage interface on every hit. Go keeps a struct in
+// registers, rather than copying it through memory, only while it has at
+// most four fields and 32 bytes; a field added to State would cost every
+// in-memory decision about a third (see the State doc).
+func TestStateStaysRegisterSized(t *testing.T) {
+	typ := reflect.TypeFor[State]()
+	if typ.NumField() > 4 || typ.Size() > 32 {
+		t.Errorf("State has %d fields and %d bytes; keep it to 4 fields and 32 bytes", typ.NumField(), typ.Size())
 	}
 }
 
