@@ -110,9 +110,3 @@ func missingCapability(strategy, iface string, s Storage) error {
 	return fmt.Errorf("limiter: strategy %q needs a storage implementing limiter.%s; %T does not: %w",
 		strategy, iface, s, ErrUnsupported)
 }
-
-// newResult turns the State a storage reported for r into a Result.
-func newResult(r *Request, st State) Result {
-	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
-		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}
-}

@@ -159,9 +159,8 @@ func (s *strategy) Hit(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, s.storageError("hit", r.Key, err)
 	}
-	// The literal here, rather than in a helper that returns a Result: a
-	// Result does not fit in registers, and one returned from a call is
-	// copied through memory again.
+	// newResult, written out: a Result does not fit in registers, and one
+	// returned from a call is copied through memory again.
 	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
 		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}, nil
 }
@@ -185,6 +184,7 @@ func (s *strategy) Test(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, s.storageError("test", r.Key, err)
 	}
+	// newResult, written out, as in Hit.
 	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
 		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}, nil
 }
@@ -212,6 +212,13 @@ func checkRequest(r *Request, verb string) error {
 // key.
 func (s *strategy) storageError(verb, key string, err error) error {
 	return fmt.Errorf("limiter: %s: %s %q: %w", s.name, verb, key, err)
+}
+
+// newResult turns the State a storage reported for r into a Result. Hit and
+// Test write it out in their return statements.
+func newResult(r *Request, st State) Result {
+	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
+		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}
 }
 
 // timeAt returns the instant ns (Unix nanoseconds, from a State) as a time
