@@ -178,19 +178,22 @@ func (s *Storage) AcquireTokenBucket(ctx context.Context, r limiter.Request) (li
 		return limiter.State{}, err
 	}
 	sh := s.shard(r.Key)
+	now := r.Now.UnixNano()
 	sh.mu.Lock()
-	b, ok := sh.tokens[r.Key]
-	if !ok {
-		b.TAT = math.MinInt64 // full at every instant
-	}
-	st := b.Acquire(r)
-	if b.TAT > r.Now.UnixNano() {
-		sh.tokens[r.Key] = b
-		if !ok {
-			sh.grew()
+	if i, ok := sh.tokens[r.Key]; ok {
+		b := &sh.buckets[i]
+		st := b.Acquire(r)
+		if b.TAT <= now { // full again: nothing to remember
+			sh.dropBucket(r.Key, i)
 		}
-	} else if ok {
-		delete(sh.tokens, r.Key)
+		sh.mu.Unlock()
+		return st, nil
+	}
+	b := limiter.TokenBucket{TAT: math.MinInt64} // full at every instant
+	st := b.Acquire(r)
+	if b.TAT > now {
+		sh.addBucket(r.Key, b)
+		sh.grew()
 	}
 	sh.mu.Unlock()
 	return st, nil
@@ -203,11 +206,11 @@ func (s *Storage) PeekTokenBucket(ctx context.Context, r limiter.Request) (limit
 		return limiter.State{}, err
 	}
 	sh := s.shard(r.Key)
+	b := limiter.TokenBucket{TAT: math.MinInt64} // full unless stored
 	sh.mu.Lock()
-	b, ok := sh.tokens[r.Key]
-	sh.mu.Unlock()
-	if !ok {
-		b.TAT = math.MinInt64
+	if i, ok := sh.tokens[r.Key]; ok {
+		b = sh.buckets[i]
 	}
+	sh.mu.Unlock()
 	return b.Peek(r), nil
 }

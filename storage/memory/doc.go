@@ -27,10 +27,11 @@
 //
 // The key space is split into shards (128 by default), each behind its own
 // mutex, so there is no global lock on the hot path, and a hit on a key that
-// exists already does not allocate. Token buckets are stored inline in the
-// shards' maps, other state in small objects the maps point to and a hit
-// updates in place; after a sweep leaves a shard with under a quarter of its peak size,
-// its maps are rebuilt so their memory is released as well.
+// exists already does not allocate. A hit looks its key up once and updates
+// the state in place: token buckets in a slice per shard, other state in
+// small objects the maps point to. After a sweep leaves a shard with under a
+// quarter of its peak size, its maps are rebuilt so their memory is released
+// as well.
 //
 // State is separate per strategy: a key hit under two strategies holds two
 // entries, and Clear removes both.
@@ -42,7 +43,7 @@
 //	fixed-window, fixed-window-elastic-expiry   136 B
 //	moving-window                               166 B (its log grows with hits in the window, to at most 8 B × Amount)
 //	sliding-window-counter                      152 B
-//	token-bucket                                120 B
+//	token-bucket                                129 B
 //
 // Expired keys are removed by the next sweep, and their memory given back.
 package memory

@@ -135,6 +135,73 @@ func TestSweepReleasesMapsAfterBigShrink(t *testing.T) {
 	}
 }
 
+// TestTokenBucketSlotsAreReusedAndCompacted checks the token buckets' slice:
+// a deleted bucket's slot is reused before the slice grows, and compacting
+// after a big shrink keeps every surviving key's own bucket.
+func TestTokenBucketSlotsAreReusedAndCompacted(t *testing.T) {
+	clock := limiter.NewManualClock(t0)
+	s, err := New(WithClock(clock), WithSweepInterval(0), WithShards(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	sh := &s.shards[0]
+	// Key i takes i%5+1 of its 10 tokens, so each key's bucket is distinct
+	// and a mix-up shows in Remaining.
+	take := func(key string, cost int64) {
+		t.Helper()
+		r := limiter.Request{Key: key, Limit: perSecond(10), Cost: cost, Now: clock.Now()}
+		if st, err := s.AcquireTokenBucket(ctx, r); err != nil || !st.Allowed {
+			t.Fatalf("AcquireTokenBucket(%s, cost %d) = %+v, %v; want allowed", key, cost, st, err)
+		}
+	}
+	remaining := func(key string) int64 {
+		t.Helper()
+		st, err := s.PeekTokenBucket(ctx, limiter.Request{Key: key, Limit: perSecond(10), Cost: 1, Now: clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Remaining
+	}
+	for i := range 1000 {
+		take(fmt.Sprint("k", i), int64(i%5+1))
+	}
+	for i := range 500 {
+		if err := s.Clear(ctx, fmt.Sprint("k", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		take(fmt.Sprint("n", i), int64(i%4+7))
+	}
+	if len(sh.buckets) != 1000 || len(sh.free) != 300 {
+		t.Errorf("after clearing 500 of 1000 buckets and adding 200: %d slots, %d free; want 1000, 300", len(sh.buckets), len(sh.free))
+	}
+	for i := 500; i < 1000; i++ {
+		if got, want := remaining(fmt.Sprint("k", i)), int64(10-(i%5+1)); got != want {
+			t.Fatalf("k%d: Remaining %d after reuse, want %d", i, got, want)
+		}
+	}
+	// 10 tokens a second: a key that took c tokens is full again c/10 s
+	// later. At t0+0.6s every k bucket is full and swept; n buckets, which
+	// took 7 to 10 at t0, have 9 to 6 tokens, and the 200 of them are
+	// under a quarter of the peak of 1000, so the sweep compacts.
+	clock.Set(t0.Add(600 * time.Millisecond))
+	s.sweep()
+	if len(sh.tokens) != 200 || len(sh.buckets) != 200 || len(sh.free) != 0 {
+		t.Errorf("after a sweep down to a fifth of the peak: %d keys, %d slots, %d free; want 200, 200, 0", len(sh.tokens), len(sh.buckets), len(sh.free))
+	}
+	for i := range 200 {
+		if got, want := remaining(fmt.Sprint("n", i)), int64(9-i%4); got != want {
+			t.Fatalf("n%d: Remaining %d after compaction, want %d", i, got, want)
+		}
+	}
+	if got := remaining("k7"); got != 10 {
+		t.Errorf("k7: Remaining %d after its bucket refilled and was swept, want 10", got)
+	}
+}
+
 func TestSweeperRunsInTheBackground(t *testing.T) {
 	clock := limiter.NewManualClock(t0)
 	s, err := New(WithClock(clock), WithSweepInterval(time.Millisecond))
