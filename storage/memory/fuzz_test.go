@@ -41,13 +41,17 @@ func (ref *reference) movingWindow(k string) *limiter.MovingWindow {
 }
 
 // FuzzMatchesAlgorithms runs a sequence of operations, decoded from the
-// input, on the storage and on the reference, with time moving forwards and
-// the sweeper run at the current instant, and compares every State.
+// input, on the storage and on the reference, with time moving forwards, the
+// sweeper run at the current instant and keys cleared, and compares every
+// State.
 func FuzzMatchesAlgorithms(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0})
 	f.Add([]byte{2, 1, 5, 1, 2, 1, 5, 1, 2, 1, 5, 2, 9, 1, 200, 0, 2, 1, 5, 1, 10, 0, 0, 0, 2, 1, 5, 2})
 	f.Add([]byte{4, 3, 7, 2, 4, 3, 7, 2, 4, 3, 7, 2, 6, 3, 90, 0, 4, 3, 7, 1, 10, 3, 30, 3})
 	f.Add([]byte{3, 2, 3, 1, 3, 2, 3, 1, 11, 2, 128, 0, 3, 2, 3, 3, 7, 2, 60, 1, 3, 2, 3, 1})
+	// Token buckets on two keys, one cleared and hit again (its slot
+	// reused), then both peeked.
+	f.Add([]byte{4, 7, 0, 3, 4, 6, 0, 2, 12, 7, 0, 0, 4, 7, 0, 1, 8, 7, 0, 0, 8, 6, 0, 0, 4, 6, 0, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		clock := limiter.NewManualClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 		s, err := New(WithClock(clock), WithSweepInterval(0), WithShards(2))
@@ -74,9 +78,9 @@ func FuzzMatchesAlgorithms(f *testing.F) {
 			cost := int64(p2%4) + 1
 			r := limiter.Request{Key: k, Limit: l, Cost: cost, Now: clock.Now()}
 			var got, want limiter.State
-			switch op % 12 {
+			switch op % 13 {
 			case 0, 1:
-				elastic := op%12 == 1
+				elastic := op%13 == 1
 				got, err = s.AcquireFixedWindow(ctx, r, elastic)
 				w := ref.fixedWindow(k)
 				want = w.Acquire(r, elastic)
@@ -114,12 +118,21 @@ func FuzzMatchesAlgorithms(f *testing.F) {
 				clock.Advance(time.Duration(p1) * time.Millisecond)
 				s.sweep()
 				continue
+			case 12:
+				if err := s.Clear(ctx, k); err != nil {
+					t.Fatalf("Clear(%q): %v", k, err)
+				}
+				delete(ref.fixed, k)
+				delete(ref.moving, k)
+				delete(ref.sliding, k)
+				delete(ref.tokens, k)
+				continue
 			}
 			if err != nil {
-				t.Fatalf("op %d on %q: %v", op%12, k, err)
+				t.Fatalf("op %d on %q: %v", op%13, k, err)
 			}
 			if got != want {
-				t.Fatalf("op %d on %q (%v, cost %d): storage %+v, algorithm %+v", op%12, k, l, cost, got, want)
+				t.Fatalf("op %d on %q (%v, cost %d): storage %+v, algorithm %+v", op%13, k, l, cost, got, want)
 			}
 		}
 	})
