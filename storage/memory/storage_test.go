@@ -47,13 +47,22 @@ func (s *Storage) counts() (fixed, moving, sliding, tokens int) {
 	return
 }
 
-func TestSweepRemovesOnlyExpiredState(t *testing.T) {
+// sweptByHand returns a storage on a manual clock set to t0, with opts and
+// no background sweeper: the test sweeps when it chooses. It is closed when
+// the test ends.
+func sweptByHand(t *testing.T, opts ...limiter.StorageOption) (*Storage, *limiter.ManualClock) {
+	t.Helper()
 	clock := limiter.NewManualClock(t0)
-	s, err := New(WithClock(clock), WithSweepInterval(0))
+	s, err := New(append([]limiter.StorageOption{WithClock(clock), WithSweepInterval(0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { _ = s.Close() })
+	return s, clock
+}
+
+func TestSweepRemovesOnlyExpiredState(t *testing.T) {
+	s, clock := sweptByHand(t)
 	// t0 is a whole second, so the sliding window's current window runs
 	// t0 to t0+1s and its state lives until t0+2s.
 	for i := range 100 {
@@ -84,12 +93,7 @@ func TestSweepRemovesOnlyExpiredState(t *testing.T) {
 }
 
 func TestSweepKeepsRefreshedKeys(t *testing.T) {
-	clock := limiter.NewManualClock(t0)
-	s, err := New(WithClock(clock), WithSweepInterval(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, clock := sweptByHand(t)
 	fill(t, s, "old", perSecond(5), t0)
 	fill(t, s, "new", perSecond(5), t0.Add(1500*time.Millisecond))
 	clock.Set(t0.Add(1500 * time.Millisecond))
@@ -105,12 +109,7 @@ func TestSweepKeepsRefreshedKeys(t *testing.T) {
 }
 
 func TestSweepReleasesMapsAfterBigShrink(t *testing.T) {
-	clock := limiter.NewManualClock(t0)
-	s, err := New(WithClock(clock), WithSweepInterval(0), WithShards(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, clock := sweptByHand(t, WithShards(1))
 	ctx := context.Background()
 	for i := range 5000 {
 		r := limiter.Request{Key: fmt.Sprint("k", i), Limit: perSecond(1), Cost: 1, Now: t0}
@@ -139,12 +138,7 @@ func TestSweepReleasesMapsAfterBigShrink(t *testing.T) {
 // a deleted bucket's slot is reused before the slice grows, and compacting
 // after a big shrink keeps every surviving key's own bucket.
 func TestTokenBucketSlotsAreReusedAndCompacted(t *testing.T) {
-	clock := limiter.NewManualClock(t0)
-	s, err := New(WithClock(clock), WithSweepInterval(0), WithShards(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, clock := sweptByHand(t, WithShards(1))
 	ctx := context.Background()
 	sh := &s.shards[0]
 	// Key i takes i%5+1 of its 10 tokens, so each key's bucket is distinct
