@@ -10,7 +10,8 @@ import (
 )
 
 // A Run is the parsed raw output of one or more `go test -bench` runs: the
-// configuration lines ("key: value") and the medians of every benchmark.
+// configuration lines ("key: value") and the medians and ranges of every
+// benchmark.
 type Run struct {
 	// Config holds the last value of every "key: value" line except module
 	// lines (goos, cpu, date, nproc, go, …).
@@ -22,7 +23,7 @@ type Run struct {
 	Results []Result
 }
 
-// A Result is one benchmark's medians over its runs. Names have the shape
+// A Result is one benchmark's medians and ranges over its runs. Names have the shape
 // <Group>/<scenario>/<mode>/<library>, where the library may itself contain
 // slashes; the trailing -GOMAXPROCS is removed.
 type Result struct {
@@ -33,6 +34,9 @@ type Result struct {
 	// Metrics maps a unit ("ns/op", "B/op", "allocs/op", "rtt/op", …) to
 	// the median of its values.
 	Metrics map[string]float64
+	// Min and Max map each unit to its smallest and largest value over the
+	// runs: how far the medians can be trusted.
+	Min, Max map[string]float64
 }
 
 // Metric returns the median of unit and whether the benchmark reported it.
@@ -95,8 +99,12 @@ func Parse(r io.Reader) (*Run, error) {
 	for i := range run.Results {
 		res := &run.Results[i]
 		res.Metrics = map[string]float64{}
+		res.Min = map[string]float64{}
+		res.Max = map[string]float64{}
 		for unit, vs := range samples[res.Name] {
 			res.Metrics[unit] = Median(vs)
+			res.Min[unit] = slices.Min(vs)
+			res.Max[unit] = slices.Max(vs)
 		}
 	}
 	return run, nil

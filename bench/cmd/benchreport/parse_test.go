@@ -19,6 +19,8 @@ BenchmarkCore/one-key-allowed/serial/sethvargo-2                 1000  100 ns/op
 BenchmarkCore/one-key-allowed/serial/sethvargo-2                 1000  80 ns/op    0 B/op  0 allocs/op
 BenchmarkCore/one-key-allowed/serial/ulule-2                     1000  300 ns/op   88 B/op 2 allocs/op
 BenchmarkHTTP/route-limit/serial/bare-chi-2             500  1000 ns/op  700 B/op  5 allocs/op
+BenchmarkHTTP/route-limit/serial/bare-chi-2             500  1050 ns/op  700 B/op  5 allocs/op
+BenchmarkHTTP/route-limit/serial/bare-chi-2             500  950 ns/op  700 B/op  5 allocs/op
 BenchmarkHTTP/route-limit/serial/limits-go:headers-on-2 500  1300 ns/op  800 B/op  8 allocs/op
 BenchmarkHTTP/route-limit/serial/httprate-2             500  1500 ns/op  900 B/op  15 allocs/op
 BenchmarkRedis/one-key-allowed/serial/get-floor-2       100  20000 ns/op  1.000 cmds/op  1.000 rtt/op  472 B/op  27 allocs/op
@@ -82,6 +84,9 @@ func TestParse(t *testing.T) {
 		if r.Runs != tt.runs {
 			t.Errorf("%s Runs = %d, want %d", r.Name, r.Runs, tt.runs)
 		}
+	}
+	if r, _ := run.Find("Core", "one-key-allowed", "serial", "limits-go:fixed-window"); r.Min["ns/op"] != 40 || r.Max["ns/op"] != 60 {
+		t.Errorf("fixed-window ns/op range = %v to %v, want 40 to 60", r.Min["ns/op"], r.Max["ns/op"])
 	}
 	if _, ok := run.Find("Redis", "one-key-allowed", "serial", "throttled"); ok {
 		t.Errorf("a failed benchmark's line gave a result")

@@ -348,6 +348,25 @@ func writeHTTP(b *strings.Builder, run *Run) {
 		bare, _ := run.Find(groupHTTP, rs[0].Scenario, modes[0], bareRouter)
 		fmt.Fprintf(b, " %s | %s | %s |\n", fmtNum(first.Metrics["B/op"]), fmtNum(first.Metrics["allocs/op"]), fmtSigned(first.Metrics["allocs/op"]-bare.Metrics["allocs/op"]))
 	}
+	writeBaselineSpread(b, run, rs[0].Scenario, modes)
+}
+
+// writeBaselineSpread says how far bare chi's ns/op moved between runs in
+// each mode: every overhead is measured against its median, so overheads
+// that differ by less than that range are noise.
+func writeBaselineSpread(b *strings.Builder, run *Run, scenario string, modes []string) {
+	var parts []string
+	for _, m := range modes {
+		bare, ok := run.Find(groupHTTP, scenario, m, bareRouter)
+		if !ok || bare.Runs < 2 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s from %s to %s ns/op over %d runs", m, fmtNum(bare.Min["ns/op"]), fmtNum(bare.Max["ns/op"]), bare.Runs))
+	}
+	if len(parts) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nBare chi itself ran %s: overheads that differ by less than that spread are within noise.\n", strings.Join(parts, "; "))
 }
 
 func writeRedis(b *strings.Builder, run *Run) {
