@@ -78,9 +78,10 @@ func FuzzMatchesAlgorithms(f *testing.F) {
 			cost := int64(p2%4) + 1
 			r := limiter.Request{Key: k, Limit: l, Cost: cost, Now: clock.Now()}
 			var got, want limiter.State
-			switch op % 13 {
+			kind := op % 13
+			switch kind {
 			case 0, 1:
-				elastic := op%13 == 1
+				elastic := kind == 1
 				got, err = s.AcquireFixedWindow(ctx, r, elastic)
 				w := ref.fixedWindow(k)
 				want = w.Acquire(r, elastic)
@@ -129,10 +130,10 @@ func FuzzMatchesAlgorithms(f *testing.F) {
 				continue
 			}
 			if err != nil {
-				t.Fatalf("op %d on %q: %v", op%13, k, err)
+				t.Fatalf("op %d on %q: %v", kind, k, err)
 			}
 			if got != want {
-				t.Fatalf("op %d on %q (%v, cost %d): storage %+v, algorithm %+v", op%13, k, l, cost, got, want)
+				t.Fatalf("op %d on %q (%v, cost %d): storage %+v, algorithm %+v", kind, k, l, cost, got, want)
 			}
 		}
 	})

@@ -23,9 +23,9 @@ type Run struct {
 	Results []Result
 }
 
-// A Result is one benchmark's medians and ranges over its runs. Names have the shape
-// <Group>/<scenario>/<mode>/<library>, where the library may itself contain
-// slashes; the trailing -GOMAXPROCS is removed.
+// A Result is one benchmark's medians and ranges over its runs. Names have
+// the shape <Group>/<scenario>/<mode>/<library>, where the library may itself
+// contain slashes; the trailing -GOMAXPROCS is removed.
 type Result struct {
 	Name                           string
 	Group, Scenario, Mode, Library string
