@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,6 +113,25 @@ func TestBatchFailureFallsBack(t *testing.T) {
 	})
 	if got := bs.batches.Load(); got != 1 {
 		t.Errorf("AcquireBatch calls while down = %d, want 1 (then the fallback serves)", got)
+	}
+}
+
+// TestBatchCancelledRequestKeepsStorage checks that a batch cut short by
+// its own request's end (the client hung up) leaves the storage in use.
+func TestBatchCancelledRequestKeepsStorage(t *testing.T) {
+	l, bs, clock := newBatchLimiter(t, chilimit.WithInMemoryFallback("1/hour"),
+		chilimit.WithHealthCheckBackoff(time.Hour, time.Hour))
+	r := chi.NewRouter()
+	r.Use(l.Handler)
+	r.With(chilimit.Limit("5/second;10/hour")).Get("/x", text("ok"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil).WithContext(ctx))
+	// Under the fallback's 1/hour the second of these would be rejected.
+	run(t, r, clock, repeat(3, step{path: "/x", code: 200}))
+	if got := bs.batches.Load(); got != 4 {
+		t.Errorf("AcquireBatch calls = %d, want 4: every request still goes to the storage", got)
 	}
 }
 

@@ -286,6 +286,24 @@ func TestInMemoryFallback(t *testing.T) {
 		fs.down.Store(false)
 		waitFor(t, "recovery", func() bool { return get(r, "/r").Code == 200 && strings.Contains(logs.String(), "recovered") })
 	})
+	t.Run("a request that ends is no storage failure", func(t *testing.T) {
+		lim, fs, clock, logs := flakyLimiter(t, chilimit.WithDefaultLimits("100/hour"), chilimit.WithInMemoryFallback("1/hour"),
+			chilimit.WithHealthCheckBackoff(time.Hour, time.Hour))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		// The client hangs up: the memory storage under flakyStorage
+		// answers its context's error, as go-redis would.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil).WithContext(ctx))
+		if fs.checks.Load() != 0 || strings.Contains(logs.String(), "fallback") {
+			t.Fatalf("a cancelled request switched to the fallback: %d health checks, log %q", fs.checks.Load(), logs)
+		}
+		// Still the storage's 100/hour, not the fallback's 1/hour.
+		run(t, r, clock, repeat(3, step{path: "/", code: 200}))
+	})
 	t.Run("Close stops the health checker", func(t *testing.T) {
 		lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithInMemoryFallbackEnabled(true),
 			chilimit.WithHealthCheckBackoff(time.Hour, time.Hour))

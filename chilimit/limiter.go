@@ -474,10 +474,9 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check) (brea
 	if len(ops) > 0 {
 		n, err = limiter.HitBatch(st.storageContext(), l.storage, l.strategy.Name(), ops, results)
 		if err != nil {
-			if l.fb == nil {
+			if !l.storageDown(st, err) {
 				return nil, err, true
 			}
-			l.fb.fail(err)
 			return nil, nil, false
 		}
 	}
@@ -534,11 +533,24 @@ func (l *Limiter) hit(st *reqState, req limiter.Request, testOnly bool) (limiter
 		ctx = st.storageContext()
 	}
 	res, err := call(ctx, strat, req, testOnly)
-	if err != nil && !usingFallback && l.fb != nil {
-		l.fb.fail(err)
+	if err != nil && !usingFallback && l.storageDown(st, err) {
 		res, err = call(st.baseCtx, l.fb.strategy, req, testOnly)
 	}
 	return res, err
+}
+
+// storageDown reports whether err, from a storage call made for st's
+// request, switched the limiter to the in-memory fallback. A call cut short
+// because the request itself ended (the client hung up, an upstream
+// deadline passed) says nothing about the storage's health: counting it
+// would let any client push every other one onto per-process limits by
+// disconnecting.
+func (l *Limiter) storageDown(st *reqState, err error) bool {
+	if l.fb == nil || st.baseCtx.Err() != nil {
+		return false
+	}
+	l.fb.fail(err)
+	return true
 }
 
 func call(ctx context.Context, s limiter.Strategy, req limiter.Request, testOnly bool) (limiter.Result, error) {
@@ -607,7 +619,13 @@ func (l *Limiter) countMetaBreach(st *reqState, r *http.Request, e *RateLimitErr
 // (and errors are not swallowed). It reports whether it wrote a response.
 func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, breach *RateLimitError, err error) bool {
 	if err != nil {
-		l.storageError(err)
+		if st.baseCtx.Err() != nil {
+			// The request ended (the client hung up) during its storage
+			// call: nobody reads this response, and the storage is fine.
+			l.logger.Debug("chilimit: request ended during its storage call", "error", err)
+		} else {
+			l.storageError(err)
+		}
 		if l.swallow {
 			return false
 		}
