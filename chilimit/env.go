@@ -1,6 +1,7 @@
 package chilimit
 
 import (
+	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
@@ -67,13 +68,24 @@ func (c *config) applyEnv() error {
 	}
 	str := func(key string, set int, dst *string) {
 		if v, ok := get(key); ok && !c.set[set] {
-			*dst = v
+			*dst, c.envKey[set] = v, key
 		}
 	}
 	limits := func(key string, set int, dst *[]string) {
 		if v, ok := get(key); ok && !c.set[set] {
-			*dst = []string{v}
+			*dst, c.envKey[set] = []string{v}, key
 		}
+	}
+	header := func(key string, set int, dst *string) error {
+		v, ok := get(key)
+		if !ok || c.set[set] {
+			return nil
+		}
+		if !validHeaderName(v) {
+			return invalid("%s=%q: not a header name (%s)", key, v, headerNameRule)
+		}
+		*dst = textproto.CanonicalMIMEHeaderKey(v)
+		return nil
 	}
 	for _, b := range []struct {
 		key string
@@ -97,22 +109,23 @@ func (c *config) applyEnv() error {
 	str("RATELIMIT_STRATEGY", setStrategy, &c.strategy)
 	str("RATELIMIT_KEY_PREFIX", setKeyPrefix, &c.keyPrefix)
 	if !c.set[setStorage] {
-		if v, ok := get("RATELIMIT_STORAGE_URI"); ok {
-			c.storageURI = v
-		} else if v, ok := get("RATELIMIT_STORAGE_URL"); ok {
-			c.storageURI = v
+		str("RATELIMIT_STORAGE_URL", setStorage, &c.storageURI)
+		str("RATELIMIT_STORAGE_URI", setStorage, &c.storageURI) // wins over the older name
+	}
+	for _, h := range []struct {
+		key string
+		set int
+		dst *string
+	}{
+		{"RATELIMIT_HEADER_LIMIT", setHeaderLimit, &c.headerNames.Limit},
+		{"RATELIMIT_HEADER_REMAINING", setHeaderRemaining, &c.headerNames.Remaining},
+		{"RATELIMIT_HEADER_RESET", setHeaderReset, &c.headerNames.Reset},
+		{"RATELIMIT_HEADER_RETRY_AFTER", setHeaderRetryAfter, &c.headerNames.RetryAfter},
+	} {
+		if err := header(h.key, h.set, h.dst); err != nil {
+			return err
 		}
 	}
-	var names HeaderNames
-	str("RATELIMIT_HEADER_LIMIT", setHeaderLimit, &names.Limit)
-	str("RATELIMIT_HEADER_REMAINING", setHeaderRemaining, &names.Remaining)
-	str("RATELIMIT_HEADER_RESET", setHeaderReset, &names.Reset)
-	str("RATELIMIT_HEADER_RETRY_AFTER", setHeaderRetryAfter, &names.RetryAfter)
-	saved := c.set
-	if err := WithHeaderNames(names)(c); err != nil {
-		return err
-	}
-	c.set = saved
 	if v, ok := get("RATELIMIT_HEADER_RETRY_AFTER_VALUE"); ok && !c.set[setRetryAfterDate] {
 		date, err := parseRetryAfterFormat(v)
 		if err != nil {

@@ -118,7 +118,7 @@ func New(opts ...Option) (*Limiter, error) {
 		keys:           newKeyCache(),
 	}
 	var err error
-	if l.defaults, err = configGroup(kindDefault, "default limits", cfg.defaults); err != nil {
+	if l.defaults, err = configGroup(kindDefault, cfg.describe(setDefaults, "default limits"), cfg.defaults); err != nil {
 		return nil, err
 	}
 	for _, fn := range cfg.defaultFuncs {
@@ -128,15 +128,15 @@ func New(opts ...Option) (*Limiter, error) {
 	l.defaults.exemptWhen = cfg.defaultsExempt
 	l.defaults.deductWhen = cfg.defaultsDeduct
 	l.defaults.cost, l.defaults.costFunc = cfg.defaultsCost, cfg.defaultsCostFunc
-	if l.application, err = configGroup(kindApplication, "application limits", cfg.application); err != nil {
+	if l.application, err = configGroup(kindApplication, cfg.describe(setApplication, "application limits"), cfg.application); err != nil {
 		return nil, err
 	}
-	if l.meta, err = configGroup(kindMeta, "meta limits", cfg.metaLimits); err != nil {
+	if l.meta, err = configGroup(kindMeta, cfg.describe(setMeta, "meta limits"), cfg.metaLimits); err != nil {
 		return nil, err
 	}
 	var fallbackLimits *group
 	if len(cfg.fallbackLimits) > 0 {
-		if fallbackLimits, err = configGroup(kindFallback, "in-memory fallback limits", cfg.fallbackLimits); err != nil {
+		if fallbackLimits, err = configGroup(kindFallback, cfg.describe(setFallbackLimits, "in-memory fallback limits"), cfg.fallbackLimits); err != nil {
 			return nil, err
 		}
 	}
@@ -145,7 +145,8 @@ func New(opts ...Option) (*Limiter, error) {
 		l.storage = cfg.storage
 	} else {
 		if l.storage, err = limiter.Open(context.Background(), cfg.storageURI, cfg.storageOpts...); err != nil {
-			return nil, fmt.Errorf("chilimit: storage %q: %w", cfg.storageURI, err)
+			// Open's error names the URI, its password masked.
+			return nil, fmt.Errorf("chilimit: %s: %w", cfg.describe(setStorage, "storage"), err)
 		}
 		l.ownsStorage = true
 	}
@@ -155,7 +156,7 @@ func New(opts ...Option) (*Limiter, error) {
 	_, l.batch = l.storage.(limiter.BatchStorage)
 	if l.strategy, err = limiter.NewStrategy(cfg.strategy, l.storage); err != nil {
 		l.closeStorage()
-		return nil, fmt.Errorf("chilimit: %w", err)
+		return nil, fmt.Errorf("chilimit: %s: %w", cfg.describe(setStrategy, "strategy"), err)
 	}
 	if cfg.overLimitCache && cfg.strategy != limiter.StrategyFixedWindowElasticExpiry {
 		l.over = newOverLimitCache()

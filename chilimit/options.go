@@ -83,6 +83,9 @@ const (
 
 type config struct {
 	set [setCount]bool
+	// envKey names the configuration key a setting was read from, so an
+	// error in it names what the user wrote.
+	envKey [setCount]string
 
 	keyFunc           func(*http.Request) string
 	defaults          []string
@@ -353,8 +356,8 @@ func WithHeaderNames(names HeaderNames) Option {
 			if n.name == "" {
 				continue
 			}
-			if strings.ContainsAny(n.name, " \t\r\n:") {
-				return invalid("WithHeaderNames: bad header name %q", n.name)
+			if !validHeaderName(n.name) {
+				return invalid("WithHeaderNames: bad header name %q (%s)", n.name, headerNameRule)
 			}
 			*n.dst, c.set[n.set] = textproto.CanonicalMIMEHeaderKey(n.name), true
 		}
@@ -579,4 +582,35 @@ func WithOverLimitCache(enabled bool) Option {
 		c.overLimitCache = enabled
 		return nil
 	}
+}
+
+// headerNameRule says what validHeaderName accepts, for error messages.
+const headerNameRule = "want letters, digits and !#$%&'*+-.^_`|~"
+
+// validHeaderName reports whether name is an HTTP field name (an RFC 9110
+// token). net/http drops fields with other names from the response without
+// a word, so they are refused when the limiter is built.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// describe names a setting in an error: what it is, and the configuration
+// key it came from when it was read from one.
+func (c *config) describe(set int, what string) string {
+	if k := c.envKey[set]; k != "" {
+		return what + " (" + k + ")"
+	}
+	return what
 }

@@ -3,6 +3,7 @@ package chilimit_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ func TestOptionErrors(t *testing.T) {
 		chilimit.WithStorage(nil),
 		chilimit.WithStorageTimeout(-time.Second),
 		chilimit.WithHeaderNames(chilimit.HeaderNames{Limit: "X Bad"}),
+		chilimit.WithHeaderNames(chilimit.HeaderNames{Reset: "X-Rate(Limit)"}), // net/http would drop it
+		chilimit.WithHeaderNames(chilimit.HeaderNames{RetryAfter: "Wait-Seconds\u00e9"}),
 		chilimit.WithRetryAfterFormat("minutes"),
 		chilimit.WithHealthCheckBackoff(2*time.Second, time.Second),
 		chilimit.WithLogger(nil),
@@ -93,13 +96,28 @@ func TestDefaultLimitOptions(t *testing.T) {
 	})
 }
 
-// Storage options reach the backend opened by URI.
+// Storage options reach the backend opened by URI: the backend accepts
+// good ones and refuses a bad one, which it could not do without seeing it.
 func TestStorageOptions(t *testing.T) {
 	l, err := chilimit.New(chilimit.WithStorageURI("memory://"), chilimit.WithStorageOptions(memory.WithShards(4), memory.WithSweepInterval(0)))
 	if err != nil {
 		t.Fatalf("New with memory options: %v", err)
 	}
 	_ = l.Close()
+	_, err = chilimit.New(chilimit.WithStorageURI("memory://"), chilimit.WithStorageOptions(memory.WithShards(0)))
+	if !errors.Is(err, limiter.ErrInvalidOption) || !strings.Contains(err.Error(), "WithShards(0)") {
+		t.Fatalf("New with memory.WithShards(0) = %v, want the backend's ErrInvalidOption naming it", err)
+	}
+}
+
+// A storage URI's password stays out of New's error.
+func TestStorageURIErrorHidesPassword(t *testing.T) {
+	for _, uri := range []string{"memory://user:hunter2@/?bogus=1", "nosuch://user:hunter2@host/"} {
+		_, err := chilimit.New(chilimit.WithStorageURI(uri))
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("New(WithStorageURI(%q)) = %v, want an error without the password", uri, err)
+		}
+	}
 }
 
 // N concurrent requests on a limit of L: exactly L succeed.
@@ -147,5 +165,41 @@ func TestFromEnv(t *testing.T) {
 	}
 	if w := get(r, "/"); w.Code != 429 {
 		t.Fatalf("second = %d, want 429", w.Code)
+	}
+}
+
+// A bad value read from the configuration names its key.
+func TestFromEnvErrorsNameTheKey(t *testing.T) {
+	for _, c := range []struct{ key, value, want string }{
+		{"RATELIMIT_DEFAULT", "10/weak", `default limits (RATELIMIT_DEFAULT): limiter: parse "10/weak"`},
+		{"RATELIMIT_APPLICATION", "10/", "application limits (RATELIMIT_APPLICATION)"},
+		{"RATELIMIT_META", "x", "meta limits (RATELIMIT_META)"},
+		{"RATELIMIT_IN_MEMORY_FALLBACK", "1/sec", "in-memory fallback limits (RATELIMIT_IN_MEMORY_FALLBACK)"},
+		{"RATELIMIT_STRATEGY", "leaky-bucket", "strategy (RATELIMIT_STRATEGY)"},
+		{"RATELIMIT_STORAGE_URI", "nosuch://x", "storage (RATELIMIT_STORAGE_URI)"},
+		{"RATELIMIT_STORAGE_URL", "nosuch://x", "storage (RATELIMIT_STORAGE_URL)"},
+		{"RATELIMIT_HEADER_LIMIT", "X Limit", `RATELIMIT_HEADER_LIMIT="X Limit": not a header name`},
+		{"RATELIMIT_HEADER_RETRY_AFTER", "Retry:After", `RATELIMIT_HEADER_RETRY_AFTER="Retry:After": not a header name`},
+		{"RATELIMIT_HEADERS_ENABLED", "maybe", `RATELIMIT_HEADERS_ENABLED="maybe"`},
+	} {
+		env := map[string]string{c.key: c.value}
+		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		_, err := chilimit.New(chilimit.WithConfigLookup(lookup))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s=%q: New = %v, want an error containing %q", c.key, c.value, err, c.want)
+		}
+	}
+	// Header names from the configuration are used, canonicalised.
+	env := map[string]string{"RATELIMIT_DEFAULT": "5/hour", "RATELIMIT_HEADERS_ENABLED": "true", "RATELIMIT_HEADER_REMAINING": "x-left"}
+	lim, err := chilimit.New(chilimit.WithConfigLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	if w := get(r, "/"); w.Header().Get("X-Left") != "4" || w.Header().Get("X-RateLimit-Remaining") != "" {
+		t.Fatalf("headers = %v, want X-Left: 4 in place of X-RateLimit-Remaining", w.Header())
 	}
 }

@@ -229,6 +229,14 @@ func TestSharedLimits(t *testing.T) {
 			{path: "http://b.example/r2", code: 200},
 		})
 	})
+	t.Run("a nil scope function shares nothing", func(t *testing.T) {
+		lim, clock := newLimiter(t)
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(chilimit.Limit("1/hour", chilimit.ScopeFunc(nil))).Get("/a", text("a"))
+		r.With(chilimit.Limit("1/hour", chilimit.ScopeFunc(nil))).Get("/b", text("b"))
+		run(t, r, clock, []step{{path: "/a", code: 200}, {path: "/b", code: 200}, {path: "/a", code: 429}})
+	})
 	t.Run("shared and individual limits chained", func(t *testing.T) {
 		lim, clock := newLimiter(t)
 		shared := chilimit.SharedLimit("3/hour", "umbrella")

@@ -77,9 +77,15 @@ func Scope(name string) LimitOption {
 }
 
 // ScopeFunc makes the limit shared with a scope computed per request from
-// the request and the route pattern, such as the request's host.
+// the request and the route pattern, such as the request's host. A nil fn
+// changes nothing, as the other options' nil functions: the limit is not
+// shared unless [Scope] says so.
 func ScopeFunc(fn func(r *http.Request, pattern string) string) LimitOption {
-	return func(g *group) { g.kind, g.scopeFunc = kindShared, fn }
+	return func(g *group) {
+		if fn != nil {
+			g.kind, g.scopeFunc = kindShared, fn
+		}
+	}
 }
 
 // Limit returns a middleware that rate limits the routes it is attached to

@@ -12,10 +12,11 @@ import (
 // lim.Handler. It records the status for deduct-when predicates and carries
 // the request's rate-limit state to the route markers downstream, which find
 // it by unwrapping (so it costs no context allocation). It keeps the
-// optional interfaces working: http.Flusher, http.Hijacker, io.ReaderFrom
-// and http.Pusher delegate to the wrapped writer (through
-// http.ResponseController, so wrappers that implement Unwrap are seen
-// through) and report http.ErrNotSupported when it lacks them.
+// optional interfaces working: http.Flusher and http.Hijacker delegate
+// through http.ResponseController, which sees through wrappers that
+// implement Unwrap; io.ReaderFrom and http.Pusher use the wrapped writer's
+// own method when it has one, and otherwise fall back to io.Copy and
+// report http.ErrNotSupported.
 type responseWriter struct {
 	w           http.ResponseWriter
 	status      int
