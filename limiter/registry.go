@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -18,7 +19,9 @@ type StorageOption func(config any) error
 
 // An OpenFunc opens a storage for a parsed URI. Backends register one per
 // scheme with [Register]. It must reject query parameters it does not know,
-// with an error wrapping [ErrInvalidURI].
+// with an error wrapping [ErrInvalidURI]. [Open] has checked the query
+// parses strictly ([url.ParseQuery] returns no error), so [url.URL.Query]
+// drops nothing, and that any '@' is inside the authority.
 type OpenFunc func(ctx context.Context, uri *url.URL, opts ...StorageOption) (Storage, error)
 
 var registry struct {
@@ -62,14 +65,21 @@ func Schemes() []string {
 // "redis://localhost:6379/0", from the backend registered for its scheme,
 // passing opts through to it. An unregistered scheme gives an error wrapping
 // [ErrUnknownScheme] that lists the registered ones.
+//
+// Open checks what every backend needs before calling one, with errors
+// wrapping [ErrInvalidURI]: the URI must parse, its query must parse
+// strictly (pairs joined by '&' only, every %-escape well formed; the
+// lenient [url.URL.Query] would drop the pair instead), and an '@' may
+// appear only in the authority, where the last one ends the user
+// information: a password holding '/', '?' or '#' must percent-encode them,
+// and an '@' in a path or query must be written %40. Error messages never
+// show a password: the text between the user name's ':' and the last '@' is
+// masked, as are the values of query parameters whose name contains
+// "password".
 func Open(ctx context.Context, uri string, opts ...StorageOption) (Storage, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
-		// url.Parse's error quotes the whole input, password included.
-		if ue, ok := err.(*url.Error); ok {
-			err = &url.Error{Op: ue.Op, URL: redactRaw(uri), Err: ue.Err}
-		}
-		return nil, fmt.Errorf("limiter: open storage: %w: %w", ErrInvalidURI, err)
+		return nil, fmt.Errorf("limiter: open storage: %w: %w", ErrInvalidURI, parseError(uri, err))
 	}
 	if u.Scheme == "" {
 		return nil, fmt.Errorf("limiter: open storage %q: %w: missing scheme (want e.g. memory:// or redis://host:port)", redactRaw(uri), ErrInvalidURI)
@@ -86,9 +96,19 @@ func Open(ctx context.Context, uri string, opts ...StorageOption) (Storage, erro
 		return nil, fmt.Errorf("limiter: open storage: %w %q (registered: %s; is the backend imported? e.g. import _ %q)",
 			ErrUnknownScheme, u.Scheme, list, importHint(u.Scheme))
 	}
+	if at := strings.LastIndexByte(uri, '@'); at >= authorityEnd(uri, u.Scheme) {
+		// url.Parse ended the user information at an earlier '@', or saw
+		// none: what it took for the host, path or query may hold the rest
+		// of a password, and a backend's error could quote it.
+		return nil, fmt.Errorf("limiter: open storage %s: %w: '@' after the host (percent-encode '/', '?', '#' and '@' in a password; write '@' in a path or query as %%40)",
+			redactRaw(uri), ErrInvalidURI)
+	}
+	if err := checkQuery(u.RawQuery); err != nil {
+		return nil, fmt.Errorf("limiter: open storage %s: %w", redactRaw(uri), err)
+	}
 	s, err := open(ctx, u, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("limiter: open storage %s: %w", redact(u), err)
+		return nil, fmt.Errorf("limiter: open storage %s: %w", redactRaw(uri), err)
 	}
 	return s, nil
 }
@@ -108,27 +128,111 @@ func importHint(scheme string) string {
 	return "the package that registers " + scheme
 }
 
-// redact renders u without its password, for error messages.
-func redact(u *url.URL) string { return u.Redacted() }
+// authorityEnd returns the offset in uri, which url.Parse accepted with
+// the given scheme, where its authority (user information and host) ends:
+// at the first '/', '?' or '#' after "scheme://". A URI without "//" has no
+// authority; its end is then just after "scheme:".
+func authorityEnd(uri, scheme string) int {
+	start := len(scheme) + 1
+	if !strings.HasPrefix(uri[start:], "//") {
+		return start
+	}
+	start += 2
+	if end := strings.IndexAny(uri[start:], "/?#"); end >= 0 {
+		return start + end
+	}
+	return len(uri)
+}
 
-// redactRaw masks the password in a URI that url.Parse could not parse, or
-// parsed without a scheme, the way [url.URL.Redacted] does.
+// errUserinfo replaces url.Parse's message when the part of a URI it
+// complains about lies in the password, which the message would quote.
+var errUserinfo = errors.New("malformed user information (percent-encode '/', '?', '#', '@' and '%' in a user name or password)")
+
+// parseError returns url.Parse's error err for uri, with the password masked
+// in the URI it names and in the reason: when uri holds a password, the
+// reason is the one url.Parse gives for the masked URI, or [errUserinfo] when
+// only the password was wrong. The result is still a [*url.Error].
+func parseError(uri string, err error) error {
+	shown := redactRaw(uri)
+	if shown == uri {
+		return err // no password, nothing to hide
+	}
+	if _, err := url.Parse(shown); err != nil {
+		return err // names shown, and a reason found outside the password
+	}
+	return &url.Error{Op: "parse", URL: shown, Err: errUserinfo}
+}
+
+// checkQuery returns an error wrapping [ErrInvalidURI] naming the first
+// parameter of the raw query q that [url.ParseQuery] rejects: one holding a
+// ';' (Go treats it as neither a separator nor a character; url.URL.Query
+// silently drops the pair) or a malformed %-escape. It quotes parameter
+// names, never values.
+func checkQuery(q string) error {
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(key)
+		if err != nil {
+			return fmt.Errorf("%w: query parameter %q: malformed %%-escape in its name", ErrInvalidURI, key)
+		}
+		if strings.Contains(pair, ";") {
+			if i := strings.IndexByte(name, ';'); i >= 0 {
+				name = name[:i]
+			}
+			return fmt.Errorf("%w: query parameter %q: ';' is not a separator (join parameters with '&'; write a ';' in a value as %%3B)", ErrInvalidURI, name)
+		}
+		if _, err := url.QueryUnescape(value); err != nil {
+			return fmt.Errorf("%w: query parameter %q: malformed %%-escape in its value", ErrInvalidURI, name)
+		}
+	}
+	return nil
+}
+
+// redactRaw returns uri with its password masked, for error messages: the
+// text from the ':' after the user name to the last '@' becomes "xxxxx", as
+// in [url.URL.Redacted], and so does the value of every query parameter
+// whose name contains "password" (go-redis reads a Sentinel password from
+// the query). The last '@' is taken to end the user information, wherever
+// it is, because a password may hold an unescaped '/', '?', '#' or '@' that
+// url.Parse would read as the end of the authority: so redactRaw may mask
+// more than the password, never less. The user information starts after
+// "//", or, in a URI without one, at the start (the scheme then counts as
+// the user name).
 func redactRaw(uri string) string {
-	i := strings.Index(uri, "//")
-	if i < 0 {
+	if at := strings.LastIndexByte(uri, '@'); at >= 0 {
+		start := 0
+		if i := strings.Index(uri[:at], "//"); i >= 0 {
+			start = i + 2
+		}
+		if colon := strings.IndexByte(uri[start:at], ':'); colon >= 0 {
+			uri = uri[:start+colon+1] + "xxxxx" + uri[at:]
+		}
+	}
+	return redactQuery(uri)
+}
+
+// redactQuery masks the values of the query parameters of uri whose name
+// contains "password", in any case.
+func redactQuery(uri string) string {
+	q := strings.IndexByte(uri, '?')
+	if q < 0 || !strings.Contains(strings.ToLower(uri[q:]), "password") {
 		return uri
 	}
-	authority := uri[i+2:]
-	if end := strings.IndexAny(authority, "/?#"); end >= 0 {
-		authority = authority[:end]
+	end := len(uri)
+	if f := strings.IndexByte(uri[q:], '#'); f >= 0 {
+		end = q + f
 	}
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return uri
+	pairs := strings.Split(uri[q+1:end], "&")
+	for i, pair := range pairs {
+		key, _, found := strings.Cut(pair, "=")
+		if found && strings.Contains(strings.ToLower(key), "password") {
+			pairs[i] = key + "=xxxxx"
+		}
 	}
-	colon := strings.Index(authority[:at], ":")
-	if colon < 0 {
-		return uri
-	}
-	return uri[:i+2+colon+1] + "xxxxx" + uri[i+2+at:]
+	return uri[:q+1] + strings.Join(pairs, "&") + uri[end:]
 }

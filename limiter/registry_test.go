@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -193,6 +194,19 @@ func TestOpenBadURI(t *testing.T) {
 		{"redis://u:hunt@er2@h/%zz?db=1", `limiter: open storage: limiter: invalid storage URI: parse "redis://u:xxxxx@h/%zz?db=1": invalid URL escape "%zz"`},
 		{"//user:hunter2@host:6379", `limiter: open storage "//user:xxxxx@host:6379": limiter: invalid storage URI: missing scheme (want e.g. memory:// or redis://host:port)`},
 		{"//user@host:6379", `limiter: open storage "//user@host:6379": limiter: invalid storage URI: missing scheme (want e.g. memory:// or redis://host:port)`},
+		// A password holding '/', '?', '#', '@' or '%' unescaped: url.Parse
+		// ends the authority early and complains about a "port" or an
+		// escape cut out of the password. The error names the URI with the
+		// password masked up to the last '@', and gives the reason url.Parse
+		// finds in that URI, or says the user information is malformed.
+		{"redis://user:s3cr?et@127.0.0.1:1/0", `limiter: open storage: limiter: invalid storage URI: parse "redis://user:xxxxx@127.0.0.1:1/0": ` + userinfoReason},
+		{"redis://user:s3cr/et@127.0.0.1:1/0", `limiter: open storage: limiter: invalid storage URI: parse "redis://user:xxxxx@127.0.0.1:1/0": ` + userinfoReason},
+		{"redis://user:s3cr#et@127.0.0.1:1/0", `limiter: open storage: limiter: invalid storage URI: parse "redis://user:xxxxx@127.0.0.1:1/0": ` + userinfoReason},
+		{"redis://user:s3cr%zzet@127.0.0.1:1/0", `limiter: open storage: limiter: invalid storage URI: parse "redis://user:xxxxx@127.0.0.1:1/0": ` + userinfoReason},
+		{"redis://user:s3/cr?e#t@127.0.0.1:1/0", `limiter: open storage: limiter: invalid storage URI: parse "redis://user:xxxxx@127.0.0.1:1/0": ` + userinfoReason},
+		{"redis://:s3cr?et@h:port/0", `limiter: open storage: limiter: invalid storage URI: parse "redis://:xxxxx@h:port/0": invalid port ":port" after host`},
+		{"redis://u:s3c@r@[::1", `limiter: open storage: limiter: invalid storage URI: parse "redis://u:xxxxx@[::1": missing ']' in host`},
+		{"rediss://user:s3cr#et@h:1/%zz", `limiter: open storage: limiter: invalid storage URI: parse "rediss://user:xxxxx@h:1/%zz": invalid URL escape "%zz"`},
 	} {
 		_, err := Open(context.Background(), tt.uri)
 		if err == nil || err.Error() != tt.want {
@@ -205,26 +219,142 @@ func TestOpenBadURI(t *testing.T) {
 		if strings.Contains(tt.want, "parse ") && !errors.As(err, &ue) {
 			t.Errorf("Open(%q) error %v does not wrap a *url.Error", tt.uri, err)
 		}
+		for _, secret := range []string{"hunter2", "s3", "cr", "et"} {
+			if strings.Contains(tt.uri, secret) && strings.Contains(fmt.Sprint(err), secret) {
+				t.Errorf("Open(%q) error %q quotes %q, part of the password", tt.uri, err, secret)
+			}
+		}
+	}
+}
+
+const userinfoReason = `malformed user information (percent-encode '/', '?', '#', '@' and '%' in a user name or password)`
+
+// TestOpenRejectsAtAfterHost checks that Open takes the last '@' as the end
+// of the user information: when url.Parse ends it earlier, or finds none,
+// because a password holds an unescaped '/', '?' or '#', the URI parses into
+// a host, path or query made of the password's pieces, which a backend
+// would quote in its error. Open rejects it before calling the backend.
+func TestOpenRejectsAtAfterHost(t *testing.T) {
+	scheme := uniqueScheme("at")
+	var called []string
+	Register(scheme, func(_ context.Context, u *url.URL, _ ...StorageOption) (Storage, error) {
+		called = append(called, u.String())
+		return newRefStorage(), nil
+	})
+	const reason = `limiter: invalid storage URI: '@' after the host (percent-encode '/', '?', '#' and '@' in a password; write '@' in a path or query as %40)`
+	for _, tt := range []struct{ uri, shown string }{
+		{"://user:12/s3cret@h:1/0", "://user:xxxxx@h:1/0"},
+		{"://:12?s3cret@h:1/0", "://:xxxxx@h:1/0"},
+		{"://:12#s3cret@h:1/0", "://:xxxxx@h:1/0"},
+		{"://user:12/s3c@ret@h:1", "://user:xxxxx@h:1"},
+		{":user:s3cret@h:1", ":xxxxx@h:1"},
+		// An '@' that belongs to the path or query must be escaped, or the
+		// error masks the text before it too.
+		{"://h:1/0?name=a@b", "://h:xxxxx@b"},
+		{"://h/a@b", "://h/a@b"},
+	} {
+		uri := scheme + tt.uri
+		_, err := Open(context.Background(), uri)
+		want := "limiter: open storage " + scheme + tt.shown + ": " + reason
+		if err == nil || err.Error() != want || !errors.Is(err, ErrInvalidURI) {
+			t.Errorf("Open(%q) error =\n\t%v\nwant\n\t%s", uri, err, want)
+		}
+		if strings.Contains(fmt.Sprint(err), "s3c") {
+			t.Errorf("Open(%q) error %q leaks the password", uri, err)
+		}
+	}
+	if len(called) != 0 {
+		t.Errorf("the backend was called with %q", called)
+	}
+	for _, tt := range []struct{ uri, user, password string }{
+		{"://user:s3%2Fc%3Fr%23et%40@h:1/0?name=a%40b", "user", "s3/c?r#et@"},
+		{"://user:s3c@ret@h:1/0", "user", "s3c@ret"},
+		{"://user@h:1", "user", ""},
+	} {
+		called = nil
+		uri := scheme + tt.uri
+		if _, err := Open(context.Background(), uri); err != nil || len(called) != 1 {
+			t.Errorf("Open(%q) = %v after %d backend calls, want the backend's storage", uri, err, len(called))
+			continue
+		}
+		u, _ := url.Parse(called[0])
+		if pw, _ := u.User.Password(); u.User.Username() != tt.user || pw != tt.password {
+			t.Errorf("Open(%q) gave the backend user %q, password %q; want %q, %q", uri, u.User.Username(), pw, tt.user, tt.password)
+		}
 	}
 }
 
 func TestOpenWrapsBackendErrorWithoutPassword(t *testing.T) {
 	scheme := uniqueScheme("fails")
 	Register(scheme, func(_ context.Context, u *url.URL, _ ...StorageOption) (Storage, error) {
-		for k := range u.Query() {
-			return nil, fmt.Errorf("%w: unknown parameter %q", ErrInvalidURI, k)
+		if u.Query().Has("bogus") {
+			return nil, fmt.Errorf("%w: unknown parameter %q", ErrInvalidURI, "bogus")
 		}
 		return nil, errors.New("unreachable")
 	})
-	_, err := Open(context.Background(), scheme+"://user:hunter2@h:1/0?bogus=1")
-	want := fmt.Sprintf(`limiter: open storage %s://user:xxxxx@h:1/0?bogus=1: limiter: invalid storage URI: unknown parameter "bogus"`, scheme)
-	if err == nil || err.Error() != want {
-		t.Errorf("Open error =\n\t%v\nwant\n\t%s", err, want)
+	for _, tt := range []struct{ uri, shown string }{
+		{"://user:hunter2@h:1/0?bogus=1", "://user:xxxxx@h:1/0?bogus=1"},
+		// go-redis reads a Sentinel password from the query.
+		{"://h:1/svc?password=hunter2&bogus=1", "://h:1/svc?password=xxxxx&bogus=1"},
+		{"://:hunter2@h:1/svc?bogus=1&sentinel_Password=hunter2#f", "://:xxxxx@h:1/svc?bogus=1&sentinel_Password=xxxxx#f"},
+	} {
+		_, err := Open(context.Background(), scheme+tt.uri)
+		want := fmt.Sprintf(`limiter: open storage %s%s: limiter: invalid storage URI: unknown parameter "bogus"`, scheme, tt.shown)
+		if err == nil || err.Error() != want {
+			t.Errorf("Open error =\n\t%v\nwant\n\t%s", err, want)
+		}
+		if !errors.Is(err, ErrInvalidURI) {
+			t.Errorf("Open error %v does not wrap the backend's ErrInvalidURI", err)
+		}
+		if strings.Contains(fmt.Sprint(err), "hunter2") {
+			t.Errorf("Open error %q leaks the password", err)
+		}
 	}
-	if !errors.Is(err, ErrInvalidURI) {
-		t.Errorf("Open error %v does not wrap the backend's ErrInvalidURI", err)
+}
+
+// TestOpenStrictQuery checks that Open rejects a query url.URL.Query would
+// read leniently, dropping a pair with a ';' or a malformed %-escape, and
+// names the parameter but never its value.
+func TestOpenStrictQuery(t *testing.T) {
+	scheme := uniqueScheme("query")
+	var got url.Values
+	Register(scheme, func(_ context.Context, u *url.URL, _ ...StorageOption) (Storage, error) {
+		got = u.Query()
+		return newRefStorage(), nil
+	})
+	const semicolon = `';' is not a separator (join parameters with '&'; write a ';' in a value as %3B)`
+	for _, tt := range []struct{ query, want string }{
+		{"shards=4;bogus=1", `query parameter "shards": ` + semicolon},
+		{"prefix=app;tenant=1", `query parameter "prefix": ` + semicolon},
+		{"a=1&b;c=2", `query parameter "b": ` + semicolon},
+		{"x;y", `query parameter "x": ` + semicolon},
+		{"key_prefix=%zz", `query parameter "key_prefix": malformed %-escape in its value`},
+		{"password=s3cr%zzet", `query parameter "password": malformed %-escape in its value`},
+		{"a=1&%zz=2", `query parameter "%zz": malformed %-escape in its name`},
+		{"k%2=1", `query parameter "k%2": malformed %-escape in its name`},
+	} {
+		uri := scheme + "://h:1/0?" + tt.query
+		_, err := Open(context.Background(), uri)
+		want := "limiter: open storage " + redactRaw(uri) + ": limiter: invalid storage URI: " + tt.want
+		if err == nil || err.Error() != want || !errors.Is(err, ErrInvalidURI) {
+			t.Errorf("Open(%q) error =\n\t%v\nwant\n\t%s", uri, err, want)
+		}
+		if strings.Contains(fmt.Sprint(err), "s3cr") {
+			t.Errorf("Open(%q) error %q quotes the password", uri, err)
+		}
 	}
-	if strings.Contains(fmt.Sprint(err), "hunter2") {
-		t.Errorf("Open error %q leaks the password", err)
+	for _, tt := range []struct {
+		query string
+		want  url.Values
+	}{
+		{"", url.Values{}},
+		{"a=1&&b=%3B&c", url.Values{"a": {"1"}, "b": {";"}, "c": {""}}},
+		{"p=a%40b+c&p=2", url.Values{"p": {"a@b c", "2"}}},
+	} {
+		uri := scheme + "://h:1/0?" + tt.query
+		got = nil
+		if _, err := Open(context.Background(), uri); err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Open(%q) = %v; the backend read the query %v, want %v", uri, err, got, tt.want)
+		}
 	}
 }
