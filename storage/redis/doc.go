@@ -23,7 +23,11 @@
 // go-redis's ParseURL, ParseClusterURL or ParseFailoverURL knows
 // (read_timeout, pool_size, password, ...; for Sentinel the user:pass part
 // authenticates to the sentinels, as in go-redis). Anything else is an
-// error wrapping [limiter.ErrInvalidURI] that names the parameter. Opened
+// error wrapping [limiter.ErrInvalidURI] that names the parameter, and so
+// are a parameter given twice (but addr, go-redis's list of more nodes), a
+// Sentinel master_name that differs from the service in the path, a
+// fragment, and a URI without "//" after the scheme ("redis:host:6379",
+// which go-redis would read as localhost). Opened
 // clients have go-redis's ContextTimeoutEnabled set, so a context's deadline
 // bounds every read.
 //

@@ -29,17 +29,37 @@ func init() {
 // open is the [limiter.OpenFunc] of every scheme. The storage's own query
 // parameters (prefix, timeout, clock, expiry_grace) are taken out first;
 // everything else goes to go-redis's URL parser for the scheme, which
-// rejects parameters it does not know. The client gets
+// rejects parameters it does not know. A parameter given twice is an error,
+// whoever reads it (go-redis would keep the last silently), but for addr,
+// which lists more cluster or sentinel nodes. A URI without "//" after the
+// scheme ("redis:host:6379", which url.Parse reads as opaque and go-redis
+// as localhost) and one with a fragment are errors too. The client gets
 // ContextTimeoutEnabled, so context deadlines bound every read, and belongs
 // to the storage. Its retries are off unless the URI sets max_retries: a
 // script whose reply is lost may have run, and running it again would count
 // the hit twice.
 func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter.Storage, error) {
-	q := u.Query()
+	switch {
+	case u.Opaque != "" || u.OmitHost && strings.ToLower(u.Scheme) != SchemeUnix:
+		// "redis:host:6379" or "redis:/host:6379/0": go-redis would find no
+		// host in either and connect to localhost:6379.
+		return nil, fmt.Errorf("redis storage: %w: no \"//\" after %q (want %s://host:port)", limiter.ErrInvalidURI, u.Scheme+":", strings.ToLower(u.Scheme))
+	case u.Fragment != "":
+		return nil, fmt.Errorf("redis storage: %w: unexpected fragment %q", limiter.ErrInvalidURI, u.Fragment)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, invalidURI(fmt.Errorf("query: %w", err))
+	}
 	retries := q.Has("max_retries")
 	own, err := uriOptions(q)
 	if err != nil {
 		return nil, err
+	}
+	for name, vs := range q {
+		if len(vs) > 1 && name != "addr" {
+			return nil, fmt.Errorf("redis storage: %w: parameter %q given %d times", limiter.ErrInvalidURI, name, len(vs))
+		}
 	}
 	v := *u
 	v.RawQuery = ""
@@ -88,6 +108,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		v.Scheme, v.Host, v.Path = "redis", hosts[0], ""
 		if len(path) == 2 {
 			v.Path = "/" + path[1]
+		}
+		if m, ok := q["master_name"]; ok && m[0] != path[0] {
+			return nil, fmt.Errorf("redis storage: %w: parameter master_name=%q conflicts with the service %q in the path", limiter.ErrInvalidURI, m[0], path[0])
 		}
 		q.Set("master_name", path[0])
 		for _, h := range hosts[1:] {

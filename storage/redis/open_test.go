@@ -77,6 +77,27 @@ func TestOpenErrors(t *testing.T) {
 		{"redis+sentinel://127.0.0.1:26379/a/b/c", "service"},
 		{"redis+sentinel://127.0.0.1:26379/svc?bogus=2", "bogus"},
 		{"redis+unix://", "socket"},
+		// Without "//" url.Parse finds no host, and go-redis would connect
+		// to localhost:6379.
+		{"redis:cache.internal:6380", `no "//" after "redis:"`},
+		{"rediss:cache.internal:6380/2", `no "//" after "rediss:"`},
+		{"REDIS:cache.internal:6380", `no "//" after "redis:"`},
+		{"redis:/cache.internal:6380/0", `no "//" after "redis:"`},
+		{"redis+cluster:h1:7000,h2:7001", `no "//" after "redis+cluster:"`},
+		{"redis+sentinel:h:26379/svc", `no "//" after "redis+sentinel:"`},
+		{"redis://127.0.0.1:6379/0#frag", `unexpected fragment "frag"`},
+		// Queries url.URL.Query would read leniently, dropping the pair.
+		{"redis://127.0.0.1:6379/0?prefix=app;tenant=1", `query parameter "prefix"`},
+		{"redis://127.0.0.1:6379/0?client_name=a%zz", `query parameter "client_name"`},
+		// go-redis keeps the last of a repeated parameter; it is an error
+		// here, as it is for the storage's own.
+		{"redis://127.0.0.1:6379?read_timeout=1s&read_timeout=2s", `parameter "read_timeout" given 2 times`},
+		{"redis+cluster://127.0.0.1:7000?pool_size=1&pool_size=2", `parameter "pool_size" given 2 times`},
+		{"redis+sentinel://127.0.0.1:26379/svc?dial_timeout=1s&dial_timeout=1s", `parameter "dial_timeout" given 2 times`},
+		// The path names the service; a master_name naming another is a
+		// conflict, not an override.
+		{"redis+sentinel://127.0.0.1:26379/svc?master_name=other", `parameter master_name="other" conflicts with the service "svc" in the path`},
+		{"redis+sentinel://127.0.0.1:26379/svc?master_name=svc&master_name=other", `parameter "master_name" given 2 times`},
 	} {
 		_, err := limiter.Open(context.Background(), tc.uri)
 		if !errors.Is(err, limiter.ErrInvalidURI) {
@@ -85,6 +106,26 @@ func TestOpenErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tc.mention) {
 			t.Errorf("Open(%q) = %q, want it to mention %q", tc.uri, err, tc.mention)
+		}
+	}
+}
+
+// TestOpenAcceptsWithoutServer opens URIs that need no server to open:
+// clients connect on their first command.
+func TestOpenAcceptsWithoutServer(t *testing.T) {
+	for _, uri := range []string{
+		"redis+sentinel://127.0.0.1:1/svc?master_name=svc",
+		"redis+sentinel://127.0.0.1:1,127.0.0.1:2/svc/3?addr=127.0.0.1:3&addr=127.0.0.1:4",
+		"redis+cluster://127.0.0.1:1?addr=127.0.0.1:2&addr=127.0.0.1:3",
+		"redis+unix:/tmp/no-such.sock",
+	} {
+		s, err := limiter.Open(context.Background(), uri)
+		if err != nil {
+			t.Errorf("Open(%q) = %v", uri, err)
+			continue
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Open(%q): Close: %v", uri, err)
 		}
 	}
 }
