@@ -20,11 +20,12 @@ import (
 //
 // Several servers form a pool over which gomemcache spreads keys by hash.
 // The parameters are the URI forms of [WithTimeout], [WithMaxIdleConns] and
-// [WithKeyPrefix]; any other parameter, a user name or password, or a path
-// is an error wrapping [limiter.ErrInvalidURI]. Options passed to Open are
-// applied after the URI's parameters. A pool of IPv6 literals cannot be
-// written as a URI (net/url accepts one bracketed host only); build the
-// client yourself and use [New].
+// [WithKeyPrefix]; any other parameter, a parameter given twice, a query
+// that does not parse strictly (a ';', a malformed %-escape), a user name or
+// password, or a path is an error wrapping [limiter.ErrInvalidURI]. Options
+// passed to Open are applied after the URI's parameters. A pool of IPv6
+// literals cannot be written as a URI (net/url accepts one bracketed host
+// only); build the client yourself and use [New].
 const Scheme = "memcached"
 
 func init() {
@@ -59,9 +60,14 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 			return nil, bad("server %q has a bad port", hp)
 		}
 	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		// u.Query would drop the pair it cannot read and carry on.
+		return nil, bad("query: %v", err)
+	}
 	cfg := defaultConfig()
 	var uriOpts []limiter.StorageOption
-	for name, values := range u.Query() {
+	for name, values := range q {
 		if len(values) != 1 {
 			return nil, bad("parameter %s given %d times", name, len(values))
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -287,11 +289,31 @@ func TestOpenURI(t *testing.T) {
 		"memory://?sweep_interval=-1s",
 		"memory://?sweep_interval=10",
 		"memory://?sweep=10s",
+		// Queries url.URL.Query reads leniently, dropping the pair.
+		"memory://?shards=4;bogus=1",
+		"memory://?sweep_interval=1s;shards=4",
+		"memory://?shards=%zz",
+		"memory://?shards=4&b%zz=1",
 	}
 	for _, uri := range bad {
 		st, err := limiter.Open(ctx, uri)
 		if !errors.Is(err, limiter.ErrInvalidURI) {
 			t.Errorf("Open(%q) error = %v, want one wrapping limiter.ErrInvalidURI", uri, err)
+		}
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// TestOpenFuncStrictQuery calls the OpenFunc directly: limiter.Open rejects
+// these queries before it, but the backend must not rely on that.
+func TestOpenFuncStrictQuery(t *testing.T) {
+	for _, raw := range []string{"shards=4;bogus=1", "shards=%zz"} {
+		u := &url.URL{Scheme: Scheme, RawQuery: raw}
+		st, err := open(context.Background(), u)
+		if !errors.Is(err, limiter.ErrInvalidURI) || !strings.Contains(err.Error(), "query") {
+			t.Errorf("open(%s) = %v, want an error wrapping ErrInvalidURI about the query", u, err)
 		}
 		if st != nil {
 			st.Close()

@@ -24,12 +24,19 @@ func init() {
 //	shards          the number of shards, 1 to 65536
 //
 // Options passed to [limiter.Open] are applied after the query, so they win.
+// A query that does not parse strictly (a ';', a malformed %-escape) is an
+// error, as is a parameter given twice.
 func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter.Storage, error) {
 	if u.Host != "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("memory storage: %w %q: want memory:// with no host, user, path or fragment", limiter.ErrInvalidURI, u.Redacted())
 	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		// u.Query would drop the pair it cannot read and carry on.
+		return nil, fmt.Errorf("memory storage: %w: query: %w", limiter.ErrInvalidURI, err)
+	}
 	var fromURI []limiter.StorageOption
-	for name, values := range u.Query() {
+	for name, values := range q {
 		if len(values) != 1 {
 			return nil, fmt.Errorf("memory storage: %w: parameter %q given %d times", limiter.ErrInvalidURI, name, len(values))
 		}
