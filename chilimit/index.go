@@ -178,14 +178,14 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 	return idx
 }
 
-func (b *indexBuilder) items(mws []func(http.Handler) http.Handler, depth int, route bool) []item {
+func (b *indexBuilder) items(hs []http.Handler, depth int, route bool) []item {
 	var out []item
 	level := 2 * depth
 	if route {
 		level++
 	}
-	for _, mw := range mws {
-		switch h := probe(mw).(type) {
+	for _, h := range hs {
+		switch h := h.(type) {
 		case *markerHandler:
 			b.idx.markers[h.g] = true
 			b.idx.anyMarkers = true
@@ -202,22 +202,53 @@ func (b *indexBuilder) items(mws []func(http.Handler) http.Handler, depth int, r
 	return out
 }
 
-func chainMiddlewares(h http.Handler) []func(http.Handler) http.Handler {
-	if ch, ok := h.(*chi.ChainHandler); ok {
-		return ch.Middlewares
+// probed returns the markers and exemptions among mws, probed.
+func probed(mws []func(http.Handler) http.Handler) []http.Handler {
+	var out []http.Handler
+	for _, mw := range mws {
+		if h := probe(mw); h != nil {
+			out = append(out, h)
+		}
 	}
-	return nil
+	return out
+}
+
+// routeMarkers returns the markers and exemptions an endpoint handler
+// carries, outermost first: those of its With chain, then those wrapped
+// directly around the handler (r.Get("/x", chilimit.Limit("1/second")(h))).
+func routeMarkers(h http.Handler) []http.Handler {
+	var out []http.Handler
+	if ch, ok := h.(*chi.ChainHandler); ok {
+		out, h = probed(ch.Middlewares), ch.Endpoint
+	}
+	direct, _ := wrappers(h)
+	return append(out, direct...)
 }
 
 func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, depth int) {
-	stack := append(append([]item(nil), inherited...), b.items(rs.Middlewares(), depth, false)...)
+	stack := append(append([]item(nil), inherited...), b.items(probed(rs.Middlewares()), depth, false)...)
 	for _, rt := range rs.Routes() {
 		if rt.SubRoutes != nil {
 			mp := prefix + strings.TrimSuffix(rt.Pattern, "/*")
 			b.idx.mounts[mp] = mount{prefix: mp, sub: rt.SubRoutes}
 			b.idx.mounts[mp+"/"] = mount{prefix: mp, sub: rt.SubRoutes}
-			sub := append(append([]item(nil), stack...), b.items(chainMiddlewares(rt.Handlers["*"]), depth+1, false)...)
-			b.walk(rt.SubRoutes, mp, sub, depth+1)
+			// The mount's With chain, then markers wrapped around the
+			// sub-router itself: both cover all of its routes.
+			var hs []http.Handler
+			if ch, ok := rt.Handlers["*"].(*chi.ChainHandler); ok {
+				hs = probed(ch.Middlewares)
+			}
+			inner := rt.SubRoutes
+			if h, ok := inner.(http.Handler); ok {
+				var direct []http.Handler
+				direct, h = wrappers(h)
+				hs = append(hs, direct...)
+				if r, ok := h.(chi.Routes); ok {
+					inner = r
+				}
+			}
+			sub := append(append([]item(nil), stack...), b.items(hs, depth+1, false)...)
+			b.walk(inner, mp, sub, depth+1)
 			continue
 		}
 		full := prefix + rt.Pattern
@@ -233,7 +264,7 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, dept
 			if method == "*" {
 				continue
 			}
-			items := append(append([]item(nil), stack...), b.items(chainMiddlewares(h), depth, true)...)
+			items := append(append([]item(nil), stack...), b.items(routeMarkers(h), depth, true)...)
 			b.idx.entries[routeKey{method, full}] = b.entry(full, items, depth)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/limits-go/limits/limiter"
 	"github.com/limits-go/limits/storage/memory"
 )
@@ -272,6 +273,18 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	st.markersLeft = len(entry.active)
+	var handedOff *chi.Context
+	if st.markersLeft > 0 {
+		// For markers behind a writer wrapper that hides rw (handoff.go).
+		if handedOff = chi.RouteContext(r.Context()); handedOff != nil {
+			handoffs.put(handedOff, st)
+			defer func() {
+				if handedOff != nil { // not dropped yet: the request was stopped
+					handoffs.drop(handedOff, st)
+				}
+			}()
+		}
+	}
 
 	var breach *RateLimitError
 	var err error
@@ -285,10 +298,10 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		if len(l.meta.limits) > 0 && !entry.exemptMeta {
 			breach, err = l.checkMeta(st, r)
 		}
-		if !entry.exemptApp {
-			l.prepare(st, l.application, r, "", l.application.limits)
-		}
 		if st.markersLeft == 0 {
+			// Otherwise the route's last marker checks these with its own
+			// limits, all in one order: smallest window first.
+			l.prepareApplication(st, r)
 			l.prepareDefaults(st, r)
 		}
 	}
@@ -304,6 +317,10 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	}
 	st.release()
 	next.ServeHTTP(out, r)
+	if handedOff != nil {
+		handoffs.drop(handedOff, st) // before reading what markers wrote
+		handedOff = nil
+	}
 	l.deduct(st, r, rw.statusCode())
 }
 
@@ -314,6 +331,14 @@ func (l *Limiter) filtered(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// prepareApplication adds the application limits to the checks unless
+// exempted.
+func (l *Limiter) prepareApplication(st *reqState, r *http.Request) {
+	if !st.entry.exemptApp {
+		l.prepare(st, l.application, r, "", l.application.limits)
+	}
 }
 
 // prepareDefaults adds the default limits to the checks unless exempted.

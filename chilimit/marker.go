@@ -10,11 +10,35 @@ import (
 // ServeHTTP applies the marker's limits. Under a Limiter's Handler it uses
 // the request state that Handler prepared: the route pattern, the key, the
 // exemptions, and whether it is the route's last marker, which then also
-// applies the default limits unless a route limit overrode them. Without
-// one it applies its limits on its own.
+// applies the application limits, and the default limits unless a route
+// limit overrode them, so that all of them are checked smallest window
+// first (Flask-Limiter likewise leaves a decorated route's limits to the
+// decorator). Without one it applies its limits on its own.
 func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g := m.g
 	st := stateOf(w)
+	if st == nil {
+		// A writer wrapper without Unwrap may hide the Handler's state.
+		if rctx := chi.RouteContext(r.Context()); rctx != nil {
+			if st = handoffs.borrow(rctx); st != nil {
+				pass := m.apply(st, w, r)
+				st.borrowed.Unlock() // before next: markers further in borrow it too
+				if pass {
+					m.next.ServeHTTP(w, r)
+				}
+				return
+			}
+		}
+	}
+	if m.apply(st, w, r) {
+		m.next.ServeHTTP(w, r)
+	}
+}
+
+// apply does the marker's work on the request state st (nil when no
+// Handler runs upstream) and reports whether the request goes on to the
+// next handler; it has answered the request when not.
+func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Request) (pass bool) {
+	g := m.g
 	if st == nil || st.entry == nil || (g.bound != nil && g.bound != st.lim) {
 		l := g.bound
 		if l == nil && st != nil {
@@ -24,21 +48,19 @@ func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			l = processLimiter()
 		}
 		l.serveStandalone(g, m.next, w, r)
-		return
+		return false // serveStandalone called next itself
 	}
 	l := st.lim
 	if st.skip || st.fallbackMode || st.rejected || g.err != nil {
-		m.next.ServeHTTP(w, r)
-		return
+		return true
 	}
 	if !st.entry.isActive(g) {
 		if st.entry.knows(g) {
-			m.next.ServeHTTP(w, r) // exempted
-			return
+			return true // exempted
 		}
 		// The index does not know this marker: the routes changed after it
-		// was built, or the marker wraps a handler directly instead of
-		// being in a chi middleware stack. Apply the limit on its own, and
+		// was built, or the marker is hidden inside a handler the index
+		// cannot see into (a closure). Apply the limit on its own, and
 		// rebuild the index once.
 		if _, seen := l.unindexed.LoadOrStore(g, true); !seen {
 			l.idx.Store(nil)
@@ -47,9 +69,9 @@ func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		st.markersLeft--
 		if st.markersLeft > 0 {
-			m.next.ServeHTTP(w, r) // the route's last marker checks them all
-			return
+			return true // the route's last marker checks them all
 		}
+		l.prepareApplication(st, r)
 		for _, a := range st.entry.active {
 			limits := l.resolveLimits(a, r)
 			if len(limits) > 0 && a.override && a.appliesTo(r.Method) {
@@ -64,13 +86,13 @@ func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	breach, err := l.evaluate(st, r)
 	if l.stop(w, r, st, breach, err) {
 		st.release()
-		return
+		return false
 	}
 	if st.markersLeft <= 0 {
 		l.writeHeaders(w, st, false)
 	}
 	st.release()
-	m.next.ServeHTTP(w, r)
+	return true
 }
 
 // serveStandalone applies a route limit with no Limiter Handler upstream.

@@ -167,39 +167,3 @@ func TestFromEnv(t *testing.T) {
 		t.Fatalf("second = %d, want 429", w.Code)
 	}
 }
-
-// A bad value read from the configuration names its key.
-func TestFromEnvErrorsNameTheKey(t *testing.T) {
-	for _, c := range []struct{ key, value, want string }{
-		{"RATELIMIT_DEFAULT", "10/weak", `default limits (RATELIMIT_DEFAULT): limiter: parse "10/weak"`},
-		{"RATELIMIT_APPLICATION", "10/", "application limits (RATELIMIT_APPLICATION)"},
-		{"RATELIMIT_META", "x", "meta limits (RATELIMIT_META)"},
-		{"RATELIMIT_IN_MEMORY_FALLBACK", "1/sec", "in-memory fallback limits (RATELIMIT_IN_MEMORY_FALLBACK)"},
-		{"RATELIMIT_STRATEGY", "leaky-bucket", "strategy (RATELIMIT_STRATEGY)"},
-		{"RATELIMIT_STORAGE_URI", "nosuch://x", "storage (RATELIMIT_STORAGE_URI)"},
-		{"RATELIMIT_STORAGE_URL", "nosuch://x", "storage (RATELIMIT_STORAGE_URL)"},
-		{"RATELIMIT_HEADER_LIMIT", "X Limit", `RATELIMIT_HEADER_LIMIT="X Limit": not a header name`},
-		{"RATELIMIT_HEADER_RETRY_AFTER", "Retry:After", `RATELIMIT_HEADER_RETRY_AFTER="Retry:After": not a header name`},
-		{"RATELIMIT_HEADERS_ENABLED", "maybe", `RATELIMIT_HEADERS_ENABLED="maybe"`},
-	} {
-		env := map[string]string{c.key: c.value}
-		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-		_, err := chilimit.New(chilimit.WithConfigLookup(lookup))
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s=%q: New = %v, want an error containing %q", c.key, c.value, err, c.want)
-		}
-	}
-	// Header names from the configuration are used, canonicalised.
-	env := map[string]string{"RATELIMIT_DEFAULT": "5/hour", "RATELIMIT_HEADERS_ENABLED": "true", "RATELIMIT_HEADER_REMAINING": "x-left"}
-	lim, err := chilimit.New(chilimit.WithConfigLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lim.Close()
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	r.Get("/", text("ok"))
-	if w := get(r, "/"); w.Header().Get("X-Left") != "4" || w.Header().Get("X-RateLimit-Remaining") != "" {
-		t.Fatalf("headers = %v, want X-Left: 4 in place of X-RateLimit-Remaining", w.Header())
-	}
-}

@@ -1,6 +1,7 @@
 package chilimit
 
 import (
+	"github.com/go-chi/chi/v5"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -189,13 +190,15 @@ const (
 // default, application and meta limits and from route limits declared on
 // enclosing routers ([ExemptAll]); limits declared at the exempted level or
 // below still apply. Use [ExemptFrom] for a narrower exemption.
-func Exempt(next http.Handler) http.Handler { return &exemptHandler{scope: ExemptAll, next: next} }
+func Exempt(next http.Handler) http.Handler {
+	return visible(&exemptHandler{scope: ExemptAll, next: next}, next)
+}
 
 // ExemptFrom is [Exempt] restricted to the given scope, for example
 // ExemptFrom(ExemptDefault|ExemptApplication) to exempt a sub-router's own
 // routes but not the routers mounted below it.
 func ExemptFrom(scope ExemptScope) func(http.Handler) http.Handler {
-	mw := func(next http.Handler) http.Handler { return &exemptHandler{scope: scope, next: next} }
+	mw := func(next http.Handler) http.Handler { return visible(&exemptHandler{scope: scope, next: next}, next) }
 	registerMarker(mw)
 	return mw
 }
@@ -216,9 +219,63 @@ type markerHandler struct {
 }
 
 func newMarker(g *group) func(http.Handler) http.Handler {
-	mw := func(next http.Handler) http.Handler { return &markerHandler{g: g, next: next} }
+	mw := func(next http.Handler) http.Handler { return visible(&markerHandler{g: g, next: next}, next) }
 	registerMarker(mw)
 	return mw
+}
+
+// routed is a marker or exemption wrapped directly around a chi sub-router,
+// as in r.Mount("/api", chilimit.Limit("10/second")(api)). It serves
+// through the marker, and shows chi's Mount and the route index the
+// sub-router's routes, which a plain wrapper would hide.
+type routed struct {
+	http.Handler            // the *markerHandler or *exemptHandler
+	sub          chi.Routes // the sub-router it wraps
+}
+
+// Routes implements chi.Routes with the sub-router's.
+func (r *routed) Routes() []chi.Route { return r.sub.Routes() }
+
+// Middlewares implements chi.Routes with the sub-router's.
+func (r *routed) Middlewares() chi.Middlewares { return r.sub.Middlewares() }
+
+// Match implements chi.Routes with the sub-router's.
+func (r *routed) Match(rctx *chi.Context, method, path string) bool {
+	return r.sub.Match(rctx, method, path)
+}
+
+// Find implements chi.Routes with the sub-router's.
+func (r *routed) Find(rctx *chi.Context, method, path string) string {
+	return r.sub.Find(rctx, method, path)
+}
+
+var _ chi.Routes = (*routed)(nil)
+
+// visible returns marker h, wrapped around next, as a [routed] when next is
+// a sub-router.
+func visible(h, next http.Handler) http.Handler {
+	if sub, ok := next.(chi.Routes); ok {
+		return &routed{Handler: h, sub: sub}
+	}
+	return h
+}
+
+// wrappers lists the markers and exemptions wrapped directly around h,
+// outermost first, and returns what they wrap.
+func wrappers(h http.Handler) ([]http.Handler, http.Handler) {
+	var out []http.Handler
+	for {
+		switch v := h.(type) {
+		case *routed:
+			h = v.Handler
+		case *markerHandler:
+			out, h = append(out, v), v.next
+		case *exemptHandler:
+			out, h = append(out, v), v.next
+		default:
+			return out, h
+		}
+	}
 }
 
 // markerCode holds the code pointers of the middlewares this package

@@ -255,18 +255,98 @@ func TestPathRewritingAfterHandlerWarns(t *testing.T) {
 	}
 }
 
-// A marker wrapping a handler directly (not in a chi middleware stack) is
-// still enforced, and does not make the index rebuild on every request.
-func TestMarkerOutsideTheIndex(t *testing.T) {
-	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
-	sub := chi.NewRouter()
-	sub.Get("/", text("sub"))
+// Markers and exemptions wrapped directly around a handler or a mounted
+// sub-router, instead of sitting in a With chain, work as in the chain:
+// a route limit replaces the defaults, and an exemption exempts.
+func TestMarkersWrappedAroundHandlers(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	api := chi.NewRouter()
+	api.Get("/a", text("a"))
+	free := chi.NewRouter()
+	free.Get("/f", text("f"))
 	r := chi.NewRouter()
 	r.Use(lim.Handler)
-	r.Mount("/x", chilimit.Limit("2/hour")(sub))
+	r.Handle("/x", chilimit.Limit("3/hour")(text("x")))
+	r.Method(http.MethodGet, "/both", chilimit.Limit("3/hour", chilimit.OverrideDefaults(false))(text("both")))
+	r.With(chilimit.Limit("5/hour")).Method(http.MethodGet, "/nested", chilimit.Limit("2/hour")(text("n")))
+	r.Handle("/ping", chilimit.Exempt(text("pong")))
+	r.Mount("/api", chilimit.Limit("2/hour")(api))
+	r.Mount("/free", chilimit.Exempt(free))
+	run(t, r, clock, concat(
+		repeat(3, step{path: "/x", code: 200}), []step{{path: "/x", code: 429, body: "3 per 1 hour"}},
+		[]step{{path: "/both", code: 200}, {path: "/both", code: 429, body: "1 per 1 hour"}},
+		repeat(2, step{path: "/nested", code: 200}), []step{{path: "/nested", code: 429, body: "2 per 1 hour"}},
+		repeat(3, step{path: "/ping", code: 200}),
+		repeat(2, step{path: "/api/a", code: 200}), []step{{path: "/api/a", code: 429, body: "2 per 1 hour"}},
+		repeat(3, step{path: "/free/f", code: 200}),
+	))
+}
+
+// A marker wrapping a handler the index cannot see into is still
+// enforced, and does not make the index rebuild on every request.
+func TestMarkerOutsideTheIndex(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+	limited := chilimit.Limit("2/hour")(text("sub"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	// A closure: nothing outside it can tell that it holds a marker.
+	r.Handle("/x", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { limited.ServeHTTP(w, req) }))
 	// The headers show that lim, not the process-wide limiter, enforces it.
 	run(t, r, clock, []step{
-		{path: "/x/", code: 200, headers: map[string]string{"X-RateLimit-Limit": "2"}},
-		{path: "/x/", code: 200}, {path: "/x/", code: 429, body: "2 per 1 hour"},
+		{path: "/x", code: 200, headers: map[string]string{"X-RateLimit-Limit": "2"}},
+		{path: "/x", code: 200}, {path: "/x", code: 429, body: "2 per 1 hour"},
 	})
+}
+
+// hidingWriter wraps a ResponseWriter without an Unwrap method, as
+// http.TimeoutHandler's writer and many older middlewares do.
+type hidingWriter struct{ http.ResponseWriter }
+
+func hideWriter(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(hidingWriter{w}, r) })
+}
+
+// Route markers behind a writer wrapper that hides lim.Handler's writer
+// still work with the Handler's state: its defaults, its key function, its
+// storage.
+func TestMarkersBehindAWriterWithoutUnwrap(t *testing.T) {
+	timeout := func(next http.Handler) http.Handler { return http.TimeoutHandler(next, time.Minute, "timeout") }
+	for name, hide := range map[string]func(http.Handler) http.Handler{"plain wrapper": hideWriter, "TimeoutHandler": timeout} {
+		t.Run(name, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithHeaders(true),
+				chilimit.WithKeyFunc(func(r *http.Request) string { return r.Header.Get("X-User") }))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.Use(hide)
+			r.With(lim.Limit("5/hour", chilimit.OverrideDefaults(false))).Get("/both", text("ok"))
+			r.With(chilimit.Limit("1/hour")).Get("/user", text("ok"))
+			alice, bob := header("X-User", "alice"), header("X-User", "bob")
+			run(t, r, clock, []step{
+				// The defaults still apply beside the route limit.
+				{path: "/both", opts: []reqOpt{alice}, code: 200},
+				{path: "/both", opts: []reqOpt{alice}, code: 429, body: "1 per 1 hour"},
+				// An unbound marker uses lim's key function, not the
+				// process-wide limiter's remote address.
+				{path: "/user", opts: []reqOpt{alice}, code: 200},
+				{path: "/user", opts: []reqOpt{bob}, code: 200},
+				{path: "/user", opts: []reqOpt{bob}, code: 429},
+			})
+		})
+	}
+}
+
+// A TimeoutHandler that answers while a marker behind it is still waiting
+// on the storage: the Handler waits for the marker to finish with the
+// request's state before it reads or reuses it (run with -race).
+func TestMarkerOutlivedByTimeoutHandler(t *testing.T) {
+	lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("10/hour"), chilimit.WithStorageTimeout(50*time.Millisecond))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Use(func(next http.Handler) http.Handler { return http.TimeoutHandler(next, 5*time.Millisecond, "timeout") })
+	r.With(chilimit.Limit("5/hour", chilimit.OverrideDefaults(false), chilimit.DeductWhen(func(*http.Request, int) bool { return true }))).
+		Get("/slow", text("ok"))
+	fs.hang.Store(true)
+	run(t, r, clock, []step{{path: "/slow", code: http.StatusServiceUnavailable, body: "timeout"}})
+	fs.hang.Store(false)
+	run(t, r, clock, []step{{path: "/slow", code: 200}})
 }

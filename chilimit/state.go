@@ -3,6 +3,7 @@ package chilimit
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/limits-go/limits/limiter"
@@ -37,6 +38,10 @@ type reqState struct {
 
 	// arena outlives reset: what it handed out is never handed out again.
 	arena headerArena
+
+	// borrowed is held by a marker that reached this state through the
+	// handoff table rather than the writer (handoff.go).
+	borrowed sync.Mutex
 
 	policyBuf  [4]reported
 	pendingBuf [2]pending

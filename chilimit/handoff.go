@@ -1,0 +1,80 @@
+package chilimit
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Route markers find their request's state through the ResponseWriter,
+// unwrapping middleware wrappers on the way. A wrapper without an Unwrap
+// method (http.TimeoutHandler's, many older ones) hides it; the handoff
+// table is the second way, keyed by the chi route context, which every
+// handler of one request shares however its middleware rewrap the request
+// and the writer. lim.Handler fills it only for routes that carry markers,
+// and the marker reads it only when the writer leads nowhere.
+
+// handoffs is the process's table: markers made by [Limit] may run under
+// any Limiter's Handler.
+var handoffs = newHandoffTable()
+
+type handoffTable struct {
+	seed   maphash.Seed
+	shards [32]handoffShard
+}
+
+type handoffShard struct {
+	mu sync.Mutex
+	m  map[*chi.Context]*reqState
+}
+
+func newHandoffTable() *handoffTable {
+	t := &handoffTable{seed: maphash.MakeSeed()}
+	for i := range t.shards {
+		t.shards[i].m = make(map[*chi.Context]*reqState)
+	}
+	return t
+}
+
+func (t *handoffTable) shard(rctx *chi.Context) *handoffShard {
+	return &t.shards[maphash.Comparable(t.seed, rctx)%uint64(len(t.shards))]
+}
+
+// put records st as the state of the request routed with rctx, until drop.
+func (t *handoffTable) put(rctx *chi.Context, st *reqState) {
+	sh := t.shard(rctx)
+	sh.mu.Lock()
+	sh.m[rctx] = st
+	sh.mu.Unlock()
+}
+
+// drop forgets the request routed with rctx (chi reuses route contexts)
+// and waits for a marker that borrowed its state to give it back. A marker
+// may still be running when its Handler goes on: http.TimeoutHandler runs
+// the rest of the chain in a goroutine and returns at its deadline. After
+// drop the state is the Handler's alone again, to read and to reuse.
+func (t *handoffTable) drop(rctx *chi.Context, st *reqState) {
+	sh := t.shard(rctx)
+	sh.mu.Lock()
+	if sh.m[rctx] == st {
+		delete(sh.m, rctx)
+	}
+	sh.mu.Unlock()
+	st.borrowed.Lock()
+	//lint:ignore SA2001 an empty critical section: waiting for the borrower is the point
+	st.borrowed.Unlock()
+}
+
+// borrow returns the state recorded for rctx, or nil. The caller holds the
+// state's borrowed lock until it unlocks it; see drop.
+func (t *handoffTable) borrow(rctx *chi.Context) *reqState {
+	sh := t.shard(rctx)
+	sh.mu.Lock()
+	st := sh.m[rctx]
+	if st != nil {
+		st.borrowed.Lock()
+	}
+	sh.mu.Unlock()
+	return st
+}
