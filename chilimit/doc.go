@@ -25,9 +25,11 @@
 // no limit of its own; each route pattern has its own buckets. Application
 // limits ([WithApplicationLimits]) are one set of buckets for the whole
 // application. Route limits ([Limit], [LimitFunc], [Limiter.Limit]) are
-// attached with r.With, with Use on a sub-router, or with
+// attached with r.With, with Use on a sub-router, with
 // r.With(...).Mount / Route / Group for a whole sub-router (Flask's
-// blueprints); they replace the defaults unless [OverrideDefaults](false).
+// blueprints), or by wrapping a handler or a sub-router directly
+// (r.Mount("/api", chilimit.Limit("10/second")(api))); they replace the
+// defaults unless [OverrideDefaults](false).
 // Shared limits ([SharedLimit], [Scope], [ScopeFunc]) count several routes
 // in one set of buckets. Meta limits ([WithMetaLimits]) limit how often a
 // client may be rejected.
@@ -48,8 +50,11 @@
 // the index invokes only those, with a probe handler, to read their
 // settings. Route limits themselves run where they are declared, so their
 // key functions see URL parameters and what earlier middleware put in the
-// context; the route's last marker also checks the default limits unless a
-// route limit overrode them.
+// context; the route's last marker also checks the application limits, and
+// the default limits unless a route limit overrode them. Markers find the
+// request's state through the ResponseWriter (wrappers that implement
+// Unwrap are seen through) or, behind a wrapper that hides it, through the
+// chi route context.
 //
 // Install Handler on the root router, after any path-rewriting middleware
 // (middleware.StripSlashes, middleware.CleanPath). HEAD requests count
