@@ -38,16 +38,29 @@ var unitDurations = [...]time.Duration{
 	Year:   360 * 24 * time.Hour,
 }
 
-// maxMultiples holds, per unit, the largest Multiples whose window still
-// fits in a time.Duration. Validate runs on every hit; a table spares it a
-// 64-bit division.
+// MaxWindow is the longest window a [Limit] may have: 50 years of 360 days,
+// 18,000 days. [Parse] and [Limit.Validate] reject longer windows.
+//
+// The algorithms keep instants as Unix nanoseconds, which end in April 2262,
+// and reach up to two windows past a request's instant (the reset of a
+// sliding window counter, a token bucket's TAT plus a hit). A time.Duration
+// alone would allow windows of 292 years, whose sums wrap around: "1 per 250
+// years" would allow every hit and reset in 1687. With [Request.Now] before
+// 2150, two windows of at most MaxWindow end before August 2248: inside
+// int64 nanoseconds, and inside the microseconds the Redis storage's scripts
+// keep exact in a double (until 2255).
+const MaxWindow = 50 * 360 * 24 * time.Hour
+
+// maxMultiples holds, per unit, the largest Multiples whose window is at
+// most MaxWindow. Validate runs on every hit; a table spares it a 64-bit
+// division. Every unit divides MaxWindow.
 var maxMultiples = [...]int64{
-	Second: int64(maxDuration / time.Second),
-	Minute: int64(maxDuration / time.Minute),
-	Hour:   int64(maxDuration / time.Hour),
-	Day:    int64(maxDuration / (24 * time.Hour)),
-	Month:  int64(maxDuration / (30 * 24 * time.Hour)),
-	Year:   int64(maxDuration / (360 * 24 * time.Hour)),
+	Second: int64(MaxWindow / time.Second),
+	Minute: int64(MaxWindow / time.Minute),
+	Hour:   int64(MaxWindow / time.Hour),
+	Day:    int64(MaxWindow / (24 * time.Hour)),
+	Month:  int64(MaxWindow / (30 * 24 * time.Hour)),
+	Year:   int64(MaxWindow / (360 * 24 * time.Hour)),
 }
 
 // String returns the unit's lower-case singular name, such as "hour", or
@@ -107,7 +120,7 @@ func (l Limit) appendText(b []byte) []byte {
 }
 
 // Validate reports whether the limit can be enforced: Amount ≥ 0,
-// Multiples ≥ 1, a known Unit, and a window that fits in a time.Duration.
+// Multiples ≥ 1, a known Unit, and a window of at most [MaxWindow].
 // The error wraps [ErrInvalidLimit].
 func (l Limit) Validate() error {
 	switch {
@@ -118,12 +131,14 @@ func (l Limit) Validate() error {
 	case !l.Unit.valid():
 		return &LimitError{Limit: l, Reason: "unknown unit"}
 	case l.Multiples > maxMultiples[l.Unit]:
-		return &LimitError{Limit: l, Reason: "window overflows time.Duration"}
+		return &LimitError{Limit: l, Reason: maxWindowReason}
 	}
 	return nil
 }
 
-const maxDuration = time.Duration(1<<63 - 1)
+// maxWindowReason says why a window is too long, in the words of
+// [MaxWindow]'s comment.
+const maxWindowReason = "window longer than MaxWindow, 50 years of 360 days"
 
 // A LimitError reports a Limit value that cannot be enforced. It wraps
 // [ErrInvalidLimit].
@@ -132,6 +147,8 @@ type LimitError struct {
 	Reason string
 }
 
+// Error returns "limiter: invalid limit {Amount:… Multiples:… Unit:…}: "
+// followed by the reason.
 func (e *LimitError) Error() string {
 	return "limiter: invalid limit {Amount:" + strconv.FormatInt(e.Limit.Amount, 10) +
 		" Multiples:" + strconv.FormatInt(e.Limit.Multiples, 10) +

@@ -15,6 +15,8 @@ type ParseError struct {
 	Hint   string // what was expected instead; may be empty
 }
 
+// Error returns `limiter: parse "<input>": <reason> at offset <offset>`,
+// followed by the hint in parentheses when there is one.
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	b.WriteString("limiter: parse ")
@@ -45,7 +47,8 @@ func isSeparator(c byte) bool { return c == ',' || c == ';' || c == '|' }
 //
 // where unit is second, minute, hour, day, month or year, optionally plural
 // and in any case: "10 per hour", "10/hour", "5/2 seconds", "1 / Second",
-// "500/7days". Errors are [*ParseError] values naming the offset and the
+// "500/7days". A window longer than [MaxWindow] (50 years of 360 days) is
+// an error. Errors are [*ParseError] values naming the offset and the
 // reason; a string with several limits is an error (use [ParseMany]).
 func Parse(s string) (Limit, error) {
 	p := parser{in: s}
@@ -196,11 +199,11 @@ func (p *parser) limit() (Limit, error) {
 		return Limit{}, p.errorf(p.pos, "unexpected "+p.describe(p.pos)+" after unit", "want a separator (, ; |) or the end")
 	}
 
-	l := Limit{Amount: amount, Multiples: multiples, Unit: unit}
-	if multiples > int64(maxDuration/unit.Duration()) {
-		return Limit{}, p.errorf(multAt, "window of "+strconv.FormatInt(multiples, 10)+" "+unit.String()+"s overflows time.Duration", "the longest window is about 292 years")
+	if multiples > maxMultiples[unit] {
+		return Limit{}, p.errorf(multAt, "window of "+strconv.FormatInt(multiples, 10)+" "+unit.String()+"s is too long",
+			"the longest window, MaxWindow, is 50 years of 360 days: "+strconv.FormatInt(maxMultiples[unit], 10)+" "+unit.String()+"s")
 	}
-	return l, nil
+	return Limit{Amount: amount, Multiples: multiples, Unit: unit}, nil
 }
 
 // number reads a run of decimal digits as a non-negative int64.

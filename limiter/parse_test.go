@@ -75,14 +75,15 @@ var parseOK = []struct {
 	{"0/second", lim(0, 1, Second)},
 	{"0 per 1 day", lim(0, 1, Day)},
 	{"000 per year", lim(0, 1, Year)},
-	// Boundaries: the largest amount and the longest windows that fit.
+	// Boundaries: the largest amount and the longest windows, MaxWindow
+	// (50 years of 360 days) in every unit.
 	{"9223372036854775807/second", lim(1<<63-1, 1, Second)},
-	{"1/9223372036 seconds", lim(1, 9223372036, Second)},
-	{"1/153722867 minutes", lim(1, 153722867, Minute)},
-	{"1/2562047 hours", lim(1, 2562047, Hour)},
-	{"1/106751 days", lim(1, 106751, Day)},
-	{"1/3558 months", lim(1, 3558, Month)},
-	{"1/296 years", lim(1, 296, Year)},
+	{"1/1555200000 seconds", lim(1, 1555200000, Second)},
+	{"1/25920000 minutes", lim(1, 25920000, Minute)},
+	{"1/432000 hours", lim(1, 432000, Hour)},
+	{"1/18000 days", lim(1, 18000, Day)},
+	{"1/600 months", lim(1, 600, Month)},
+	{"1/50 years", lim(1, 50, Year)},
 }
 
 const hintUnit = " (want second, minute, hour, day, month or year)"
@@ -145,13 +146,18 @@ var parseErrors = []struct {
 	{"9223372036854775808/hour", 0, `limiter: parse "9223372036854775808/hour": amount 9223372036854775808 overflows int64 at offset 0`},
 	{"99999999999999999999999 per day", 0, `limiter: parse "99999999999999999999999 per day": amount 99999999999999999999999 overflows int64 at offset 0`},
 	{"1/9223372036854775808 hours", 2, `limiter: parse "1/9223372036854775808 hours": multiples 9223372036854775808 overflows int64 at offset 2`},
-	{"1/9223372037 seconds", 2, `limiter: parse "1/9223372037 seconds": window of 9223372037 seconds overflows time.Duration at offset 2 (the longest window is about 292 years)`},
-	{"1/153722868 minutes", 2, `limiter: parse "1/153722868 minutes": window of 153722868 minutes overflows time.Duration at offset 2 (the longest window is about 292 years)`},
-	{"1/2562048 hours", 2, `limiter: parse "1/2562048 hours": window of 2562048 hours overflows time.Duration at offset 2 (the longest window is about 292 years)`},
-	{"1/106752 days", 2, `limiter: parse "1/106752 days": window of 106752 days overflows time.Duration at offset 2 (the longest window is about 292 years)`},
-	{"1/3559 months", 2, `limiter: parse "1/3559 months": window of 3559 months overflows time.Duration at offset 2 (the longest window is about 292 years)`},
-	{"1 per  297 years", 7, `limiter: parse "1 per  297 years": window of 297 years overflows time.Duration at offset 7 (the longest window is about 292 years)`},
-	{"1/9223372036854775807 years", 2, `limiter: parse "1/9223372036854775807 years": window of 9223372036854775807 years overflows time.Duration at offset 2 (the longest window is about 292 years)`},
+	// Windows longer than MaxWindow: the algorithms reach two windows past
+	// now, and Unix nanoseconds end in 2262.
+	{"1/1555200001 seconds", 2, `limiter: parse "1/1555200001 seconds": window of 1555200001 seconds is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 1555200000 seconds)`},
+	{"1/25920001 minutes", 2, `limiter: parse "1/25920001 minutes": window of 25920001 minutes is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 25920000 minutes)`},
+	{"1/432001 hours", 2, `limiter: parse "1/432001 hours": window of 432001 hours is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 432000 hours)`},
+	{"1/18001 days", 2, `limiter: parse "1/18001 days": window of 18001 days is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 18000 days)`},
+	{"1/601 months", 2, `limiter: parse "1/601 months": window of 601 months is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 600 months)`},
+	{"1 per  51 years", 7, `limiter: parse "1 per  51 years": window of 51 years is too long at offset 7 (the longest window, MaxWindow, is 50 years of 360 days: 50 years)`},
+	{"1 per 250 years", 6, `limiter: parse "1 per 250 years": window of 250 years is too long at offset 6 (the longest window, MaxWindow, is 50 years of 360 days: 50 years)`},
+	{"1/297 years", 2, `limiter: parse "1/297 years": window of 297 years is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 50 years)`},
+	{"1/9223372037 seconds", 2, `limiter: parse "1/9223372037 seconds": window of 9223372037 seconds is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 1555200000 seconds)`},
+	{"1/9223372036854775807 years", 2, `limiter: parse "1/9223372036854775807 years": window of 9223372036854775807 years is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 50 years)`},
 }
 
 // parseManyOK lists strings with one or more limits, including every
@@ -192,7 +198,7 @@ var parseManyErrors = []struct {
 	{"10/hour|5/weak", 10, `limiter: parse "10/hour|5/weak": unknown unit "weak" at offset 10` + hintUnit},
 	{"10/hour; 5 per 0 days", 15, `limiter: parse "10/hour; 5 per 0 days": zero multiples at offset 15 (a window is at least 1 unit long)`},
 	{"1/day,-1/day", 6, `limiter: parse "1/day,-1/day": signed amount at offset 6 (amount is an unsigned whole number)`},
-	{"1/day, 1/297 years", 9, `limiter: parse "1/day, 1/297 years": window of 297 years overflows time.Duration at offset 9 (the longest window is about 292 years)`},
+	{"1/day, 1/51 years", 9, `limiter: parse "1/day, 1/51 years": window of 51 years is too long at offset 9 (the longest window, MaxWindow, is 50 years of 360 days: 50 years)`},
 	{"1/day;1.5/day", 7, `limiter: parse "1/day;1.5/day": fractional amount at offset 7 (amounts are whole numbers)`},
 }
 

@@ -737,3 +737,25 @@ func BenchmarkStrategyHit(b *testing.B) {
 		})
 	}
 }
+
+// TestWindowLongerThanMaxWindow checks that a limit whose window is longer
+// than MaxWindow is refused on every hit rather than decided: the
+// algorithms' sums of Unix nanoseconds (now plus two windows) would wrap,
+// and "1 per 250 years" allowed every hit with a reset in 1687.
+func TestWindowLongerThanMaxWindow(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range Strategies() {
+		st := MustNewStrategy(name, newRefStorage())
+		for _, l := range []Limit{lim(1, 250, Year), lim(1, 51, Year), lim(1, 18001, Day)} {
+			r := Request{Key: "long", Limit: l, Cost: 1, Now: base}
+			for range 2 {
+				if res, err := st.Hit(ctx, r); !errors.Is(err, ErrInvalidLimit) {
+					t.Errorf("%s: Hit(%v) = %+v, %v; want an error wrapping ErrInvalidLimit", name, l, res, err)
+				}
+			}
+			if res, err := st.Test(ctx, r); !errors.Is(err, ErrInvalidLimit) {
+				t.Errorf("%s: Test(%v) = %+v, %v; want an error wrapping ErrInvalidLimit", name, l, res, err)
+			}
+		}
+	}
+}
