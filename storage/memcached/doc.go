@@ -76,6 +76,16 @@
 // int32, so they cannot reach past January 2038. Application servers
 // sharing a memcached must agree on the time to well within the grace.
 //
+// Within that, the sliding window counter follows [limiter.SlidingWindow]
+// for clocks that disagree: a hit whose Now falls before the newest window
+// stored counts in that window, as if at its start, so two servers whose
+// clocks straddle a window boundary cannot each fill a window of their own.
+// The one race left is a hit that read the counts just before the first hit
+// of the newer window was stored: it counts in its own window, which the
+// newer one weighs by the part of it not yet elapsed. An elastic fixed
+// window keeps the latest end any hit asked for, whichever clock was
+// behind.
+//
 // # Keys
 //
 // Memcached keys are at most 250 bytes of printable ASCII without spaces.

@@ -15,9 +15,10 @@ import (
 )
 
 // ErrContention is wrapped by the error of a compare-and-swap operation
-// (token bucket, moving window, the elastic expiry of a fixed window) that
-// lost its race more times than it may retry. Nothing was counted: the
-// storage never admits a hit it could not record, and it never guesses.
+// (token bucket, moving window, the elastic expiry of a fixed window, the
+// stamping of a sliding window slot) that lost its race more times than it
+// may retry. Nothing was counted: the storage never admits a hit it could
+// not record, and it never guesses.
 var ErrContention = errors.New("memcached storage: too much contention on key")
 
 // maxAttempts bounds every retry loop. A compare-and-swap attempt fails only

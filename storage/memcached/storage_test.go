@@ -202,6 +202,77 @@ func TestMatchesReference(t *testing.T) {
 	}
 }
 
+// TestMatchesReferenceWithClocksBehind: hits from application servers whose
+// clocks lag the one that stored a key's state, by a few milliseconds across
+// a window boundary and by more than a window, give the reference's States
+// (a lagging hit on a sliding window counts in the stored window, as if at
+// its start). Modelled on the Redis storage's
+// TestScriptsMatchReferenceWithClocksBehind.
+func TestMatchesReferenceWithClocksBehind(t *testing.T) {
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
+	ctx := t.Context()
+	l := limiter.Limit{Amount: 4, Multiples: 1, Unit: limiter.Second}
+	start := t0.Truncate(time.Second)
+	offsets := []time.Duration{
+		1500 * time.Millisecond, 700 * time.Millisecond, 1600 * time.Millisecond, 200 * time.Millisecond,
+		2100 * time.Millisecond, 1999 * time.Millisecond, 1999*time.Millisecond + 1, 900 * time.Millisecond,
+		3200 * time.Millisecond, 2999 * time.Millisecond,
+		// Two clocks straddling a boundary by a millisecond, both filling
+		// the limit: the lagging ones count in the newer window.
+		5001 * time.Millisecond, 5001 * time.Millisecond, 5001 * time.Millisecond, 5001 * time.Millisecond,
+		4999 * time.Millisecond, 4999 * time.Millisecond, 4999 * time.Millisecond, 4999 * time.Millisecond,
+	}
+	for _, strategy := range limiter.Strategies() {
+		t.Run(strategy, func(t *testing.T) {
+			if strategy == limiter.StrategyFixedWindowElasticExpiry {
+				t.Skip("an elastic hit only ever moves the window's end later (AcquireFixedWindow), where the reference moves it to a lagging hit's r.Now + window")
+			}
+			key := "behind/" + strategy
+			var ref reference
+			for i, off := range offsets {
+				for _, peek := range []bool{true, false} {
+					r := limiter.Request{Key: key, Limit: l, Cost: 1, Now: start.Add(off)}
+					want := ref.do(strategy, peek, r)
+					got, err := call(ctx, s, strategy, peek, r)
+					if err != nil {
+						t.Fatalf("hit %d at +%v: %v", i, off, err)
+					}
+					if got != want {
+						t.Fatalf("hit %d (peek=%v) at +%v: got %s, want %s", i, peek, off, showState(got, start), showState(want, start))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSlidingWindowStraddledBoundary is the reviewer's reproducer: 10 per
+// second, ten hits a millisecond after a boundary from one clock, then ten
+// a millisecond before it from a clock 2ms behind. The reference admits
+// ten in all; counting the lagging hits in the window before would admit
+// twenty.
+func TestSlidingWindowStraddledBoundary(t *testing.T) {
+	s, _ := newStorage(t, []string{servers.Memcached(t)})
+	ctx := t.Context()
+	l := mustLimit(t, "10 per second")
+	boundary := t0.Truncate(time.Second).Add(time.Second)
+	allowed := 0
+	for _, at := range []time.Time{boundary.Add(time.Millisecond), boundary.Add(-time.Millisecond)} {
+		for range 10 {
+			st, err := s.AcquireSlidingWindow(ctx, limiter.Request{Key: "straddle", Limit: l, Cost: 1, Now: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Allowed {
+				allowed++
+			}
+		}
+	}
+	if allowed != 10 {
+		t.Errorf("20 hits on %v straddling a boundary by 1ms: %d allowed, want 10", l, allowed)
+	}
+}
+
 // TestConcurrentHitsAreExact hits one key from many goroutines at once and
 // wants exactly the limit admitted, for every strategy.
 func TestConcurrentHitsAreExact(t *testing.T) {
