@@ -11,7 +11,9 @@ import (
 // keep them in memory; backends that can compare-and-swap store them
 // encoded. Instants are Unix nanoseconds, to keep the state small, so a
 // Request's Now and the instants it leads to (Now plus two windows at most)
-// must lie between the years 1678 and 2262.
+// must lie between the years 1678 and 2262: the range of [Request.Now]
+// (1970 to 2149) and [MaxWindow] (two windows come to under 99 years) keep
+// them there, with differences between any two within a time.Duration.
 
 // FixedWindow is the state of one fixed-window counter, as
 // [Storage.AcquireFixedWindow] describes it.

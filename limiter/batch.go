@@ -14,6 +14,10 @@ import (
 // [Strategy.Hit] or [Strategy.Test] would return it), and HitBatch returns
 // how many ran.
 //
+// Every op is checked first, as [Strategy.Hit] checks a Request (a valid
+// limit, a cost of at least 1, a Now in the range [Request.Now] allows); an
+// op that fails runs nothing at all.
+//
 // When s implements [BatchStorage] the whole batch is one storage operation:
 // one round trip on a network backend, however many limits there are.
 // Otherwise the steps run one by one.
@@ -27,6 +31,9 @@ func HitBatch(ctx context.Context, s Storage, strategy string, ops []BatchOp, re
 		}
 		if ops[i].Cost < 1 {
 			return 0, fmt.Errorf("%w: batch step %d on %q with cost %d", ErrInvalidCost, i, ops[i].Key, ops[i].Cost)
+		}
+		if !nowInRange(ops[i].Now) {
+			return 0, timeError(fmt.Sprintf("batch step %d on %q", i, ops[i].Key), ops[i].Now)
 		}
 	}
 	if b, ok := s.(BatchStorage); ok && len(ops) > 1 {

@@ -99,6 +99,19 @@ func TestHitBatchErrors(t *testing.T) {
 	if ref.callCount() != 0 {
 		t.Errorf("invalid batch made %d storage calls, want 0 (validated first)", ref.callCount())
 	}
+	for _, at := range []time.Time{{}, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		bad = ok
+		bad.Now = at
+		want := `limiter: request time out of range: batch step 1 on "k" at ` + at.Format(time.RFC3339Nano) +
+			` (Request.Now must lie from 1970 to 2149; is it set?)`
+		_, err := HitBatch(ctx, ref, StrategyFixedWindow, []BatchOp{{Request: ok}, {Request: bad}}, make([]Result, 2))
+		if !errors.Is(err, ErrInvalidTime) || err.Error() != want {
+			t.Errorf("HitBatch with Now %v = %v, want %q wrapping ErrInvalidTime", at, err, want)
+		}
+	}
+	if ref.callCount() != 0 {
+		t.Errorf("invalid batch made %d storage calls, want 0 (validated first)", ref.callCount())
+	}
 	bad = ok
 	bad.Limit.Multiples = 0
 	if _, err := HitBatch(ctx, ref, StrategyFixedWindow, []BatchOp{{Request: bad}}, make([]Result, 1)); !errors.Is(err, ErrInvalidLimit) {

@@ -13,6 +13,11 @@ var (
 	// ErrInvalidCost is returned when a hit's cost is less than 1.
 	ErrInvalidCost = errors.New("limiter: cost must be at least 1")
 
+	// ErrInvalidTime is returned when a request's Now lies outside the
+	// years 1970 to 2149 that [Request.Now] allows, such as a zero
+	// time.Time left unset.
+	ErrInvalidTime = errors.New("limiter: request time out of range")
+
 	// ErrUnknownStrategy is returned by [NewStrategy] for a name that is not
 	// one of the strategies this package defines.
 	ErrUnknownStrategy = errors.New("limiter: unknown strategy")

@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -21,7 +22,37 @@ type Request struct {
 	// themselves (a server clock shared by several application servers) may
 	// act on their own clock instead, and say so in their documentation, but
 	// must still report instants in [State] relative to Now.
+	//
+	// Now lies from 1970-01-01 (inclusive) to 2150-01-01 (exclusive), UTC.
+	// Strategies and [HitBatch] refuse any other instant with an error
+	// wrapping [ErrInvalidTime]: the zero time.Time, above all, which a
+	// Request whose Now was never set carries, and which as Unix
+	// nanoseconds (defined from 1678 to 2262 only) would land in 1754 and
+	// quietly start every limit afresh. The range keeps every instant the
+	// algorithms reach, Now plus two windows of at most [MaxWindow], within
+	// Unix nanoseconds, and differences between two instants within a
+	// time.Duration.
 	Now time.Time
+}
+
+// The range of [Request.Now] in Unix seconds: [minNowUnix, maxNowUnix).
+// Checking a Request costs one time.Time.Unix call and two comparisons.
+const (
+	minNowUnix = 0             // 1970-01-01T00:00:00Z
+	maxNowUnix = 5_680_281_600 // 2150-01-01T00:00:00Z
+)
+
+// nowInRange reports whether t may be a [Request.Now].
+func nowInRange(t time.Time) bool {
+	s := t.Unix()
+	return s >= minNowUnix && s < maxNowUnix
+}
+
+// timeError describes a Request.Now outside the range, for the operation
+// named by what.
+func timeError(what string, now time.Time) error {
+	return fmt.Errorf("%w: %s at %s (Request.Now must lie from 1970 to 2149; is it set?)",
+		ErrInvalidTime, what, now.Format(time.RFC3339Nano))
 }
 
 // State is what a storage reports about a key after one operation. All four

@@ -3,6 +3,7 @@ package limiter
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -61,9 +62,13 @@ type Strategy interface {
 	// Name returns the strategy's name, one of the Strategy constants.
 	Name() string
 	// Hit counts a hit of r.Cost on r.Key at r.Now, if the limit allows it.
+	// A request no storage may be given is an error, wrapping
+	// [ErrInvalidLimit] (r.Limit fails [Limit.Validate]), [ErrInvalidCost]
+	// (r.Cost below 1) or [ErrInvalidTime] (r.Now outside the range
+	// [Request.Now] allows); so is a storage failure.
 	Hit(ctx context.Context, r Request) (Result, error)
 	// Test reports whether a hit of r.Cost would be allowed, counting
-	// nothing.
+	// nothing. It checks r as Hit does.
 	Test(ctx context.Context, r Request) (Result, error)
 	// Clear forgets everything counted on key, under every limit.
 	Clear(ctx context.Context, key string) error
@@ -196,14 +201,17 @@ func (s *strategy) Clear(ctx context.Context, key string) error {
 	return nil
 }
 
-// checkRequest rejects what no storage may be given: an invalid limit or a
-// cost below 1.
+// checkRequest rejects what no storage may be given: an invalid limit, a
+// cost below 1, or a Now outside the range [Request.Now] allows.
 func checkRequest(r *Request, verb string) error {
 	if err := r.Limit.Validate(); err != nil {
 		return err
 	}
 	if r.Cost < 1 {
 		return fmt.Errorf("%w: %s %q with cost %d", ErrInvalidCost, verb, r.Key, r.Cost)
+	}
+	if !nowInRange(r.Now) {
+		return timeError(verb+" "+strconv.Quote(r.Key), r.Now)
 	}
 	return nil
 }

@@ -333,9 +333,9 @@ func FuzzStrategies(f *testing.F) {
 			return
 		}
 		w := l.Window()
-		// The state types keep Unix nanoseconds, which end in 2262: keep
-		// every instant a check can reach (now + 2 windows) before then.
-		horizon := time.Date(2260, 1, 1, 0, 0, 0, 0, time.UTC).Add(-w).Add(-w)
+		// Request.Now ends before 2150 (which keeps every instant a check
+		// can reach, now + 2 windows, inside Unix nanoseconds).
+		horizon := time.Unix(maxNowUnix, 0).Add(-1)
 		for _, name := range Strategies() {
 			if name == StrategyMovingWindow && l.Amount > 1000 {
 				continue // the log holds Amount entries; keep runs fast
@@ -638,6 +638,19 @@ func TestStrategyInvalidRequest(t *testing.T) {
 				`limiter: invalid limit {Amount:-1 Multiples:1 Unit:hour}: negative amount`},
 			{"hit", Request{Key: "k", Cost: 1, Now: base}, ErrInvalidLimit,
 				`limiter: invalid limit {Amount:0 Multiples:0 Unit:unit(0)}: multiples must be at least 1`},
+			// A Now left unset, or outside 1970 to 2149.
+			{"hit", Request{Key: "k", Limit: lim(1, 1, Hour), Cost: 1}, ErrInvalidTime,
+				`limiter: request time out of range: hit "k" at 0001-01-01T00:00:00Z (Request.Now must lie from 1970 to 2149; is it set?)`},
+			{"test", Request{Key: "k", Limit: lim(1, 1, Hour), Cost: 1, Now: new(ManualClock).Now()}, ErrInvalidTime,
+				`limiter: request time out of range: test "k" at 0001-01-01T00:00:00Z (Request.Now must lie from 1970 to 2149; is it set?)`},
+			{"hit", Request{Key: "k", Limit: lim(1, 1, Hour), Cost: 1, Now: time.Unix(0, -1).UTC()}, ErrInvalidTime,
+				`limiter: request time out of range: hit "k" at 1969-12-31T23:59:59.999999999Z (Request.Now must lie from 1970 to 2149; is it set?)`},
+			{"test", Request{Key: "k", Limit: lim(1, 1, Hour), Cost: 1, Now: time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC)}, ErrInvalidTime,
+				`limiter: request time out of range: test "k" at 2150-01-01T00:00:00Z (Request.Now must lie from 1970 to 2149; is it set?)`},
+			{"hit", Request{Key: "k", Limit: lim(1, 1, Hour), Cost: 1, Now: time.Date(2262, 6, 1, 0, 0, 0, 0, time.UTC)}, ErrInvalidTime,
+				`limiter: request time out of range: hit "k" at 2262-06-01T00:00:00Z (Request.Now must lie from 1970 to 2149; is it set?)`},
+			{"hit", Request{Key: "k", Limit: lim(1, 1, Hour), Cost: 1, Now: time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)}, ErrInvalidTime,
+				`limiter: request time out of range: hit "k" at 1600-01-01T00:00:00Z (Request.Now must lie from 1970 to 2149; is it set?)`},
 		} {
 			var err error
 			if tt.op == "hit" {
@@ -755,6 +768,57 @@ func TestWindowLongerThanMaxWindow(t *testing.T) {
 			}
 			if res, err := st.Test(ctx, r); !errors.Is(err, ErrInvalidLimit) {
 				t.Errorf("%s: Test(%v) = %+v, %v; want an error wrapping ErrInvalidLimit", name, l, res, err)
+			}
+		}
+	}
+}
+
+// TestRequestNowUnset checks that a Request whose Now was never set is an
+// error, not a hit in year 1 (1754 as Unix nanoseconds) that finds every
+// limit fresh.
+func TestRequestNowUnset(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range Strategies() {
+		st := MustNewStrategy(name, newRefStorage())
+		r := Request{Key: "k", Limit: lim(1, 1, Hour), Cost: 1, Now: base}
+		if res, err := st.Hit(ctx, r); err != nil || !res.Allowed {
+			t.Fatalf("%s: first hit = %+v, %v", name, res, err)
+		}
+		r.Now = time.Time{}
+		if res, err := st.Hit(ctx, r); !errors.Is(err, ErrInvalidTime) {
+			t.Errorf("%s: hit with a zero Now after the limit was used up = %+v, %v; want an error wrapping ErrInvalidTime", name, res, err)
+		}
+	}
+}
+
+// TestRequestNowBounds checks the first and last instants Request.Now
+// allows with the longest window: every strategy decides soundly (a reset
+// after now, within two windows; a second hit rejected until then) because
+// now plus two windows stays inside Unix nanoseconds.
+func TestRequestNowBounds(t *testing.T) {
+	ctx := context.Background()
+	longest := lim(1, 50, Year)
+	for _, now := range []time.Time{time.Unix(minNowUnix, 0), time.Unix(maxNowUnix, 0).Add(-time.Nanosecond)} {
+		for _, name := range Strategies() {
+			st := MustNewStrategy(name, newRefStorage())
+			r := Request{Key: "k", Limit: longest, Cost: 1, Now: now}
+			var res [3]Result
+			var err error
+			for i, do := range []func(context.Context, Request) (Result, error){st.Hit, st.Hit, st.Test} {
+				if res[i], err = do(ctx, r); err != nil {
+					t.Fatalf("%s at %v: call %d: %v", name, now, i, err)
+				}
+			}
+			if !res[0].Allowed || res[1].Allowed || res[2].Allowed || res[1].Remaining != 0 {
+				t.Errorf("%s at %v: hit, hit, test = %+v, want allowed, rejected, rejected", name, now, res)
+			}
+			for _, got := range res {
+				if !got.ResetAt.After(now) || got.ResetAt.Sub(now) > 2*MaxWindow {
+					t.Errorf("%s at %v: ResetAt %v, want within two windows after now", name, now, got.ResetAt)
+				}
+			}
+			if ra := res[1].RetryAfter; ra <= 0 || ra > 2*MaxWindow {
+				t.Errorf("%s at %v: rejected hit's RetryAfter = %v, want within two windows", name, now, ra)
 			}
 		}
 	}

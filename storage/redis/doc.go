@@ -83,7 +83,9 @@
 // them) and multiply counts by durations with an exact long
 // multiplication: the arithmetic matches limiter's algorithm types
 // ([limiter.FixedWindow], [limiter.MovingWindow], [limiter.SlidingWindow],
-// [limiter.TokenBucket]) exactly, for instants up to the year 2255.
+// [limiter.TokenBucket]) exactly, for instants up to the year 2255, past
+// any a request can reach: [limiter.Request] instants end before 2150 and
+// windows at [limiter.MaxWindow], so two windows after one end before 2249.
 //
 // Decisions depend only on the instants stored inside the values (expiry,
 // log entries, window start, TAT). Key TTLs (PX/PEXPIRE) only reclaim

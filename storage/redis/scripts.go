@@ -6,8 +6,11 @@ import "strconv"
 // nanosecond. Lua numbers are doubles, exact only up to 2^53, and Unix
 // nanoseconds exceed that, so instants and durations are pairs (u, f)
 // meaning u×1000 + f nanoseconds with 0 ≤ f < 1000: u, in microseconds,
-// stays exact until the year 2255. Counts times durations go through an
-// exact long multiplication.
+// stays exact until the year 2255, and no script meets a later instant: the
+// latest is two windows after a request's instant, and limiter bounds those
+// (Request.Now before 2150, windows of at most limiter.MaxWindow) to before
+// August 2248. Counts times durations go through an exact long
+// multiplication.
 //
 // They are written for the server's cost, which is mostly per Redis command
 // and per value crossing between Redis and Lua (an argument, a reply element,
