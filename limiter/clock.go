@@ -59,7 +59,9 @@ func (systemClock) Now() time.Time {
 }
 
 // A ManualClock is a [Clock] that moves only when told to, for tests and
-// simulations. Its zero value reads the zero time; it is safe for
+// simulations. Its zero value reads the zero time, which strategies refuse
+// as a [Request.Now] (see [ErrInvalidTime]): start one at an instant from
+// 1970 to 2149 with [NewManualClock] or [ManualClock.Set]. It is safe for
 // concurrent use.
 type ManualClock struct {
 	mu  sync.Mutex
