@@ -47,7 +47,7 @@ func Example_open() {
 	fmt.Println(err)
 	// Output:
 	// <nil>
-	// limiter: open storage memory:?sweep=1m: memory storage: limiter: invalid storage URI: unknown parameter "sweep" (want sweep_interval or shards)
+	// limiter: open storage memory://?sweep=1m: memory storage: limiter: invalid storage URI: unknown parameter "sweep" (want sweep_interval or shards)
 }
 
 // ResetAll forgets every key, as Flask-Limiter's reset() does, and says how
