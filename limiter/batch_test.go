@@ -177,3 +177,29 @@ func BenchmarkHitBatchTwoLimits(b *testing.B) {
 		}
 	}
 }
+
+// TestHitBatchImpossibleStepRetryAfter checks that a batch step that can
+// never be allowed (a cost above the amount) reports the window as its
+// RetryAfter, as Strategy.Hit does, whether the storage runs the batch or
+// HitBatch runs the steps.
+func TestHitBatchImpossibleStepRetryAfter(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0)
+	for _, name := range Strategies() {
+		for _, s := range []Storage{newRefStorage(), &batchRef{refStorage: newRefStorage()}} {
+			ops := []BatchOp{
+				{Request: Request{Key: "a", Limit: lim(5, 1, Minute), Cost: 1, Now: t0}},
+				{Request: Request{Key: "b", Limit: lim(0, 10, Second), Cost: 1, Now: t0}},
+			}
+			results := make([]Result, 2)
+			n, err := HitBatch(ctx, s, name, ops, results)
+			if err != nil || n != 2 || !results[0].Allowed || results[1].Allowed {
+				t.Errorf("%s over %T: HitBatch = %d, %v, %+v; want the second step rejected", name, s, n, err, results)
+				continue
+			}
+			if got := results[1].RetryAfter; got != 10*time.Second {
+				t.Errorf("%s over %T: an amount-0 step's RetryAfter = %v, want the window, 10s", name, s, got)
+			}
+		}
+	}
+}

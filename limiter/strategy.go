@@ -51,7 +51,11 @@ type Result struct {
 	ResetAt time.Time
 	// RetryAfter is how long until a hit of the same cost could be allowed:
 	// 0 when allowed, otherwise the value for a Retry-After header. It is
-	// the time until capacity returns, not the window length.
+	// the time until capacity returns, not the window length, but for a hit
+	// that can never be allowed (a Cost above the limit's Amount, as under
+	// a limit of 0), whatever the strategy and the storage: that reports
+	// the window, as Flask-Limiter does, so that a client backs off instead
+	// of retrying at once, forever.
 	RetryAfter time.Duration
 }
 
@@ -167,7 +171,7 @@ func (s *strategy) Hit(ctx context.Context, r Request) (Result, error) {
 	// newResult, written out: a Result does not fit in registers, and one
 	// returned from a call is copied through memory again.
 	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
-		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}, nil
+		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(&r, st)}, nil
 }
 
 func (s *strategy) Test(ctx context.Context, r Request) (Result, error) {
@@ -191,7 +195,7 @@ func (s *strategy) Test(ctx context.Context, r Request) (Result, error) {
 	}
 	// newResult, written out, as in Hit.
 	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
-		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}, nil
+		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(&r, st)}, nil
 }
 
 func (s *strategy) Clear(ctx context.Context, key string) error {
@@ -226,7 +230,7 @@ func (s *strategy) storageError(verb, key string, err error) error {
 // Test write it out in their return statements.
 func newResult(r *Request, st State) Result {
 	return Result{Allowed: st.Allowed, Limit: r.Limit, Remaining: st.Remaining,
-		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r.Now, st)}
+		ResetAt: timeAt(r.Now, st.ResetAt), RetryAfter: retryAfter(r, st)}
 }
 
 // timeAt returns the instant ns (Unix nanoseconds, from a State) as a time
@@ -235,11 +239,17 @@ func timeAt(now time.Time, ns int64) time.Time {
 	return time.Unix(0, ns).In(now.Location())
 }
 
-// retryAfter returns how long after now a hit reported by st could be
-// allowed: 0 when it was.
-func retryAfter(now time.Time, st State) time.Duration {
+// retryAfter returns how long after r.Now a hit reported by st could be
+// allowed: 0 when it was, the limit's window when it never can be
+// ([Result.RetryAfter]). The storages report such a hit's RetryAt as its
+// ResetAt, which is r.Now itself under an empty moving window, sliding
+// window or token bucket.
+func retryAfter(r *Request, st State) time.Duration {
 	if st.Allowed {
 		return 0
 	}
-	return time.Duration(max(st.RetryAt-now.UnixNano(), 0))
+	if r.Cost > r.Limit.Amount {
+		return time.Duration(r.Limit.Multiples) * r.Limit.Unit.Duration()
+	}
+	return time.Duration(max(st.RetryAt-r.Now.UnixNano(), 0))
 }

@@ -62,12 +62,12 @@ var scenarios = []scenario{
 			test(3*s, 1, false, 0, 10*s, 7*s),
 			hit(10*s-ns, 1, false, 0, 10*s, ns),
 			hit(10*s, 1, true, 2, 20*s, 0),     // the instant of expiry is already a new window
-			hit(10*s, 4, false, 2, 20*s, 10*s), // cost > amount: RetryAfter is the time to reset
+			hit(10*s, 4, false, 2, 20*s, 10*s), // cost > amount: never allowed, RetryAfter is the window
 			hit(11*s, 3, false, 2, 20*s, 9*s),  // a rejected hit counts nothing
 			hit(11*s, 2, true, 0, 20*s, 0),
-			test(25*s, 1, true, 3, 25*s, 0), // expired: nothing counted, reset is now
-			test(25*s, 4, false, 3, 25*s, 0),
-			hit(33*s, 1, true, 2, 43*s, 0), // the window starts at the first hit, not aligned
+			test(25*s, 1, true, 3, 25*s, 0),     // expired: nothing counted, reset is now
+			test(25*s, 4, false, 3, 25*s, 10*s), // the window, even with nothing counted
+			hit(33*s, 1, true, 2, 43*s, 0),      // the window starts at the first hit, not aligned
 			hit(34*s, 2, true, 0, 43*s, 0),
 			clr(35 * s),
 			test(35*s, 1, true, 3, 35*s, 0),
@@ -95,8 +95,8 @@ var scenarios = []scenario{
 		steps: []step{
 			hit(0, 1, false, 0, 60*s, 60*s),
 			test(0, 1, false, 0, 60*s, 60*s),
-			hit(30*s, 1, false, 0, 60*s, 30*s),
-			test(60*s, 1, false, 0, 60*s, 0),
+			hit(30*s, 1, false, 0, 60*s, 60*s), // never allowed: RetryAfter is the window, not the reset
+			test(60*s, 1, false, 0, 60*s, 60*s),
 			hit(60*s, 1, false, 0, 120*s, 60*s),
 		},
 	},
@@ -123,7 +123,7 @@ var scenarios = []scenario{
 		steps: []step{
 			hit(0, 1, false, 0, 60*s, 60*s),
 			hit(30*s, 1, false, 0, 90*s, 60*s),
-			test(89*s, 1, false, 0, 90*s, 1*s),
+			test(89*s, 1, false, 0, 90*s, 60*s),
 		},
 	},
 	{
@@ -135,7 +135,7 @@ var scenarios = []scenario{
 			hit(5*s, 1, false, 0, 14*s, 5*s), // the hit at 0 leaves at 10s
 			hit(5*s, 2, false, 0, 14*s, 7*s), // two must leave: the one at 2s leaves at 12s
 			hit(5*s, 3, false, 0, 14*s, 9*s),
-			hit(5*s, 4, false, 0, 14*s, 9*s), // cost > amount: the time to reset
+			hit(5*s, 4, false, 0, 14*s, 10*s), // cost > amount: never allowed, RetryAfter is the window
 			test(5*s, 1, false, 0, 14*s, 5*s),
 			hit(10*s-ns, 1, false, 0, 14*s, ns), // a hit at t counts until t+window, exclusive
 			hit(10*s, 1, true, 0, 20*s, 0),
@@ -145,7 +145,7 @@ var scenarios = []scenario{
 			test(20*s, 1, true, 1, 24*s, 0),
 			test(20*s, 2, false, 1, 24*s, 4*s), // both units taken at 14s leave at 24s
 			test(24*s, 3, true, 3, 24*s, 0),
-			hit(100*s, 4, false, 3, 100*s, 0), // nothing counted: reset is now
+			hit(100*s, 4, false, 3, 100*s, 10*s), // nothing counted: reset is now, but retrying now is pointless
 			hit(101*s, 3, true, 0, 111*s, 0),
 			clr(102 * s),
 			test(102*s, 3, true, 3, 102*s, 0),
@@ -154,9 +154,9 @@ var scenarios = []scenario{
 	{
 		name: "moving window amount 0", strategy: StrategyMovingWindow, limit: lim(0, 1, Minute),
 		steps: []step{
-			hit(0, 1, false, 0, 0, 0),
-			test(0, 1, false, 0, 0, 0),
-			hit(30*s, 1, false, 0, 30*s, 0),
+			hit(0, 1, false, 0, 0, 60*s), // an empty log resets now; RetryAfter is the window
+			test(0, 1, false, 0, 0, 60*s),
+			hit(30*s, 1, false, 0, 30*s, 60*s),
 		},
 	},
 	{
@@ -166,7 +166,7 @@ var scenarios = []scenario{
 			hit(5*s, 6, true, 0, 20*s, 0),
 			hit(5*s, 1, false, 0, 20*s, 5*s+ns),  // next window, once floor(10×(10s−e)/10s) ≤ 9
 			hit(5*s, 5, false, 0, 20*s, 9*s+ns),  // next window, once the weight is ≤ 5
-			hit(5*s, 11, false, 0, 20*s, 15*s),   // cost > amount: the time to reset
+			hit(5*s, 11, false, 0, 20*s, 10*s),   // cost > amount: never allowed, RetryAfter is the window
 			test(10*s, 1, false, 0, 20*s, ns),    // previous bucket at full weight
 			test(10*s+ns, 1, true, 1, 20*s, 0),   // floor(10 × (10s−1ns)/10s) = 9
 			hit(12*s, 1, true, 1, 30*s, 0),       // weight floor(10×8/10) = 8, plus 1
@@ -195,8 +195,8 @@ var scenarios = []scenario{
 	{
 		name: "sliding window amount 0", strategy: StrategySlidingWindowCounter, limit: lim(0, 10, Second),
 		steps: []step{
-			hit(5*s, 1, false, 0, 5*s, 0),
-			test(6*s, 1, false, 0, 6*s, 0),
+			hit(5*s, 1, false, 0, 5*s, 10*s), // nothing counted resets now; RetryAfter is the window
+			test(6*s, 1, false, 0, 6*s, 10*s),
 		},
 	},
 	{
@@ -210,7 +210,7 @@ var scenarios = []scenario{
 			hit(2*s, 1, true, 0, 10*s, 0),
 			hit(3*s, 2, false, 0, 10*s, 3*s), // two tokens are there at 6s
 			test(5*s, 1, true, 1, 10*s, 0),
-			hit(5*s, 5, false, 1, 10*s, 5*s), // cost > amount: the time to reset
+			hit(5*s, 5, false, 1, 10*s, 8*s), // cost > amount: never allowed, RetryAfter is the window
 			hit(7*s, 2, true, 0, 14*s, 0),
 			test(9*s, 1, true, 1, 14*s, 0), // 1.5 tokens: whole tokens only
 			test(10*s, 1, true, 2, 14*s, 0),
@@ -239,8 +239,8 @@ var scenarios = []scenario{
 	{
 		name: "token bucket amount 0", strategy: StrategyTokenBucket, limit: lim(0, 1, Minute),
 		steps: []step{
-			hit(5*s, 1, false, 0, 5*s, 0),
-			test(5*s, 1, false, 0, 5*s, 0),
+			hit(5*s, 1, false, 0, 5*s, 60*s), // an empty bucket resets now; RetryAfter is the window
+			test(5*s, 1, false, 0, 5*s, 60*s),
 		},
 	},
 }
@@ -364,10 +364,10 @@ func FuzzStrategies(f *testing.F) {
 // predicts the Hit (the same decision; a Remaining exactly Cost higher when
 // allowed; the same Result when rejected, but for the elastic window's
 // extension), Remaining stays within [0, Amount], ResetAt is not in the
-// past, a cost above the amount waits until ResetAt, and a rejected hit's
-// RetryAfter is exactly the first instant a Test of the same cost is
-// allowed. It returns the hit's Result and a description of the first
-// problem, or "".
+// past, a cost above the amount (never allowed) has the window as its
+// RetryAfter, and any other rejected hit's RetryAfter is exactly the first
+// instant a Test of the same cost is allowed. It returns the hit's Result
+// and a description of the first problem, or "".
 func checkHit(st Strategy, r Request) (Result, string) {
 	ctx := context.Background()
 	l, now, name := r.Limit, r.Now, st.Name()
@@ -390,8 +390,8 @@ func checkHit(st Strategy, r Request) (Result, string) {
 		return got, fmt.Sprintf("Test = %+v, allowed Hit = %+v", pred, got)
 	case got.Allowed:
 		return got, ""
-	case r.Cost > l.Amount && !got.ResetAt.Equal(now.Add(got.RetryAfter)):
-		return got, fmt.Sprintf("cost above amount: RetryAfter %v does not reach ResetAt +%v", got.RetryAfter, got.ResetAt.Sub(now))
+	case r.Cost > l.Amount && got.RetryAfter != l.Window():
+		return got, fmt.Sprintf("cost above amount: RetryAfter %v, want the window %v", got.RetryAfter, l.Window())
 	}
 	fixed := name == StrategyFixedWindow || name == StrategyFixedWindowElasticExpiry
 	if name == StrategyFixedWindowElasticExpiry || fixed && pred.ResetAt.Equal(now) {

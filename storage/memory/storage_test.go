@@ -433,3 +433,42 @@ func TestMovingWindowLogNeverOutgrowsAmount(t *testing.T) {
 		}
 	}
 }
+
+// TestImpossibleHitRetryAfter checks, for every strategy over this storage,
+// that a hit that can never be allowed (a cost above the amount, or any hit
+// under a limit of 0) reports the window as its RetryAfter, on a fresh key
+// and on one in use, for Hit and for Test: 0 would send clients a
+// Retry-After of 0, asking them to retry at once, forever.
+func TestImpossibleHitRetryAfter(t *testing.T) {
+	ctx := context.Background()
+	s, _ := sweptByHand(t)
+	tenSeconds := limiter.Limit{Amount: 3, Multiples: 10, Unit: limiter.Second}
+	zero := limiter.Limit{Amount: 0, Multiples: 1, Unit: limiter.Minute}
+	for _, name := range limiter.Strategies() {
+		st := limiter.MustNewStrategy(name, s)
+		for _, tc := range []struct {
+			what string
+			used int64 // units taken before, at t0
+			r    limiter.Request
+		}{
+			{"cost above amount, fresh key", 0, limiter.Request{Key: name + "/fresh", Limit: tenSeconds, Cost: 4, Now: t0.Add(time.Second)}},
+			{"cost above amount, key in use", 2, limiter.Request{Key: name + "/used", Limit: tenSeconds, Cost: 4, Now: t0.Add(3 * time.Second)}},
+			{"amount 0", 0, limiter.Request{Key: name + "/zero", Limit: zero, Cost: 1, Now: t0.Add(time.Second)}},
+		} {
+			if tc.used > 0 {
+				first := tc.r
+				first.Cost, first.Now = tc.used, t0
+				if res, err := st.Hit(ctx, first); err != nil || !res.Allowed {
+					t.Fatalf("%s, %s: first hit = %+v, %v", name, tc.what, res, err)
+				}
+			}
+			for verb, call := range map[string]func(context.Context, limiter.Request) (limiter.Result, error){"Hit": st.Hit, "Test": st.Test} {
+				res, err := call(ctx, tc.r)
+				if err != nil || res.Allowed || res.RetryAfter != tc.r.Limit.Window() {
+					t.Errorf("%s, %s: %s = %+v, %v; want rejected with RetryAfter %v (the window)",
+						name, tc.what, verb, res, err, tc.r.Limit.Window())
+				}
+			}
+		}
+	}
+}
