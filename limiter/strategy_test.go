@@ -327,6 +327,9 @@ func FuzzStrategies(f *testing.F) {
 	f.Add(int64(70000), int64(1), uint8(Second), []byte{0, 255, 0, 1, 1, 1})
 	f.Add(int64(0), int64(1), uint8(Minute), []byte{0, 1, 30, 1})
 	f.Add(int64(1), int64(7), uint8(Day), []byte{0, 1, 255, 1, 255, 1})
+	// 31-year windows: a rejection's RetryAfter reaches past the last
+	// Request.Now allowed.
+	f.Add(int64(15), int64(30), uint8(Year), []byte("\xe20\xf6000"))
 	f.Fuzz(func(t *testing.T, amount, multiples int64, unit uint8, seq []byte) {
 		l := Limit{Amount: amount % 100_000, Multiples: 1 + multiples%1000, Unit: Unit(unit)}
 		if l.Amount < 0 || l.Multiples < 1 || l.Validate() != nil || len(seq) > 400 {
@@ -407,9 +410,13 @@ func checkHit(st Strategy, r Request) (Result, string) {
 		return got, ""
 	}
 	// Nothing else arrives: at RetryAfter a hit of the same cost fits, and
-	// not a nanosecond earlier.
+	// not a nanosecond earlier; unless that instant is past the last one
+	// Request.Now allows, where no Test can look.
 	later := r
 	later.Now = now.Add(got.RetryAfter)
+	if !nowInRange(later.Now) {
+		return got, ""
+	}
 	res, err := st.Test(ctx, later)
 	if err != nil || !res.Allowed {
 		return got, fmt.Sprintf("rejected with RetryAfter %v, but Test at that instant = %+v, %v", got.RetryAfter, res, err)
