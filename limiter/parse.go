@@ -3,6 +3,8 @@ package limiter
 import (
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A ParseError reports a malformed rate-limit string: the whole input, the
@@ -117,7 +119,9 @@ func (p *parser) skipSpace() {
 // separator.
 func (p *parser) atEnd() bool { return p.pos == len(p.in) || isSeparator(p.in[p.pos]) }
 
-// describe names the text at off for an error message.
+// describe names the text at off for an error message: up to the next
+// separator or space, at most 16 bytes and at least one character, never
+// ending inside a UTF-8 sequence.
 func (p *parser) describe(off int) string {
 	if off >= len(p.in) {
 		return "end of input"
@@ -127,9 +131,33 @@ func (p *parser) describe(off int) string {
 		end++
 	}
 	if end == off {
-		end = off + 1
+		end++
+	}
+	for end < len(p.in) && !utf8.RuneStart(p.in[end]) {
+		end++
 	}
 	return strconv.Quote(p.in[off:end])
+}
+
+// wordEnd returns where the word starting at i ends: after its ASCII
+// letters, and after any other Unicode letters and marks too, so that an
+// error names a word such as "séconde" whole rather than its ASCII start.
+func (p *parser) wordEnd(i int) int {
+	for i < len(p.in) {
+		if c := p.in[i]; c < utf8.RuneSelf {
+			if !isLetter(c) {
+				break
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(p.in[i:])
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) {
+			break
+		}
+		i += n
+	}
+	return i
 }
 
 // limit parses one limit starting at pos and stops at a separator or the end
@@ -176,16 +204,18 @@ func (p *parser) limit() (Limit, error) {
 	}
 
 	unitAt := p.pos
-	for p.pos < len(p.in) && isLetter(p.in[p.pos]) {
-		p.pos++
-	}
+	p.pos = p.wordEnd(p.pos)
 	word := p.in[unitAt:p.pos]
 	if word == "" {
-		if p.pos < len(p.in) && p.in[p.pos] == '.' {
-			return Limit{}, p.errorf(p.pos, "fractional multiples", "multiples are whole numbers")
-		}
-		if p.pos < len(p.in) && p.in[p.pos] == '-' {
-			return Limit{}, p.errorf(p.pos, "negative multiples", "multiples are whole numbers of at least 1")
+		if p.pos < len(p.in) {
+			switch p.in[p.pos] {
+			case '.':
+				return Limit{}, p.errorf(p.pos, "fractional multiples", "multiples are whole numbers")
+			case '-':
+				return Limit{}, p.errorf(p.pos, "negative multiples", "multiples are whole numbers of at least 1")
+			case '+':
+				return Limit{}, p.errorf(p.pos, "signed multiples", "multiples are whole numbers of at least 1, without a sign")
+			}
 		}
 		return Limit{}, p.errorf(p.pos, "missing unit, found "+p.describe(p.pos), unitHint)
 	}
@@ -228,8 +258,15 @@ func (p *parser) number(what string) (int64, error) {
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
-// lookupUnit matches a unit name, singular or with a trailing "s", in any case.
+// lookupUnit matches a unit name, singular or with a trailing "s", in any
+// case. Only ASCII letters match: strings.EqualFold alone would take the
+// long s of "ſecond" or the Kelvin sign for an "s" or a "k".
 func lookupUnit(word string) (Unit, bool) {
+	for i := range len(word) {
+		if word[i] >= utf8.RuneSelf {
+			return 0, false
+		}
+	}
 	for u := Second; u <= Year; u++ {
 		name := unitNames[u]
 		if strings.EqualFold(word, name) ||
