@@ -16,7 +16,8 @@
 // with units second, minute, hour, day, month (30 days) and year (360 days),
 // singular or plural, in any case. Several limits are joined by ",", ";" or
 // "|": "10/hour;100/day;2000 per year", "100/day, 500/7days", "5/2 seconds".
-// A [Limit] renders back as "10 per 1 hour".
+// A window lasts at most [MaxWindow], 50 years of 360 days. A [Limit]
+// renders back as "10 per 1 hour".
 //
 // # Strategies
 //
@@ -31,8 +32,10 @@
 //
 // A [Strategy.Hit] answers with a [Result] (allowed, remaining, reset time,
 // retry-after) from one storage operation. Time is never read inside: every
-// [Request] carries the instant it acts on, and [ManualClock] steps time in
-// tests.
+// [Request] carries the instant it acts on, from 1970 to 2149 (a zero
+// time.Time is an error wrapping [ErrInvalidTime]), and [ManualClock] steps
+// time in tests. A hit that can never be allowed, costing more than the
+// limit's amount, gets the window as its retry-after.
 //
 // # Storages
 //
