@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -33,10 +34,22 @@ func TestFromEnvironment(t *testing.T) {
 	t.Setenv("RATELIMIT_STRATEGY", "moving-window")
 	t.Setenv("RATELIMIT_HEADERS_ENABLED", "false")
 	t.Setenv("RATELIMIT_STORAGE_URI", "memory://?shards=4")
-	srv, _ := extest.StartRouter(t, newRouter)
-	if got, want := srv.Codes(3, "GET", "/"), []int{200, 200, 429}; !slices.Equal(got, want) {
-		t.Errorf("3 × GET / = %v, want %v", got, want)
+	srv, clock := extest.StartRouter(t, newRouter)
+	// Hits at 0 s and 9 s fill the limit. At 10.5 s the first has left the
+	// moving window and one more fits; at 11 s the window holds the hits of
+	// 9 s and 10.5 s, where a fixed window, begun afresh at 10.5 s, would
+	// still have room.
+	for _, s := range []struct {
+		at   time.Duration
+		n    int
+		want []int
+	}{{0, 1, []int{200}}, {9 * time.Second, 2, []int{200, 429}}, {1500 * time.Millisecond, 1, []int{200}}} {
+		clock.Advance(s.at)
+		if got := srv.Codes(s.n, "GET", "/"); !slices.Equal(got, s.want) {
+			t.Errorf("%d × GET / after %v more = %v, want %v", s.n, s.at, got, s.want)
+		}
 	}
+	clock.Advance(500 * time.Millisecond)
 	if got := srv.Get("/"); got.Header.Get("X-RateLimit-Limit") != "" || got.Body != "2 per 10 second" {
 		t.Errorf("GET / = %q X-RateLimit-Limit %q, want body \"2 per 10 second\" and no headers", got.Body, got.Header.Get("X-RateLimit-Limit"))
 	}
@@ -63,6 +76,7 @@ func TestBadEnvironmentFailsAtStart(t *testing.T) {
 		{"RATELIMIT_HEADERS_ENABLED", "maybe", chilimit.ErrInvalidConfig},
 		{"RATELIMIT_STRATEGY", "leaky-bucket", limiter.ErrUnknownStrategy},
 		{"RATELIMIT_STORAGE_URI", "postgres://db", limiter.ErrUnknownScheme},
+		{"RATELIMIT_STORAGE_URI", "memory://?shards=0", limiter.ErrInvalidURI}, // reaches the storage
 	}
 	for _, tt := range tests {
 		lookup := func(key string) (string, bool) {
