@@ -80,6 +80,17 @@ func TestMetaLimits(t *testing.T) {
 		{path: "/a", opts: []reqOpt{from("10.0.0.9:1")}, code: 200}, // other client
 		{path: "/a", advance: time.Hour, code: 200},
 	})
+
+	t.Run("bound route limits without Handler", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithMetaLimits("1/hour"))
+		r := chi.NewRouter()
+		r.With(lim.Limit("1/minute")).Get("/a", text("a"))
+		r.With(lim.Limit("1/minute")).Get("/b", text("b"))
+		run(t, r, clock, []step{
+			{path: "/a", code: 200}, {path: "/a", code: 429, body: "1 per 1 minute"}, // the one breach allowed
+			{path: "/b", code: 429, body: "1 per 1 hour"},
+		})
+	})
 }
 
 // Dry run: would-be rejections are logged, counted and passed to on-breach,

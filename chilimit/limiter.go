@@ -298,11 +298,12 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		if len(l.meta.limits) > 0 && !entry.exemptMeta {
 			breach, err = l.checkMeta(st, r)
 		}
+		// The application limits count every request that reaches the
+		// route, as in Flask-Limiter's before_request, whatever middleware
+		// between here and the route's markers then does.
+		l.prepareApplication(st, r)
 		if st.markersLeft == 0 {
-			// Otherwise the route's last marker checks these with its own
-			// limits, all in one order: smallest window first.
-			l.prepareApplication(st, r)
-			l.prepareDefaults(st, r)
+			l.prepareDefaults(st, r) // else the route's last marker decides
 		}
 	}
 	if breach == nil && err == nil && len(st.checks) > 0 {

@@ -10,10 +10,8 @@ import (
 // ServeHTTP applies the marker's limits. Under a Limiter's Handler it uses
 // the request state that Handler prepared: the route pattern, the key, the
 // exemptions, and whether it is the route's last marker, which then also
-// applies the application limits, and the default limits unless a route
-// limit overrode them, so that all of them are checked smallest window
-// first (Flask-Limiter likewise leaves a decorated route's limits to the
-// decorator). Without one it applies its limits on its own.
+// applies the default limits unless a route limit overrode them. Without
+// one it applies its limits on its own.
 func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(w)
 	if st == nil {
@@ -71,7 +69,6 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		if st.markersLeft > 0 {
 			return true // the route's last marker checks them all
 		}
-		l.prepareApplication(st, r)
 		for _, a := range st.entry.active {
 			limits := l.resolveLimits(a, r)
 			if len(limits) > 0 && a.override && a.appliesTo(r.Method) {
@@ -111,8 +108,15 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 	st := &rw.st
 	st.init(l, r)
 	st.pattern = pattern
-	l.prepare(st, g, r, pattern, l.resolveLimits(g, r))
-	breach, err := l.evaluate(st, r)
+	var breach *RateLimitError
+	var err error
+	if len(l.meta.limits) > 0 {
+		breach, err = l.checkMeta(st, r)
+	}
+	if breach == nil && err == nil {
+		l.prepare(st, g, r, pattern, l.resolveLimits(g, r))
+		breach, err = l.evaluate(st, r)
+	}
 	if l.stop(rw, r, st, breach, err) {
 		st.release()
 		return

@@ -327,20 +327,28 @@ func TestConfiguration(t *testing.T) {
 		{method: "POST", path: "/", code: 429, body: "3 per 1 hour"},
 	})
 
-	t.Run("a route limit and the application limits, smallest window first", func(t *testing.T) {
-		lim, clock := newLimiter(t, chilimit.WithApplicationLimits("2/day"), chilimit.WithDefaultLimits("3/day"))
+	t.Run("application limits count before the route's middleware", func(t *testing.T) {
+		// As Flask-Limiter's before_request: middleware that answers before
+		// the route's limit (an auth check) cannot take a request around
+		// the application limits.
+		lim, clock := newLimiter(t, chilimit.WithApplicationLimits("2/hour"))
+		auth := func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") == "" {
+					http.Error(w, "who are you", http.StatusUnauthorized)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}
 		r := chi.NewRouter()
 		r.Use(lim.Handler)
-		r.With(chilimit.Limit("1/second", chilimit.OverrideDefaults(false))).Get("/x", text("ok"))
+		r.With(auth, chilimit.Limit("100/second")).Get("/x", text("ok"))
 		run(t, r, clock, []step{
-			{path: "/x", code: 200},
-			// Stopped by 1/second before the day limits count it.
-			{path: "/x", code: 429, body: "1 per 1 second"},
-			{path: "/x", advance: time.Second, code: 200},
-			{path: "/x", advance: time.Second, code: 429, body: "2 per 1 day"},
+			{path: "/x", code: 401}, {path: "/x", code: 401},
+			{path: "/x", code: 429, body: "2 per 1 hour"},
 		})
 	})
-
 	t.Run("explicit options win regardless of order", func(t *testing.T) {
 		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/minute"), chilimit.WithConfigLookup(lookup), chilimit.WithHeaders(false))
 		r := chi.NewRouter()
