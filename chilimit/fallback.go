@@ -20,6 +20,7 @@ type fallback struct {
 	min, max time.Duration
 
 	dead     atomic.Bool
+	gen      atomic.Uint64 // switches so far, either way
 	mu       sync.Mutex
 	checking bool
 	closed   bool
@@ -51,12 +52,22 @@ func (f *fallback) fail(err error) {
 		return
 	}
 	if f.dead.CompareAndSwap(false, true) {
+		f.switched()
 		f.lim.logger.Warn("chilimit: storage failed; using the in-memory fallback until it recovers", "error", err)
 	}
 	if !f.checking {
 		f.checking = true
 		f.wg.Add(1)
 		go f.watch()
+	}
+}
+
+// switched notes a switch to or from the fallback: answers cached from
+// the other storage no longer hold.
+func (f *fallback) switched() {
+	f.gen.Add(1)
+	if f.lim.over != nil {
+		f.lim.over.reset()
 	}
 }
 
@@ -84,6 +95,7 @@ func (f *fallback) watch() {
 			f.mu.Lock()
 			f.checking = false
 			f.dead.Store(false)
+			f.switched()
 			f.mu.Unlock()
 			f.lim.logger.Info("chilimit: storage recovered; leaving the in-memory fallback")
 			return

@@ -41,6 +41,15 @@ func TestCost(t *testing.T) {
 		{path: "/func?n=7", code: 200}, {path: "/func?n=0", code: 200}, {path: "/func?n=3", code: 200},
 		{path: "/func?n=0", code: 429}, // tests without deducting: nothing left
 	})
+
+	t.Run("below 1 with deduct-when still only tests", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(chilimit.Limit("2/hour", chilimit.CostFunc(func(*http.Request) int64 { return 0 }),
+			chilimit.DeductWhen(func(*http.Request, int) bool { return true }))).Get("/peek", text("ok"))
+		run(t, r, clock, repeat(3, step{path: "/peek", code: 200, headers: map[string]string{"X-RateLimit-Remaining": "2"}}))
+	})
 }
 
 // On-breach callbacks: the limiter's and the route's, with the breach.
@@ -116,6 +125,28 @@ func TestDryRun(t *testing.T) {
 	if breaches.Load() != 3 || strings.Count(logs.String(), "dry run") != 3 {
 		t.Fatalf("on-breach calls = %d, dry-run log lines = %d; want 3 and 3", breaches.Load(), strings.Count(logs.String(), "dry run"))
 	}
+
+	t.Run("a request over several limits counts once, and for the meta limits", func(t *testing.T) {
+		var metaBreaches atomic.Int32
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/minute", "1/hour"), chilimit.WithMetaLimits("1/day"),
+			chilimit.WithDryRun(true), chilimit.WithOnBreach(func(_ *http.Request, e *chilimit.RateLimitError) {
+				if e.Kind == "meta" {
+					metaBreaches.Add(1)
+				}
+			}))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		// Enforcing, the second request would breach and the third would
+		// meet the exhausted meta limit.
+		run(t, r, clock, repeat(3, step{path: "/", code: 200}))
+		if n := lim.DryRunRejections(); n != 2 {
+			t.Fatalf("DryRunRejections = %d, want 2 (requests, not breached limits)", n)
+		}
+		if n := metaBreaches.Load(); n != 1 {
+			t.Fatalf("meta breaches = %d, want 1", n)
+		}
+	})
 }
 
 // IETF RateLimit-Policy and RateLimit headers.
@@ -472,4 +503,36 @@ func TestOverLimitCache(t *testing.T) {
 	if n := cs.ops.Load(); n != 4 {
 		t.Fatalf("storage operations after the window = %d, want 4", n)
 	}
+
+	t.Run("a larger cost is not answered from a smaller one's rejection", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithStrategy(limiter.StrategyTokenBucket), chilimit.WithOverLimitCache(true),
+			chilimit.WithHeaders(true), chilimit.WithDefaultLimits("10/10 minutes"),
+			chilimit.WithDefaultLimitsCostFunc(func(r *http.Request) int64 { return int64(len(r.URL.Query().Get("n"))) }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		run(t, r, clock, []step{
+			{path: "/?n=xxxxxxxxxx", code: 200},
+			// A token comes back each minute; five take five minutes.
+			{path: "/?n=x", code: 429, headers: map[string]string{"Retry-After": "60"}},
+			{path: "/?n=xxxxx", code: 429, headers: map[string]string{"Retry-After": "300"}},
+		})
+	})
+	t.Run("the fallback's rejections are not kept", func(t *testing.T) {
+		lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithInMemoryFallbackEnabled(true),
+			chilimit.WithOverLimitCache(true), chilimit.WithHealthCheckBackoff(time.Millisecond, time.Millisecond))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		fs.down.Store(true)
+		run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 429}}) // counted by the fallback
+		fs.down.Store(false)
+		deadline := time.Now().Add(5 * time.Second)
+		for fs.checks.Load() == 0 || !strings.Contains(get(r, "/").Body.String(), "ok") {
+			if time.Now().After(deadline) {
+				t.Fatal("the storage, which never counted this client, still rejects it after recovering")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	})
 }

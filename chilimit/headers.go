@@ -40,7 +40,7 @@ func (l *Limiter) writeHeaders(w http.ResponseWriter, st *reqState, rejected boo
 	h[l.names.Reset] = vals[2:3:3]
 	if retry {
 		if l.retryAfterDate {
-			vals[3] = st.now.Add(time.Duration(ceilSeconds(res.RetryAfter)) * time.Second).UTC().Format(http.TimeFormat)
+			vals[3] = httpDateAfter(st.now, res.RetryAfter)
 		} else {
 			vals[3] = a.number(ceilSeconds(res.RetryAfter))
 		}
@@ -49,6 +49,17 @@ func (l *Limiter) writeHeaders(w http.ResponseWriter, st *reqState, rejected boo
 	if l.ietf {
 		l.writeIETFHeaders(h, st)
 	}
+}
+
+// httpDateAfter renders the instant d after now as an HTTP date, rounded
+// up to the second it falls in: a client retrying at that second is never
+// early.
+func httpDateAfter(now time.Time, d time.Duration) string {
+	at := now.Add(max(d, 0))
+	if up := at.Truncate(time.Second); up.Before(at) {
+		at = up.Add(time.Second)
+	}
+	return at.UTC().Format(http.TimeFormat)
 }
 
 func ceilSeconds(d time.Duration) int64 {

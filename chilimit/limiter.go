@@ -65,6 +65,7 @@ type Limiter struct {
 	dryRunRejections   atomic.Uint64
 	emptyKeyLog        logGate
 	storageLog         logGate
+	dynamicLog         logGate
 	pathRewriteWarning sync.Once
 	closeOnce          sync.Once
 	closeErr           error
@@ -223,8 +224,9 @@ func (l *Limiter) Reset(ctx context.Context) error {
 // Enabled reports whether the limiter limits anything (see [WithEnabled]).
 func (l *Limiter) Enabled() bool { return l.enabled }
 
-// DryRunRejections returns how many limit breaches the limiter let through
-// in dry-run mode (see [WithDryRun]).
+// DryRunRejections returns how many requests the limiter let through in
+// dry-run mode that it would have rejected (see [WithDryRun]); a request
+// over several limits counts once.
 func (l *Limiter) DryRunRejections() uint64 { return l.dryRunRejections.Load() }
 
 // Handler is the middleware to install on the root router with r.Use. For
@@ -278,13 +280,28 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		// For markers behind a writer wrapper that hides rw (handoff.go).
 		if handedOff = chi.RouteContext(r.Context()); handedOff != nil {
 			handoffs.put(handedOff, st)
-			defer func() {
-				if handedOff != nil { // not dropped yet: the request was stopped
-					handoffs.drop(handedOff, st)
-				}
-			}()
 		}
 	}
+	// finish ends the request: markers that borrowed st let go of it, then
+	// the deduct-when predicates see the status, whatever it is (a 429
+	// too, as Flask-Limiter's after_request does).
+	finish := func(status int) {
+		if handedOff != nil {
+			handoffs.drop(handedOff, st)
+			handedOff = nil
+		}
+		l.deduct(st, r, status)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// The handler panicked; a recoverer further out answers 500.
+			if p == http.ErrAbortHandler {
+				st.pending = st.pending[:0] // no response at all: nothing to judge
+			}
+			finish(http.StatusInternalServerError)
+			panic(p)
+		}
+	}()
 
 	var breach *RateLimitError
 	var err error
@@ -311,6 +328,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	}
 	if l.stop(out, r, st, breach, err) {
 		st.release()
+		finish(rw.statusCode())
 		return
 	}
 	if st.markersLeft == 0 {
@@ -318,11 +336,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	}
 	st.release()
 	next.ServeHTTP(out, r)
-	if handedOff != nil {
-		handoffs.drop(handedOff, st) // before reading what markers wrote
-		handedOff = nil
-	}
-	l.deduct(st, r, rw.statusCode())
+	finish(rw.statusCode())
 }
 
 func (l *Limiter) filtered(r *http.Request) bool {
@@ -361,8 +375,10 @@ func (l *Limiter) resolveLimits(g *group, r *http.Request) []compiledLimit {
 	for _, d := range g.dynamic {
 		spec, ls, err := d.limits(r)
 		if err != nil {
-			l.logger.Error("chilimit: malformed dynamic limit; ignored for this request",
-				"limit", spec, "kind", g.kind.String(), "error", err)
+			if l.dynamicLog.allow(l.clock.Now(), l.logInterval) {
+				l.logger.Error("chilimit: malformed dynamic limit; ignored for this request",
+					"limit", spec, "kind", g.kind.String(), "error", err)
+			}
 			continue
 		}
 		out = append(out, ls...)
@@ -383,6 +399,7 @@ type check struct {
 	key      string
 	cost     int64
 	testOnly bool
+	deferred bool // counted after the handler if the group's deduct-when says so
 }
 
 // prepare adds g's limits for r in scope to the request's checks, unless
@@ -413,10 +430,13 @@ func (l *Limiter) prepare(st *reqState, g *group, r *http.Request, scope string,
 	if g.costFunc != nil {
 		cost = g.costFunc(r)
 	}
-	testOnly := cost < 1 || g.deductWhen != nil
+	// A cost below 1 only tests the limit, deduct-when or not.
+	deferred := cost >= 1 && g.deductWhen != nil
+	testOnly := cost < 1 || deferred
 	cost = max(cost, 1)
 	for i := range limits {
-		st.checks = append(st.checks, check{g: g, cl: &limits[i], scope: scope, method: method, key: key, cost: cost, testOnly: testOnly})
+		st.checks = append(st.checks, check{g: g, cl: &limits[i], scope: scope, method: method, key: key,
+			cost: cost, testOnly: testOnly, deferred: deferred})
 	}
 }
 
@@ -433,8 +453,9 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 			cs[j], cs[j-1] = cs[j-1], cs[j]
 		}
 	}
+	gen := l.storageGen()
 	if l.batch && len(cs) > 1 && !l.dryRun && (l.fb == nil || !l.fb.dead.Load()) {
-		if breach, err, done := l.evaluateBatch(st, r, cs); done {
+		if breach, err, done := l.evaluateBatch(st, r, cs, gen); done {
 			return breach, err
 		}
 	}
@@ -452,12 +473,12 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 			if res, err = l.hit(st, req, c.testOnly); err != nil {
 				return nil, err
 			}
-			if l.over != nil && !res.Allowed {
+			if l.over != nil && !res.Allowed && l.storageAnswered(gen) {
 				l.over.put(req.Key, res, c.cost, st.now)
 			}
 		}
 		st.record(c.cl, res)
-		if c.g.deductWhen != nil && res.Allowed {
+		if c.deferred && res.Allowed {
 			st.pending = append(st.pending, pending{g: c.g, l: c.cl.limit, key: req.Key, cost: c.cost})
 		}
 		if res.Allowed {
@@ -465,7 +486,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 		}
 		e := &RateLimitError{Limit: c.cl.limit, Result: res, Message: c.g.messageFor(r, c.cl),
 			Scope: c.scope, Kind: kind, Key: c.key, DryRun: l.dryRun}
-		l.breached(r, c.g, e)
+		l.breached(st, r, c.g, e)
 		if !l.dryRun {
 			return e, nil
 		}
@@ -478,7 +499,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 // limits), with the results the one-by-one loop in evaluate would give. It
 // reports done = false when that loop must run instead: the storage failed
 // and the in-memory fallback takes over.
-func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check) (breach *RateLimitError, err error, done bool) {
+func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen uint64) (breach *RateLimitError, err error, done bool) {
 	ops := make([]limiter.BatchOp, 0, len(cs))
 	cachedAt, cachedRes := -1, limiter.Result{}
 	for i := range cs {
@@ -513,11 +534,11 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check) (brea
 	}
 	for i := range n {
 		c, res := &cs[i], results[i]
-		if l.over != nil && !res.Allowed && i < len(ops) {
+		if l.over != nil && !res.Allowed && i < len(ops) && l.storageAnswered(gen) {
 			l.over.put(ops[i].Key, res, c.cost, st.now)
 		}
 		st.record(c.cl, res)
-		if c.g.deductWhen != nil && res.Allowed {
+		if c.deferred && res.Allowed {
 			st.pending = append(st.pending, pending{g: c.g, l: c.cl.limit, key: ops[i].Key, cost: c.cost})
 		}
 		if res.Allowed {
@@ -526,10 +547,25 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check) (brea
 		kind := c.g.kind.String()
 		e := &RateLimitError{Limit: c.cl.limit, Result: res, Message: c.g.messageFor(r, c.cl),
 			Scope: c.scope, Kind: kind, Key: c.key, DryRun: l.dryRun}
-		l.breached(r, c.g, e)
+		l.breached(st, r, c.g, e)
 		return e, nil, true
 	}
 	return nil, nil, true
+}
+
+// storageGen returns the count of switches to or from the fallback.
+func (l *Limiter) storageGen() uint64 {
+	if l.fb == nil {
+		return 0
+	}
+	return l.fb.gen.Load()
+}
+
+// storageAnswered reports whether the answers given since storageGen
+// returned gen came from the configured storage: no switch since, and no
+// fallback now. Only those go into the over-limit cache.
+func (l *Limiter) storageAnswered(gen uint64) bool {
+	return l.fb == nil || (!l.fb.dead.Load() && l.fb.gen.Load() == gen)
 }
 
 // storageKey is the storage key of check c.
@@ -589,12 +625,18 @@ func call(ctx context.Context, s limiter.Strategy, req limiter.Request, testOnly
 
 // breached reports a breach to the callbacks, the dry-run counter and the
 // meta limits.
-func (l *Limiter) breached(r *http.Request, g *group, e *RateLimitError) {
+func (l *Limiter) breached(st *reqState, r *http.Request, g *group, e *RateLimitError) {
 	if l.dryRun {
-		l.dryRunRejections.Add(1)
 		l.logger.Info("chilimit: dry run: request would be rejected",
 			"limit", e.Limit.String(), "kind", e.Kind, "scope", e.Scope, "key", e.Key,
 			"method", r.Method, "path", r.URL.Path)
+		if !st.dryRunBreached {
+			// Once per request, as a rejection would be: the count, and
+			// the breach the meta limits see.
+			st.dryRunBreached = true
+			l.dryRunRejections.Add(1)
+			l.countMetaBreach(st, r, e)
+		}
 	}
 	if g.onBreach != nil {
 		g.onBreach(r, e)
@@ -617,7 +659,7 @@ func (l *Limiter) checkMeta(st *reqState, r *http.Request) (*RateLimitError, err
 		if !res.Allowed {
 			st.record(cl, res)
 			e := &RateLimitError{Limit: cl.limit, Result: res, Message: cl.text, Kind: "meta", Key: key, DryRun: l.dryRun}
-			l.breached(r, l.meta, e)
+			l.breached(st, r, l.meta, e)
 			if !l.dryRun {
 				return e, nil
 			}

@@ -119,10 +119,20 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 	}
 	if l.stop(rw, r, st, breach, err) {
 		st.release()
+		l.deduct(st, r, rw.statusCode())
 		return
 	}
 	l.writeHeaders(rw, st, false)
 	st.release()
+	defer func() {
+		if p := recover(); p != nil { // as in Limiter.serve
+			if p == http.ErrAbortHandler {
+				st.pending = st.pending[:0]
+			}
+			l.deduct(st, r, http.StatusInternalServerError)
+			panic(p)
+		}
+	}()
 	next.ServeHTTP(rw, r)
 	l.deduct(st, r, rw.statusCode())
 }

@@ -16,9 +16,13 @@ import (
 // from the environment ([FromEnv], [WithConfigLookup]), whatever the order.
 type Option func(*config) error
 
-// A DeductFunc decides, after the handler has run, whether a request counts
-// against a limit. It receives the request and the response status code
-// (200 when the handler wrote nothing).
+// A DeductFunc decides, once the response status is known, whether a
+// request counts against a limit. It receives the request and the status
+// code: the handler's (200 when it wrote nothing), 500 when the handler
+// panicked, or the rejection's (429, or the error handler's) when another
+// limit stopped the request, as Flask-Limiter's after_request sees it. It is
+// not called for a request whose handler aborted with
+// [http.ErrAbortHandler].
 type DeductFunc func(r *http.Request, status int) bool
 
 // An ErrorHandler writes the response for a rejected request. err is a
@@ -49,7 +53,8 @@ const (
 	// [WithStorageTimeout] says otherwise.
 	DefaultStorageTimeout = 500 * time.Millisecond
 	// DefaultLogInterval is how often a repeated problem (storage errors,
-	// empty keys) is logged unless [WithLogInterval] says otherwise.
+	// empty keys, malformed dynamic limits) is logged unless
+	// [WithLogInterval] says otherwise.
 	DefaultLogInterval = time.Minute
 	// DefaultHealthCheckMin and DefaultHealthCheckMax bound the back-off of
 	// the health checks that decide when a failed storage is back.
@@ -485,7 +490,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithLogInterval sets how often a repeated problem, such as a failing
-// storage or an empty key, is logged. The default is [DefaultLogInterval].
+// storage, an empty key or a malformed dynamic limit, is logged. The
+// default is [DefaultLogInterval].
 func WithLogInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

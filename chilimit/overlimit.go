@@ -11,8 +11,11 @@ import (
 // overLimitCache remembers, in process, the storage keys whose last hit was
 // rejected, until the instant a hit could be allowed again, so an abusive
 // client's requests stop reaching the storage. A cached key rejects hits of
-// at least the cost that was rejected; other processes sharing the storage
-// can only add hits, so the answer stays right until then.
+// the cost that was rejected (a larger cost may have to wait longer, and a
+// smaller one may fit); other processes sharing the storage can only add
+// hits, so the answer stays right until then. It holds the configured
+// storage's answers only: the fallback's are not kept, and a switch to or
+// from the fallback empties it.
 type overLimitCache struct {
 	seed   maphash.Seed
 	shards [32]overLimitShard
@@ -55,7 +58,7 @@ func (c *overLimitCache) get(key string, l limiter.Limit, cost int64, now time.T
 		ok = false
 	}
 	sh.mu.Unlock()
-	if !ok || cost < e.cost {
+	if !ok || cost != e.cost {
 		return limiter.Result{}, false
 	}
 	return limiter.Result{Limit: l, ResetAt: time.Unix(0, e.resetAt), RetryAfter: time.Duration(e.retryAt - n)}, true

@@ -17,7 +17,7 @@ package chilimit_test
 //	Rate-limiting Headers                         TestRateLimitingHeaders, TestIETFHeaders
 //	Rate Limit Key Functions                      TestRateLimitKeyFunctions
 //	Custom Rate limit exceeded responses          TestCustomRateLimitExceededResponses
-//	Customizing rate limits based on response     TestCustomizingRateLimitsBasedOnResponse
+//	Customizing rate limits based on response     TestCustomizingRateLimitsBasedOnResponse, TestDeductWhenSeesEveryStatus
 //	Using Flask Pluggable Views                   TestPluggableViews
 //	Rate limiting all routes in a Blueprint       TestBlueprints, TestSubRouterChains
 //	Logging                                       TestLogging
@@ -37,11 +37,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/limits-go/limits/chilimit"
 	"github.com/limits-go/limits/limiter"
 )
@@ -422,6 +425,17 @@ func TestRateLimitStringNotation(t *testing.T) {
 		}
 		run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 200}, {path: "/", code: 429, body: "2 per 1 minute"}})
 	})
+	t.Run("malformed dynamic limit falls back, logged once per interval", func(t *testing.T) {
+		var logs syncBuffer
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/minute"), chilimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(chilimit.LimitFunc(func(*http.Request) string { return "1/fortnight" })).Get("/", text("ok"))
+		run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 200}, {path: "/", code: 429, body: "2 per 1 minute"}})
+		if n := strings.Count(logs.String(), "malformed dynamic limit"); n != 1 {
+			t.Fatalf("%d ERROR lines for 3 requests, want 1 per log interval:\n%s", n, logs.String())
+		}
+	})
 	t.Run("malformed default limit fails New", func(t *testing.T) {
 		for _, opt := range []chilimit.Option{
 			chilimit.WithDefaultLimits("1/minute", "10/weak"),
@@ -513,6 +527,20 @@ func TestRateLimitingHeaders(t *testing.T) {
 			{path: "/", advance: 10 * time.Minute, code: 429, headers: map[string]string{"Retry-After": t0.Add(time.Hour).Format(http.TimeFormat)}},
 		})
 	})
+	t.Run("http-date is never early", func(t *testing.T) {
+		// The hit at 1.2 s leaves the moving window at 2.2 s: a rejection at
+		// 1.7 s must name second 3, not second 2, when the client would
+		// still be rejected.
+		lim, clock := newLimiter(t, chilimit.WithHeaders(true), chilimit.WithDefaultLimits("1/second"),
+			chilimit.WithStrategy(limiter.StrategyMovingWindow), chilimit.WithRetryAfterFormat("http-date"))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		run(t, r, clock, []step{
+			{path: "/", advance: 1200 * time.Millisecond, code: 200},
+			{path: "/", advance: 500 * time.Millisecond, code: 429, headers: map[string]string{"Retry-After": t0.Add(3 * time.Second).Format(http.TimeFormat)}},
+		})
+	})
 	t.Run("off by default", func(t *testing.T) {
 		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
 		r := chi.NewRouter()
@@ -602,6 +630,44 @@ func TestCustomizingRateLimitsBasedOnResponse(t *testing.T) {
 				}))
 		})
 	}
+}
+
+// Deduct-when sees every response status: a rejection by another limit
+// (429), and 500 for a handler that panicked under a recoverer.
+func TestDeductWhenSeesEveryStatus(t *testing.T) {
+	t.Run("429 from another limit", func(t *testing.T) {
+		var mu sync.Mutex
+		var seen []int
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("10/second"), chilimit.WithApplicationLimits("1/hour"),
+			chilimit.WithDefaultLimitsDeductWhen(func(_ *http.Request, status int) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				seen = append(seen, status)
+				return true
+			}))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 429, body: "1 per 1 hour"}})
+		if want := []int{200, 429}; !slices.Equal(seen, want) {
+			t.Fatalf("deduct-when saw %v, want %v", seen, want)
+		}
+	})
+	t.Run("500 from a panic", func(t *testing.T) {
+		countErrors := func(_ *http.Request, status int) bool { return status >= 500 }
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/hour"), chilimit.WithDefaultLimitsDeductWhen(countErrors))
+		r := chi.NewRouter()
+		r.Use(middleware.Recoverer, lim.Handler)
+		r.Get("/boom", func(http.ResponseWriter, *http.Request) { panic("boom") })
+		r.With(lim.Limit("2/hour", chilimit.DeductWhen(countErrors))).Get("/route", func(http.ResponseWriter, *http.Request) { panic("boom") })
+		// And a bound route limit with no Handler upstream.
+		alone := chi.NewRouter()
+		alone.Use(middleware.Recoverer)
+		alone.With(lim.Limit("2/hour", chilimit.DeductWhen(countErrors))).Get("/alone", func(http.ResponseWriter, *http.Request) { panic("boom") })
+		for path, h := range map[string]http.Handler{"/boom": r, "/route": r, "/alone": alone} {
+			run(t, h, clock, []step{{path: path, code: 500}, {path: path, code: 500}, {path: path, code: 429}})
+		}
+	})
 }
 
 // Using Flask pluggable views: per_method and methods.

@@ -23,6 +23,8 @@ type reqState struct {
 	markersLeft  int  // active route markers still to run
 	overridden   bool // a route limit replaced the defaults
 	rejected     bool
+	// dryRunBreached: a dry-run breach of this request was counted.
+	dryRunBreached bool
 
 	haveBest bool
 	best     reported
@@ -71,6 +73,7 @@ func (st *reqState) reset() {
 	clear(st.checks)
 	st.lim, st.entry, st.pattern, st.key, st.keyDone = nil, nil, "", "", false
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
+	st.dryRunBreached = false
 	st.haveBest, st.best = false, reported{}
 	st.policies, st.pending, st.checks = nil, nil, nil
 	st.keyBuf = st.keyBuf[:0]
