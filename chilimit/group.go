@@ -73,7 +73,8 @@ func (d *dynamicSource) limits(r *http.Request) (string, []compiledLimit, error)
 		return spec, p.limits, p.err
 	}
 	ls, err := compileSpecs([]string{spec})
-	d.cache.Store(&dynamicParse{spec: spec, limits: ls, err: err})
+	// A copy: fn may return a slice of the request (a header's value).
+	d.cache.Store(&dynamicParse{spec: strings.Clone(spec), limits: ls, err: err})
 	return spec, ls, err
 }
 

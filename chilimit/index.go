@@ -125,6 +125,9 @@ func (c *routeCache) put(k routeKey, pattern string, e *routeEntry) {
 		return // looked up each time rather than held
 	}
 	h := maphash.Comparable(c.seed, k)
+	// net/http slices the method and the path out of the request line, so
+	// the cache holds copies: a 3-byte path must not pin a megabyte query.
+	k = routeKey{ownMethod(k.method), strings.Clone(k.path)}
 	sh := &c.shards[h%uint64(len(c.shards))]
 	sh.mu.Lock()
 	if sh.m == nil || len(sh.m) >= maxRouteCacheShard {
@@ -388,7 +391,7 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 			if e2 != nil {
 				return pattern2, e2, idx
 			}
-			idx.misses.Store(key, true)
+			idx.misses.Store(routeKey{ownMethod(method), pattern}, true)
 			e = emptyEntry
 		}
 	}
@@ -439,6 +442,33 @@ func (l *Limiter) index(routes chi.Routes, rebuild bool) *routeIndex {
 	idx := buildIndex(routes, l)
 	l.idx.Store(idx)
 	return idx
+}
+
+// ownMethod returns method in memory of its own, for keeping: net/http
+// slices r.Method out of the request line, which holds the whole URL. The
+// standard methods come from constants; others are copied.
+func ownMethod(method string) string {
+	switch method {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodPatch:
+		return http.MethodPatch
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodOptions:
+		return http.MethodOptions
+	case http.MethodConnect:
+		return http.MethodConnect
+	case http.MethodTrace:
+		return http.MethodTrace
+	}
+	return strings.Clone(method)
 }
 
 func sameRoutes(a, b chi.Routes) bool {

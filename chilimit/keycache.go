@@ -2,6 +2,7 @@ package chilimit
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 
 	"github.com/limits-go/limits/limiter"
@@ -75,6 +76,17 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	if len(*buf) > maxCachedKey {
 		return string(*buf) // a long key costs its allocation, not cache memory
 	}
+	// The parts are often slices of request memory (ForwardedFor's client
+	// is a piece of the whole X-Forwarded-For value; a method, of the
+	// request line): the cache keeps copies, the scope and the client in
+	// one allocation (not +, which returns a lone non-empty operand
+	// itself), so no entry pins more than its own bytes.
+	var sb strings.Builder
+	sb.Grow(len(p.scope) + len(p.client))
+	sb.WriteString(p.scope)
+	sb.WriteString(p.client)
+	both := sb.String()
+	p.scope, p.client, p.method = both[:len(p.scope)], both[len(p.scope):], ownMethod(p.method)
 	e = cachedKey{parts: p, key: string(*buf)}
 	sh.mu.Lock()
 	if _, ok := sh.m[h]; !ok && len(sh.m) >= maxKeyCacheShard {
