@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -319,6 +320,43 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 type routeFinder struct {
 	mu      sync.Mutex // serializes index builds
 	ctxPool sync.Pool  // *chi.Context for look-aheads
+
+	unindexedN       atomic.Int32 // markers in Limiter.unindexed
+	perRequestWarned sync.Once
+}
+
+// maxUnindexed bounds the markers a Limiter remembers meeting outside its
+// index, and so the index rebuilds they cause. A marker is made to be
+// created once, with the router; one created per request (inside a
+// handler) is a new marker each time, and remembering each, or rebuilding
+// the index for each, would grow memory and cost a rebuild per request.
+const maxUnindexed = 64
+
+// noteUnindexed records that route marker g ran where the index did not
+// expect it, and reports whether to rebuild the index: the routes may have
+// changed since it was built. It says so once per marker, for the first
+// maxUnindexed markers; past them it logs once that markers are being made
+// per request, and remembers nothing more. Such markers still apply their
+// limits, on their own.
+func (l *Limiter) noteUnindexed(g *group) bool {
+	if _, seen := l.unindexed.Load(g); seen {
+		return false
+	}
+	if l.finder.unindexedN.Load() < maxUnindexed {
+		if _, seen := l.unindexed.LoadOrStore(g, true); seen {
+			return false
+		}
+		if l.finder.unindexedN.Add(1) <= maxUnindexed {
+			return true
+		}
+		l.unindexed.Delete(g) // lost a race for the last place
+	}
+	l.finder.perRequestWarned.Do(func() {
+		l.logger.Warn("chilimit: many route markers met outside the route index; "+
+			"create Limit, LimitFunc and SharedLimit markers once, with the router, not per request "+
+			"(LimitFunc computes a limit per request)", "markers", maxUnindexed)
+	})
+	return false
 }
 
 func (f *routeFinder) newCtx() *chi.Context {

@@ -59,8 +59,8 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		// The index does not know this marker: the routes changed after it
 		// was built, or the marker is hidden inside a handler the index
 		// cannot see into (a closure). Apply the limit on its own, and
-		// rebuild the index once.
-		if _, seen := l.unindexed.LoadOrStore(g, true); !seen {
+		// rebuild the index once per marker, for a bounded number of them.
+		if l.noteUnindexed(g) {
 			l.idx.Store(nil)
 		}
 		l.prepare(st, g, r, st.pattern, l.resolveLimits(g, r))
