@@ -90,8 +90,10 @@ func ScopeFunc(fn func(r *http.Request, pattern string) string) LimitOption {
 }
 
 // Limit returns a middleware that rate limits the routes it is attached to
-// with r.With, r.Use on a sub-router, or r.With(...).Mount/Route, as
-// Flask-Limiter's limit decorator. spec holds one or more limits
+// with r.With, r.Use on a sub-router, or r.With(...).Mount/Route, or that
+// it wraps directly (r.Handle("/x", chilimit.Limit("1/second")(h)),
+// r.Mount("/files", chilimit.Limit("3/hour")(files))), as Flask-Limiter's
+// limit decorator. spec holds one or more limits
 // ("1/second", "10/minute;100/day"); stacked markers add up. By default the
 // limit replaces the default limits on its routes (see [OverrideDefaults]).
 //
@@ -224,10 +226,12 @@ func newMarker(g *group) func(http.Handler) http.Handler {
 	return mw
 }
 
-// routed is a marker or exemption wrapped directly around a chi sub-router,
-// as in r.Mount("/api", chilimit.Limit("10/second")(api)). It serves
-// through the marker, and shows chi's Mount and the route index the
-// sub-router's routes, which a plain wrapper would hide.
+// routed is a marker or exemption as its middleware returns it: wrapped
+// around a chi sub-router, as in r.Mount("/api", chilimit.Limit("10/second")(api)),
+// it shows chi's Mount and the route index the sub-router's routes, which a
+// plain wrapper would hide; wrapped around a plain handler, it shows it as
+// a sub-router of one route (see [handlerRoutes]). It serves through the
+// marker.
 type routed struct {
 	http.Handler            // the *markerHandler or *exemptHandler
 	sub          chi.Routes // the sub-router it wraps
@@ -251,13 +255,49 @@ func (r *routed) Find(rctx *chi.Context, method, path string) string {
 
 var _ chi.Routes = (*routed)(nil)
 
-// visible returns marker h, wrapped around next, as a [routed] when next is
-// a sub-router.
-func visible(h, next http.Handler) http.Handler {
-	if sub, ok := next.(chi.Routes); ok {
-		return &routed{Handler: h, sub: sub}
+// handlerRoutes is a plain http.Handler seen as a sub-router whose one
+// route, "/*", serves it for every method.
+//
+// chi's Mount serves whatever it mounts through a closure of its own, and
+// keeps the mounted handler where Routes shows it only if it is a
+// chi.Routes: a marker around a mounted plain handler
+// (r.Mount("/static", chilimit.Exempt(files))) would be invisible to the
+// route index, and Handler would count the defaults before the request
+// reached it. Seen as this sub-router, the marker is recorded on the mount,
+// as one around a real sub-router is. Routing does not change: chi serves
+// a mount through its closure either way, and Find reports the same
+// pattern, "/static/*". What changes is what chi.Walk and Routes report:
+// the mount as a sub-router holding "/*" served by the handler, not a
+// "/static/*" route served by chi's closure.
+type handlerRoutes struct{ h http.Handler }
+
+// Routes implements chi.Routes: "/*" for every method chi knows.
+func (hr handlerRoutes) Routes() []chi.Route {
+	if hr.h == nil {
+		return nil
 	}
-	return h
+	m := chi.NewRouter()
+	m.Handle("/*", hr.h)
+	return m.Routes()
+}
+
+// Middlewares implements chi.Routes: none.
+func (hr handlerRoutes) Middlewares() chi.Middlewares { return nil }
+
+// Match implements chi.Routes: the handler takes every path.
+func (hr handlerRoutes) Match(*chi.Context, string, string) bool { return true }
+
+// Find implements chi.Routes: every path is "/*".
+func (hr handlerRoutes) Find(*chi.Context, string, string) string { return "/*" }
+
+// visible returns marker h, wrapped around next, as a [routed] that shows
+// chi what next routes.
+func visible(h, next http.Handler) http.Handler {
+	sub, ok := next.(chi.Routes)
+	if !ok {
+		sub = handlerRoutes{next}
+	}
+	return &routed{Handler: h, sub: sub}
 }
 
 // wrappers lists the markers and exemptions wrapped directly around h,
@@ -304,7 +344,11 @@ func probe(mw func(http.Handler) http.Handler) http.Handler {
 	if _, ok := markerCode.Load(codePointer(mw)); !ok {
 		return nil
 	}
-	return mw(probeHandler)
+	h, _ := mw(probeHandler).(*routed)
+	if h == nil {
+		return nil
+	}
+	return h.Handler
 }
 
 var probeHandler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -349,4 +350,66 @@ func TestMarkerOutlivedByTimeoutHandler(t *testing.T) {
 	run(t, r, clock, []step{{path: "/slow", code: http.StatusServiceUnavailable, body: "timeout"}})
 	fs.hang.Store(false)
 	run(t, r, clock, []step{{path: "/slow", code: 200}})
+}
+
+// Markers wrapped directly around a mounted plain handler, such as a file
+// server, work as around a mounted sub-router, from the first request and
+// at the mount's own path: an exemption exempts, a limit replaces the
+// defaults.
+func TestMarkersWrappedAroundMountedHandlers(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	files := http.FileServer(http.Dir("testdata"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Mount("/static", chilimit.Exempt(http.StripPrefix("/static", files)))
+	r.Mount("/files", chilimit.Limit("3/hour")(http.StripPrefix("/files", files)))
+	r.With(chilimit.Limit("5/hour")).Mount("/nested", chilimit.Limit("2/hour")(http.StripPrefix("/nested", files)))
+	r.Get("/", text("index"))
+	run(t, r, clock, concat(
+		repeat(4, step{path: "/static/hello.txt", code: 200, body: "hello"}),
+		repeat(2, step{path: "/static/", code: 200}),
+		repeat(3, step{path: "/files/hello.txt", code: 200, body: "hello"}),
+		[]step{{path: "/files/", code: 429, body: "3 per 1 hour"}},
+		repeat(2, step{path: "/nested/hello.txt", code: 200}),
+		[]step{{path: "/nested/hello.txt", code: 429, body: "2 per 1 hour"}},
+		[]step{{path: "/", code: 200}, {path: "/", code: 429, body: "1 per 1 hour"}},
+	))
+}
+
+// Wrapping a mounted plain handler in a marker makes chi record it as a
+// sub-router; chi's Find and Match still report the patterns the bare
+// mount has, and chi.Walk the same methods and routes.
+func TestWrappedMountRoutesAsBefore(t *testing.T) {
+	h := text("h")
+	bare, wrapped := chi.NewRouter(), chi.NewRouter()
+	bare.Mount("/static", h)
+	wrapped.Mount("/static", chilimit.Exempt(h))
+	bare.With(middleware.NoCache).Mount("/", h)
+	wrapped.With(middleware.NoCache).Mount("/", chilimit.Limit("1/hour")(h))
+	for _, path := range []string{"/static", "/static/", "/static/a", "/static/a/b.css", "/", "/x", "/x/y"} {
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+			want := bare.Find(chi.NewRouteContext(), method, path)
+			if got := wrapped.Find(chi.NewRouteContext(), method, path); got != want {
+				t.Errorf("Find(%s %s) = %q, want %q as without the marker", method, path, got, want)
+			}
+			if got, want := wrapped.Match(chi.NewRouteContext(), method, path), want != ""; got != want {
+				t.Errorf("Match(%s %s) = %v, want %v as without the marker", method, path, got, want)
+			}
+		}
+	}
+	walk := func(r chi.Routes) []string {
+		var out []string
+		err := chi.Walk(r, func(method, route string, _ http.Handler, mws ...func(http.Handler) http.Handler) error {
+			out = append(out, fmt.Sprintf("%s %s (%d middlewares)", method, route, len(mws)))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := walk(wrapped), walk(bare); !slices.Equal(got, want) {
+		t.Errorf("chi.Walk with markers =\n%v\nwant as without them\n%v", got, want)
+	}
 }
