@@ -231,8 +231,10 @@ type BatchStorage interface {
 	// AcquireBatch runs ops in order under the strategy called strategy
 	// (one of the Strategy constants), each exactly as the single-key
 	// Acquire or Peek method of that strategy would at its own r.Now, and
-	// stops after the first step whose State is not Allowed: that step
-	// counts nothing, and the steps after it are not run. states[i]
+	// stops after the first step whose State is not Allowed, a peek step's
+	// included: that step counts nothing (it does what the single-key call
+	// does when it rejects, which under fixed-window-elastic-expiry still
+	// moves the expiry), and the steps after it are not run. states[i]
 	// receives the State of ops[i] for every step run; it returns how many
 	// ran (len(ops) when all were allowed). len(states) ≥ len(ops).
 	//
