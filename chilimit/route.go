@@ -173,7 +173,8 @@ const (
 	ExemptApplication
 	// ExemptAncestors exempts from route limits declared on enclosing
 	// routers: limits declared at the exemption's own level or below still
-	// apply.
+	// apply. An enclosing r.Group or r.With is not an enclosing router
+	// here (see [Exempt]).
 	ExemptAncestors
 	// ExemptDescendants extends a sub-router's exemption to the routers
 	// mounted inside it; without it the exemption covers the sub-router's
@@ -192,6 +193,24 @@ const (
 // default, application and meta limits and from route limits declared on
 // enclosing routers ([ExemptAll]); limits declared at the exempted level or
 // below still apply. Use [ExemptFrom] for a narrower exemption.
+//
+// The enclosing routers are the routers the route is mounted in (r.Route,
+// r.Mount) and their Use stacks. r.Group and r.With do not make a level of
+// their own: chi keeps a route's Group and With middlewares as one flat
+// list, the same for a Group nested in a Group as for a single Group, so
+// in
+//
+//	r.Group(func(r chi.Router) {
+//		r.Use(chilimit.Limit("1/hour"))
+//		r.Group(func(r chi.Router) {
+//			r.Use(chilimit.Exempt)
+//			r.Get("/x", x) // the 1/hour limit still applies
+//		})
+//	})
+//
+// the limit counts as declared at the exemption's level and applies. To
+// spare routes a group's limit, declare them outside that group, in a
+// sibling Group for instance.
 func Exempt(next http.Handler) http.Handler {
 	return visible(&exemptHandler{scope: ExemptAll, next: next}, next)
 }

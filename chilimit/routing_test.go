@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -412,4 +413,53 @@ func TestWrappedMountRoutesAsBefore(t *testing.T) {
 	if got, want := walk(wrapped), walk(bare); !slices.Equal(got, want) {
 		t.Errorf("chi.Walk with markers =\n%v\nwant as without them\n%v", got, want)
 	}
+}
+
+// chi keeps no trace of where one r.Group (or r.With) ends and a nested
+// one begins: a route's Group and With middlewares are one flat
+// *chi.ChainHandler, the same for Group{Use(L); Group{Use(E); Get}} as for
+// Group{Use(L); Use(E); Get}. So a limit of an enclosing Group counts as
+// declared at the exemption's own level, and still applies, as Exempt's
+// doc says; r.Route keeps the levels apart. Should chi ever record the
+// nesting, the first check fails, and the exemption could lift the limit.
+func TestExemptionInNestedGroupIsOneLevel(t *testing.T) {
+	limit, exempt := chilimit.Limit("1/hour"), chilimit.Exempt
+	nested, flat := chi.NewRouter(), chi.NewRouter()
+	nested.Group(func(g chi.Router) {
+		g.Use(limit)
+		g.Group(func(g chi.Router) { g.Use(exempt); g.Get("/x", text("x")) })
+	})
+	flat.Group(func(g chi.Router) { g.Use(limit, exempt); g.Get("/x", text("x")) })
+	stack := func(r chi.Routes) []uintptr {
+		var out []uintptr
+		for _, rt := range r.Routes() {
+			ch, ok := rt.Handlers[http.MethodGet].(*chi.ChainHandler)
+			if !ok {
+				t.Fatalf("GET %s is a %T, want a *chi.ChainHandler", rt.Pattern, rt.Handlers[http.MethodGet])
+			}
+			for _, mw := range ch.Middlewares {
+				out = append(out, reflect.ValueOf(mw).Pointer())
+			}
+		}
+		return out
+	}
+	if a, b := stack(nested), stack(flat); len(a) != 2 || !slices.Equal(a, b) {
+		t.Errorf("chi records nested and flat Groups apart (%v, %v): an exemption in a nested Group can now lift the enclosing Group's limits", a, b)
+	}
+
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Group(func(g chi.Router) {
+		g.Use(chilimit.Limit("1/hour"))
+		g.Group(func(g chi.Router) { g.Use(chilimit.Exempt); g.Get("/group", text("g")) })
+	})
+	r.Route("/route", func(s chi.Router) {
+		s.Use(chilimit.Limit("1/hour"))
+		s.Route("/inner", func(s chi.Router) { s.Use(chilimit.Exempt); s.Get("/", text("r")) })
+	})
+	run(t, r, clock, concat(
+		[]step{{path: "/group", code: 200}, {path: "/group", code: 429, body: "1 per 1 hour"}},
+		repeat(3, step{path: "/route/inner/", code: 200}),
+	))
 }
