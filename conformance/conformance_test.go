@@ -119,6 +119,9 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultCoarseClock, false,
 			[]string{"SlidingWindow/BucketShiftAndDecay", "TokenBucket/RefillsEvenly", "MovingWindow/ExactAtWindowEdge"},
 			[]string{"FixedWindow/CountsUpToAmount", "Keys/IsolatedFromEachOther/token-bucket"}},
+		{faultOneUnit, false,
+			each("Windows/MultiplesScaleTheWindow"),
+			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/token-bucket"}},
 		// On real time the same faults still fail by name.
 		{faultOffByOne, true,
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/fixed-window",
@@ -131,6 +134,9 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultCoarseClock, true,
 			[]string{"SlidingWindow/BucketShiftAndDecay", "TokenBucket/RefillsEvenly"},
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/token-bucket"}},
+		{faultOneUnit, true,
+			each("Windows/LongerThan30Days"),
+			[]string{"FixedWindow/CountsUpToAmount", "Clear/LeavesOtherKeysAlone"}},
 	}
 	for _, tt := range tests {
 		name := string(tt.fault)

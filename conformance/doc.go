@@ -72,6 +72,10 @@
 //	SlidingWindow/BucketShiftAndDecay               epoch-aligned windows; the previous count decays linearly
 //	TokenBucket/RefillsEvenly                       one token every window/Amount
 //	TokenBucket/BurstNeverExceedsAmount             however long the bucket idles
+//	Windows/MultiplesScaleTheWindow/*               "2 per 10 seconds": every instant reported counts the whole window,
+//	                                                not one unit, up to full capacity again (injected clock only)
+//	Windows/LongerThan30Days/*                      "2 per 12 months" likewise: state outlives 30 days (memcached reads
+//	                                                longer expiries as dates); on real time, without waiting
 //	Keys/StrategiesKeepSeparateState                one key under several strategies: separate state
 //	Keys/IsolatedFromEachOther/*                    keys differing by one byte, with spaces, newlines, NUL, "/", ":",
 //	                                                glob characters, unicode, 1 KiB of text: all separate buckets
@@ -130,7 +134,7 @@
 // against a reference storage with planted bugs (a counter off by one, an
 // expiry never set, a non-atomic read-then-write, keys truncated to 250
 // bytes, a wrapper hiding capabilities it declares, a clock read in whole
-// seconds) and check that the rules each bug breaks fail, by name, while
+// seconds, a window of one unit whatever the limit's multiples) and check that the rules each bug breaks fail, by name, while
 // others pass; some of the bugs also on real time, in a storage deciding on
 // its own clock. A storage on its own clock whose every call takes 40ms
 // passes.

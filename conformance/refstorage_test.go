@@ -25,6 +25,7 @@ const (
 	faultTruncateKeys fault = "truncate-keys"     // keys cut to 250 bytes, as a careless memcached backend would
 	faultHiddenCap    fault = "hidden-capability" // declares every capability, implements only Storage
 	faultCoarseClock  fault = "coarse-clock"      // decides on whole seconds, as a server reading only the seconds of its clock would
+	faultOneUnit      fault = "one-unit"          // a limit's window is one unit long, whatever its Multiples
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
@@ -82,6 +83,9 @@ func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f fun
 	defer s.mu.Unlock()
 	if s.closed {
 		return limiter.State{}, fmt.Errorf("ref storage: %s %q: %w", op, r.Key, limiter.ErrClosed)
+	}
+	if s.fault == faultOneUnit {
+		r.Limit.Multiples = 1
 	}
 	asked := r.Now
 	if s.serverClock {

@@ -307,6 +307,7 @@ func suite() []group {
 		{"MovingWindow", movingWindowRules(), false},
 		{"SlidingWindow", slidingWindowRules(), false},
 		{"TokenBucket", tokenBucketRules(), false},
+		{"Windows", windowRules(), false},
 		{"Keys", keyRules(), true},
 		{"Clear", clearRules(), false},
 		{"ResetAll", resetAllRules(), false},
