@@ -122,6 +122,9 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultOneUnit, false,
 			each("Windows/MultiplesScaleTheWindow"),
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/token-bucket"}},
+		{faultClearCurrent, false,
+			[]string{"Clear/ForgetsPreviousSlidingWindow"},
+			[]string{"Clear/ForgetsEveryStrategysState", "Strategy/ClearForgets/sliding-window-counter"}},
 		// On real time the same faults still fail by name.
 		{faultOffByOne, true,
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/fixed-window",
@@ -137,6 +140,9 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultOneUnit, true,
 			each("Windows/LongerThan30Days"),
 			[]string{"FixedWindow/CountsUpToAmount", "Clear/LeavesOtherKeysAlone"}},
+		{faultClearCurrent, true,
+			[]string{"Clear/ForgetsPreviousSlidingWindow"},
+			[]string{"Clear/ForgetsEveryStrategysState", "Strategy/ClearForgets/sliding-window-counter"}},
 	}
 	for _, tt := range tests {
 		name := string(tt.fault)

@@ -80,6 +80,7 @@
 //	Keys/IsolatedFromEachOther/*                    keys differing by one byte, with spaces, newlines, NUL, "/", ":",
 //	                                                glob characters, unicode, 1 KiB of text: all separate buckets
 //	Clear/ForgetsEveryStrategysState                Clear removes the key's state under every capability
+//	Clear/ForgetsPreviousSlidingWindow              cleared in the window after its hits, a sliding-window key is fresh
 //	Clear/MissingKeyIsNotAnError
 //	Clear/LeavesOtherKeysAlone                      including keys that extend the cleared one or look like patterns
 //	ResetAll/EmptyStorageCountsNothing              0 (or -1 for a backend that cannot count)
@@ -134,7 +135,7 @@
 // against a reference storage with planted bugs (a counter off by one, an
 // expiry never set, a non-atomic read-then-write, keys truncated to 250
 // bytes, a wrapper hiding capabilities it declares, a clock read in whole
-// seconds, a window of one unit whatever the limit's multiples) and check that the rules each bug breaks fail, by name, while
+// seconds, a window of one unit whatever the limit's multiples, a Clear that keeps a sliding window's previous count) and check that the rules each bug breaks fail, by name, while
 // others pass; some of the bugs also on real time, in a storage deciding on
 // its own clock. A storage on its own clock whose every call takes 40ms
 // passes.

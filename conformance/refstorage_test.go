@@ -26,6 +26,7 @@ const (
 	faultHiddenCap    fault = "hidden-capability" // declares every capability, implements only Storage
 	faultCoarseClock  fault = "coarse-clock"      // decides on whole seconds, as a server reading only the seconds of its clock would
 	faultOneUnit      fault = "one-unit"          // a limit's window is one unit long, whatever its Multiples
+	faultClearCurrent fault = "clear-current"     // Clear zeroes a sliding window's stored current count and keeps the previous one
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
@@ -213,7 +214,14 @@ func (s *refStorage) Clear(ctx context.Context, key string) error {
 	_, err := s.do(ctx, "clear", limiter.Request{Key: key}, func(_ limiter.Request, k string) limiter.State {
 		delete(s.fixed, k)
 		delete(s.moving, k)
-		delete(s.sliding, k)
+		if w, ok := s.sliding[k]; ok && s.fault == faultClearCurrent {
+			// As a backend keeping the two windows under two keys and
+			// deleting only the current one would.
+			w.Current = 0
+			s.sliding[k] = w
+		} else {
+			delete(s.sliding, k)
+		}
 		delete(s.tokens, k)
 		return limiter.State{}
 	})

@@ -317,6 +317,7 @@ func clearRules() []rule {
 				e.check(op+" (after Clear)", st, want{true, 1, t0, t0})
 			}
 		}},
+		{name: "ForgetsPreviousSlidingWindow", needs: capSlidingWindow, run: clearForgetsPreviousSlidingWindow},
 		{name: "MissingKeyIsNotAnError", run: func(e *env) {
 			if err := e.s.Clear(e.ctx, e.key("never-used")); err != nil {
 				e.errorf("Clear of a key never used = %v, want nil", err)
@@ -411,6 +412,51 @@ func checkRules() []rule {
 				e.errorf("Check after a hit = %v, want nil", err)
 			}
 		}},
+	}
+}
+
+// clearForgetsPreviousSlidingWindow is Clear/ForgetsPreviousSlidingWindow:
+// a sliding-window key keeps two counts, the current window's and the
+// previous one's, and Clear forgets both. One key is hit in one window only,
+// another in that window and the next; both are cleared in the next window.
+func clearForgetsPreviousSlidingWindow(e *env) {
+	e.algo = algorithms[3]
+	l := perSecond(5)
+	if !e.exact() {
+		l = limiter.Limit{Amount: 5, Multiples: 2, Unit: limiter.Second}
+	}
+	w := l.Window()
+	// Start at a window boundary; on real time, wait for one.
+	w0 := alignUp(e.at(0), w)
+	if !e.exact() {
+		w0 = w0.Add(realMargin / 5)
+	}
+	e.stepTo(w0)
+	prev, both := e.key("previous"), e.key("both")
+	for _, k := range []string{prev, both} {
+		st, op := e.acquire(k, l, 5, w0)
+		e.check(op, st, want{true, 0, alignDown(w0, w).Add(2 * w), w0})
+	}
+	// A tenth into the next window the 5 weigh floor(5 × 0.9) = 4.
+	t := w0.Add(w + w/10)
+	if !e.exact() {
+		t = t.Add(realMargin)
+	}
+	e.stepTo(t)
+	st, op := e.acquire(both, l, 1, t)
+	if !st.Allowed || st.Remaining >= 4 {
+		e.errorf("%s (the previous window's 5 still weigh) = %s, want allowed with less than 4 remaining", op, e.showState(st))
+	}
+	st, op = e.peek(prev, l, 1, t)
+	if st.Remaining >= 5 {
+		e.errorf("%s (the previous window's 5 still weigh) = %s, want less than 5 remaining", op, e.showState(st))
+	}
+	for _, k := range []string{prev, both} {
+		e.must("Clear", e.s.Clear(e.ctx, k))
+		st, op := e.peek(k, l, 1, t)
+		e.check(op+" (after Clear in the window after the hits)", st, want{true, 5, t, t})
+		st, op = e.acquire(k, l, 5, t)
+		e.check(op+" (after Clear in the window after the hits)", st, want{true, 0, alignDown(t, w).Add(2 * w), t})
 	}
 }
 
