@@ -87,7 +87,8 @@
 //	ResetAll/CountsTheKeysRemoved                   exactly the keys hit (or -1)
 //	ResetAll/RemovesEveryKey                        every key of every strategy is fresh afterwards
 //	Check/HealthyWhileOpen
-//	Context/CanceledContextFails                    every method fails with an error wrapping context.Canceled, counting nothing
+//	Context/CanceledContextFails                    every method fails with an error wrapping context.Canceled, counting
+//	                                                nothing, and Clear and ResetAll removing nothing
 //	Close/EveryMethodFailsWithErrClosed             every method and every strategy's Hit wrap limiter.ErrClosed
 //	Close/SecondCloseReturnsNil
 //	Concurrency/OneKey100Goroutines/*               100 goroutines, one key, a limit of 5: exactly 5 allowed

@@ -460,9 +460,10 @@ func clearForgetsPreviousSlidingWindow(e *env) {
 	}
 }
 
-// everyOperation calls every operation the storage declares, collecting
-// each one's name and error.
-func (e *env) everyOperation(ctx context.Context, key string, at time.Time) (names []string, errs []error) {
+// countingOps calls every operation that counts or peeks, for every
+// strategy the storage declares, on key at an instant, collecting each
+// one's name and error. (key2 is for operations on several keys.)
+func (e *env) countingOps(ctx context.Context, key, _ string, at time.Time) (names []string, errs []error) {
 	r := req(key, perSecond(5), 1, at)
 	add := func(name string, err error) {
 		names = append(names, name)
@@ -477,6 +478,16 @@ func (e *env) everyOperation(ctx context.Context, key string, at time.Time) (nam
 		_, err = a.peek(ctx, e.s, r)
 		add(a.peekName, err)
 	}
+	return names, errs
+}
+
+// housekeepingOps calls Clear on key, Check, and ResetAll if declared,
+// collecting each one's name and error.
+func (e *env) housekeepingOps(ctx context.Context, key string) (names []string, errs []error) {
+	add := func(name string, err error) {
+		names = append(names, name)
+		errs = append(errs, err)
+	}
 	add("Clear", e.s.Clear(ctx, key))
 	add("Check", e.s.Check(ctx))
 	if e.caps.ResetAll {
@@ -488,24 +499,49 @@ func (e *env) everyOperation(ctx context.Context, key string, at time.Time) (nam
 	return names, errs
 }
 
+// peekEvery checks that every strategy the storage declares sees key with
+// the remaining count given, at an instant.
+func (e *env) peekEvery(key string, remaining int64, at time.Time, when string) {
+	e.t.Helper()
+	for _, a := range e.separateAlgorithms() {
+		e.algo = a
+		st, op := e.peek(key, perDay(5), 1, at)
+		e.check(op+" "+when, st, want{true, remaining, time.Time{}, at})
+	}
+}
+
 func contextRules() []rule {
 	return []rule{
 		{name: "CanceledContextFails", run: func(e *env) {
 			t0 := e.at(0)
-			k := e.key("k")
+			k, k2, kept := e.key("k"), e.key("k2"), e.key("kept")
+			// A key every strategy counted on, with a live context, for
+			// Clear and ResetAll to leave alone.
+			for _, a := range e.separateAlgorithms() {
+				e.algo = a
+				e.acquire(kept, perDay(5), 1, t0)
+			}
 			ctx, cancel := context.WithCancel(e.ctx)
 			cancel()
-			names, errs := e.everyOperation(ctx, k, t0)
+			names, errs := e.countingOps(ctx, k, k2, t0)
 			for i, err := range errs {
 				e.wantErrIs(names[i]+" with a canceled context", err, context.Canceled)
 			}
+			// Peek before Clear and ResetAll run, which would hide a count.
 			for _, a := range algorithms {
 				if a.supported(e.caps) {
 					e.algo = a
-					st, op := e.peek(k, perSecond(5), 1, t0)
-					e.check(op+" (after canceled operations)", st, want{true, 5, t0, t0})
+					for _, key := range []string{k, k2} {
+						st, op := e.peek(key, perSecond(5), 1, t0)
+						e.check(op+" (after canceled operations)", st, want{true, 5, t0, t0})
+					}
 				}
 			}
+			names, errs = e.housekeepingOps(ctx, kept)
+			for i, err := range errs {
+				e.wantErrIs(names[i]+" with a canceled context", err, context.Canceled)
+			}
+			e.peekEvery(kept, 4, t0, "(after a canceled Clear and ResetAll)")
 		}},
 	}
 }
@@ -519,7 +555,9 @@ func closeRules() []rule {
 			if err := e.s.Close(); err != nil {
 				e.fatalf("Close = %v, want nil", err)
 			}
-			names, errs := e.everyOperation(e.ctx, k, t0)
+			names, errs := e.countingOps(e.ctx, k, e.key("k2"), t0)
+			moreNames, moreErrs := e.housekeepingOps(e.ctx, k)
+			names, errs = append(names, moreNames...), append(errs, moreErrs...)
 			for i, err := range errs {
 				e.wantErrIs(names[i]+" after Close", err, limiter.ErrClosed)
 			}
