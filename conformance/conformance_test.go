@@ -55,6 +55,12 @@ func TestStorageWithoutCapabilities(t *testing.T) {
 	conformance.Run(t, refHarness{acceptsClock: true, fixedOnly: true}.maker())
 }
 
+// A storage that batches but has no optional strategy passes: its batches
+// under the other strategies fail with limiter.ErrUnsupported.
+func TestBatchStorageWithoutCapabilities(t *testing.T) {
+	conformance.Run(t, refHarness{acceptsClock: true, fixedOnly: true, batch: true}.maker())
+}
+
 // brokenEnv names the fault TestBrokenSuite plants, and brokenRealTimeEnv
 // (set to 1) makes the broken storage keep its own time; only the child
 // process started by TestBrokenStoragesFailByRuleName sets them.
@@ -122,6 +128,16 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultOneUnit, false,
 			each("Windows/MultiplesScaleTheWindow"),
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/token-bucket"}},
+		{faultBatchNoStop, false,
+			each("Batch/StopsAtFirstRejection"),
+			[]string{"Batch/PeekStepsDoNotCount/fixed-window", "FixedWindow/CountsUpToAmount"}},
+		{faultBatchPeeks, false,
+			slices.Concat(each("Batch/PeekStepsDoNotCount"), each("Batch/MatchesSingleKeyCalls")),
+			[]string{"Peek/DoesNotCount/fixed-window", "Strategy/TestDoesNotCount/token-bucket"}},
+		{faultBatchFixed, false,
+			[]string{"Batch/MatchesSingleKeyCalls/moving-window", "Batch/MatchesSingleKeyCalls/sliding-window-counter",
+				"Batch/MatchesSingleKeyCalls/token-bucket"},
+			[]string{"Batch/MatchesSingleKeyCalls/fixed-window", "Batch/StopsAtFirstRejection/fixed-window"}},
 		{faultClearCurrent, false,
 			[]string{"Clear/ForgetsPreviousSlidingWindow"},
 			[]string{"Clear/ForgetsEveryStrategysState", "Strategy/ClearForgets/sliding-window-counter"}},
@@ -140,6 +156,9 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultOneUnit, true,
 			each("Windows/LongerThan30Days"),
 			[]string{"FixedWindow/CountsUpToAmount", "Clear/LeavesOtherKeysAlone"}},
+		{faultBatchNoStop, true,
+			each("Batch/StopsAtFirstRejection"),
+			[]string{"Batch/PeekStepsDoNotCount/fixed-window", "FixedWindow/CountsUpToAmount"}},
 		{faultClearCurrent, true,
 			[]string{"Clear/ForgetsPreviousSlidingWindow"},
 			[]string{"Clear/ForgetsEveryStrategysState", "Strategy/ClearForgets/sliding-window-counter"}},

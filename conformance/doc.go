@@ -76,6 +76,11 @@
 //	                                                not one unit, up to full capacity again (injected clock only)
 //	Windows/LongerThan30Days/*                      "2 per 12 months" likewise: state outlives 30 days (memcached reads
 //	                                                longer expiries as dates); on real time, without waiting
+//	Batch/StopsAtFirstRejection/*                   AcquireBatch stops after the first step not allowed, a peek's too:
+//	                                                that step counts nothing, later steps do not run
+//	Batch/MatchesSingleKeyCalls/*                   each step's State is the single-key Acquire's or Peek's, at its own Now
+//	Batch/PeekStepsDoNotCount/*                     peek steps take nothing
+//	Batch/StrategyWithoutCapabilityFails            a batch under a strategy the storage lacks wraps limiter.ErrUnsupported
 //	Keys/StrategiesKeepSeparateState                one key under several strategies: separate state
 //	Keys/IsolatedFromEachOther/*                    keys differing by one byte, with spaces, newlines, NUL, "/", ":",
 //	                                                glob characters, unicode, 1 KiB of text: all separate buckets
@@ -136,7 +141,10 @@
 // against a reference storage with planted bugs (a counter off by one, an
 // expiry never set, a non-atomic read-then-write, keys truncated to 250
 // bytes, a wrapper hiding capabilities it declares, a clock read in whole
-// seconds, a window of one unit whatever the limit's multiples, a Clear that keeps a sliding window's previous count) and check that the rules each bug breaks fail, by name, while
+// seconds, a window of one unit whatever the limit's multiples, a Clear
+// that keeps a sliding window's previous count, batches that run on past a
+// rejection, count their peek steps or count fixed windows under every
+// strategy) and check that the rules each bug breaks fail, by name, while
 // others pass; some of the bugs also on real time, in a storage deciding on
 // its own clock. A storage on its own clock whose every call takes 40ms
 // passes.

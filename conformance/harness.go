@@ -16,6 +16,7 @@ type Capabilities struct {
 	SlidingWindow bool // limiter.SlidingWindowStorage
 	TokenBucket   bool // limiter.TokenBucketStorage
 	ResetAll      bool // limiter.ResetAller
+	Batch         bool // limiter.BatchStorage
 }
 
 // A Harness makes storages for the suite. The suite calls the HarnessMaker

@@ -25,12 +25,16 @@ const (
 	faultTruncateKeys fault = "truncate-keys"     // keys cut to 250 bytes, as a careless memcached backend would
 	faultHiddenCap    fault = "hidden-capability" // declares every capability, implements only Storage
 	faultCoarseClock  fault = "coarse-clock"      // decides on whole seconds, as a server reading only the seconds of its clock would
-	faultOneUnit      fault = "one-unit"          // a limit's window is one unit long, whatever its Multiples
+	faultBatchNoStop  fault = "batch-no-stop"     // a batch runs every step, even after a rejected one
+	faultBatchPeeks   fault = "batch-peeks-count" // a batch acquires at its peek steps
+	faultBatchFixed   fault = "batch-fixed"       // a batch counts fixed windows whatever the strategy
 	faultClearCurrent fault = "clear-current"     // Clear zeroes a sliding window's stored current count and keeps the previous one
+	faultOneUnit      fault = "one-unit"          // a limit's window is one unit long, whatever its Multiples
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
 // algorithm of the limiter package's state types, with an optional fault.
+// A batch holds the mutex throughout.
 // With serverClock it decides on the system clock, as a server keeping its
 // own time does, and reports instants relative to each request's Now. With
 // lag every call on a window shorter than an hour waits that long before it
@@ -56,6 +60,7 @@ var (
 	_ limiter.SlidingWindowStorage = (*refStorage)(nil)
 	_ limiter.TokenBucketStorage   = (*refStorage)(nil)
 	_ limiter.ResetAller           = (*refStorage)(nil)
+	_ limiter.BatchStorage         = (*refStorage)(nil)
 )
 
 func newRefStorage(f fault, serverClock bool, lag time.Duration) *refStorage {
@@ -71,9 +76,12 @@ func (s *refStorage) reset() {
 	s.tokens = make(map[string]limiter.TokenBucket)
 }
 
+// stepFunc is one operation on the state at key, under the lock.
+type stepFunc func(r limiter.Request, key string) limiter.State
+
 // do runs f under the lock on the storage's idea of the request, and maps
 // the State's instants back to the request's Now.
-func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f func(r limiter.Request, key string) limiter.State) (limiter.State, error) {
+func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f stepFunc) (limiter.State, error) {
 	if err := ctx.Err(); err != nil {
 		return limiter.State{}, fmt.Errorf("ref storage: %s %q: %w", op, r.Key, err)
 	}
@@ -85,6 +93,12 @@ func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f fun
 	if s.closed {
 		return limiter.State{}, fmt.Errorf("ref storage: %s %q: %w", op, r.Key, limiter.ErrClosed)
 	}
+	return s.step(r, f), nil
+}
+
+// step runs f on the storage's idea of the request, and maps the State's
+// instants back to the request's Now. The caller holds s.mu.
+func (s *refStorage) step(r limiter.Request, f stepFunc) limiter.State {
 	if s.fault == faultOneUnit {
 		r.Limit.Multiples = 1
 	}
@@ -101,7 +115,7 @@ func (s *refStorage) do(ctx context.Context, op string, r limiter.Request, f fun
 		st.ResetAt += shift
 		st.RetryAt += shift
 	}
-	return st, nil
+	return st
 }
 
 func (s *refStorage) key(k string) string {
@@ -122,7 +136,11 @@ func (s *refStorage) pause() {
 }
 
 func (s *refStorage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
-	return s.do(ctx, "acquire fixed window", r, func(r limiter.Request, k string) limiter.State {
+	return s.do(ctx, "acquire fixed window", r, s.acquireFixed(elastic))
+}
+
+func (s *refStorage) acquireFixed(elastic bool) stepFunc {
+	return func(r limiter.Request, k string) limiter.State {
 		w := s.fixedWindow(r, k)
 		s.pause()
 		if s.fault == faultOffByOne {
@@ -131,7 +149,7 @@ func (s *refStorage) AcquireFixedWindow(ctx context.Context, r limiter.Request, 
 		st := w.Acquire(r, elastic)
 		s.fixed[k] = w
 		return st
-	})
+	}
 }
 
 // fixedWindow returns the counter at k. With faultNoExpiry a counter whose
@@ -149,65 +167,133 @@ func (s *refStorage) fixedWindow(r limiter.Request, k string) limiter.FixedWindo
 }
 
 func (s *refStorage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	return s.do(ctx, "peek fixed window", r, func(r limiter.Request, k string) limiter.State {
-		w := s.fixedWindow(r, k)
-		return w.Peek(r)
-	})
+	return s.do(ctx, "peek fixed window", r, s.peekFixed)
+}
+
+func (s *refStorage) peekFixed(r limiter.Request, k string) limiter.State {
+	w := s.fixedWindow(r, k)
+	return w.Peek(r)
 }
 
 func (s *refStorage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	return s.do(ctx, "acquire moving window", r, func(r limiter.Request, k string) limiter.State {
-		w := limiter.MovingWindow{Times: slices.Clone(s.moving[k].Times)}
-		s.pause()
-		st := w.Acquire(r)
-		s.moving[k] = w
-		return st
-	})
+	return s.do(ctx, "acquire moving window", r, s.acquireMoving)
+}
+
+func (s *refStorage) acquireMoving(r limiter.Request, k string) limiter.State {
+	w := limiter.MovingWindow{Times: slices.Clone(s.moving[k].Times)}
+	s.pause()
+	st := w.Acquire(r)
+	s.moving[k] = w
+	return st
 }
 
 func (s *refStorage) PeekMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	return s.do(ctx, "peek moving window", r, func(r limiter.Request, k string) limiter.State {
-		return s.moving[k].Peek(r)
-	})
+	return s.do(ctx, "peek moving window", r, s.peekMoving)
+}
+
+func (s *refStorage) peekMoving(r limiter.Request, k string) limiter.State {
+	return s.moving[k].Peek(r)
 }
 
 func (s *refStorage) AcquireSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	return s.do(ctx, "acquire sliding window", r, func(r limiter.Request, k string) limiter.State {
-		w := s.sliding[k]
-		s.pause()
-		st := w.Acquire(r)
-		s.sliding[k] = w
-		return st
-	})
+	return s.do(ctx, "acquire sliding window", r, s.acquireSliding)
+}
+
+func (s *refStorage) acquireSliding(r limiter.Request, k string) limiter.State {
+	w := s.sliding[k]
+	s.pause()
+	st := w.Acquire(r)
+	s.sliding[k] = w
+	return st
 }
 
 func (s *refStorage) PeekSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	return s.do(ctx, "peek sliding window", r, func(r limiter.Request, k string) limiter.State {
-		return s.sliding[k].Peek(r)
-	})
+	return s.do(ctx, "peek sliding window", r, s.peekSliding)
+}
+
+func (s *refStorage) peekSliding(r limiter.Request, k string) limiter.State {
+	return s.sliding[k].Peek(r)
 }
 
 func (s *refStorage) AcquireTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	return s.do(ctx, "acquire token bucket", r, func(r limiter.Request, k string) limiter.State {
-		b, ok := s.tokens[k]
-		if !ok {
-			b.TAT = math.MinInt64
-		}
-		s.pause()
-		st := b.Acquire(r)
-		s.tokens[k] = b
-		return st
-	})
+	return s.do(ctx, "acquire token bucket", r, s.acquireTokens)
+}
+
+func (s *refStorage) acquireTokens(r limiter.Request, k string) limiter.State {
+	b, ok := s.tokens[k]
+	if !ok {
+		b.TAT = math.MinInt64
+	}
+	s.pause()
+	st := b.Acquire(r)
+	s.tokens[k] = b
+	return st
 }
 
 func (s *refStorage) PeekTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	return s.do(ctx, "peek token bucket", r, func(r limiter.Request, k string) limiter.State {
-		b, ok := s.tokens[k]
-		if !ok {
-			b.TAT = math.MinInt64
+	return s.do(ctx, "peek token bucket", r, s.peekTokens)
+}
+
+func (s *refStorage) peekTokens(r limiter.Request, k string) limiter.State {
+	b, ok := s.tokens[k]
+	if !ok {
+		b.TAT = math.MinInt64
+	}
+	return b.Peek(r)
+}
+
+// stepFor returns the operation a batch step runs under strategy.
+func (s *refStorage) stepFor(strategy string, peek bool) (stepFunc, error) {
+	if s.fault == faultBatchPeeks {
+		peek = false
+	}
+	if s.fault == faultBatchFixed {
+		strategy = limiter.StrategyFixedWindow
+	}
+	switch {
+	case strategy == limiter.StrategyFixedWindow || strategy == limiter.StrategyFixedWindowElasticExpiry:
+		if peek {
+			return s.peekFixed, nil
 		}
-		return b.Peek(r)
-	})
+		return s.acquireFixed(strategy == limiter.StrategyFixedWindowElasticExpiry), nil
+	case strategy == limiter.StrategyMovingWindow && peek:
+		return s.peekMoving, nil
+	case strategy == limiter.StrategyMovingWindow:
+		return s.acquireMoving, nil
+	case strategy == limiter.StrategySlidingWindowCounter && peek:
+		return s.peekSliding, nil
+	case strategy == limiter.StrategySlidingWindowCounter:
+		return s.acquireSliding, nil
+	case strategy == limiter.StrategyTokenBucket && peek:
+		return s.peekTokens, nil
+	case strategy == limiter.StrategyTokenBucket:
+		return s.acquireTokens, nil
+	}
+	return nil, fmt.Errorf("ref storage: %w %q", limiter.ErrUnknownStrategy, strategy)
+}
+
+// AcquireBatch runs the whole batch under one hold of the lock, so it is
+// atomic across its keys.
+func (s *refStorage) AcquireBatch(ctx context.Context, strategy string, ops []limiter.BatchOp, states []limiter.State) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("ref storage: acquire batch: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, fmt.Errorf("ref storage: acquire batch: %w", limiter.ErrClosed)
+	}
+	for i := range ops {
+		f, err := s.stepFor(strategy, ops[i].Peek)
+		if err != nil {
+			return 0, err
+		}
+		states[i] = s.step(ops[i].Request, f)
+		if !states[i].Allowed && s.fault != faultBatchNoStop {
+			return i + 1, nil
+		}
+	}
+	return len(ops), nil
 }
 
 func (s *refStorage) Clear(ctx context.Context, key string) error {
@@ -264,6 +350,18 @@ func (f fixedOnly) Clear(ctx context.Context, key string) error { return f.s.Cle
 func (f fixedOnly) Check(ctx context.Context) error             { return f.s.Check(ctx) }
 func (f fixedOnly) Close() error                                { return f.s.Close() }
 
+// fixedOnlyBatch adds batches to a fixedOnly, as a backend that can batch
+// but has no optional strategy would: batches under the other strategies
+// fail with limiter.ErrUnsupported.
+type fixedOnlyBatch struct{ fixedOnly }
+
+func (f fixedOnlyBatch) AcquireBatch(ctx context.Context, strategy string, ops []limiter.BatchOp, states []limiter.State) (int, error) {
+	if strategy != limiter.StrategyFixedWindow && strategy != limiter.StrategyFixedWindowElasticExpiry {
+		return 0, fmt.Errorf("ref storage: acquire batch under %q: %w", strategy, limiter.ErrUnsupported)
+	}
+	return f.s.AcquireBatch(ctx, strategy, ops, states)
+}
+
 // refHarness makes reference storages for the suite.
 type refHarness struct {
 	fault        fault
@@ -271,11 +369,15 @@ type refHarness struct {
 	serverClock  bool
 	lag          time.Duration
 	fixedOnly    bool
+	batch        bool // with fixedOnly: a fixedOnlyBatch
 }
 
 func (h refHarness) MakeStorage(context.Context, limiter.Clock) (limiter.Storage, error) {
 	s := newRefStorage(h.fault, h.serverClock, h.lag)
-	if h.fixedOnly || h.fault == faultHiddenCap {
+	switch {
+	case h.fixedOnly && h.batch:
+		return fixedOnlyBatch{fixedOnly{s}}, nil
+	case h.fixedOnly || h.fault == faultHiddenCap:
 		return fixedOnly{s}, nil
 	}
 	return s, nil
@@ -285,9 +387,9 @@ func (h refHarness) AcceptsClock() bool { return h.acceptsClock }
 
 func (h refHarness) Capabilities() conformance.Capabilities {
 	if h.fixedOnly {
-		return conformance.Capabilities{}
+		return conformance.Capabilities{Batch: h.batch}
 	}
-	return conformance.Capabilities{MovingWindow: true, SlidingWindow: true, TokenBucket: true, ResetAll: true}
+	return conformance.Capabilities{MovingWindow: true, SlidingWindow: true, TokenBucket: true, ResetAll: true, Batch: true}
 }
 
 func (h refHarness) Close() {}

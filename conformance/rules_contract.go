@@ -461,9 +461,10 @@ func clearForgetsPreviousSlidingWindow(e *env) {
 }
 
 // countingOps calls every operation that counts or peeks, for every
-// strategy the storage declares, on key at an instant, collecting each
-// one's name and error. (key2 is for operations on several keys.)
-func (e *env) countingOps(ctx context.Context, key, _ string, at time.Time) (names []string, errs []error) {
+// strategy the storage declares, on key and key2 at an instant, collecting
+// each one's name and error. AcquireBatch, if declared, runs one step on
+// each key.
+func (e *env) countingOps(ctx context.Context, key, key2 string, at time.Time) (names []string, errs []error) {
 	r := req(key, perSecond(5), 1, at)
 	add := func(name string, err error) {
 		names = append(names, name)
@@ -477,6 +478,13 @@ func (e *env) countingOps(ctx context.Context, key, _ string, at time.Time) (nam
 		add(a.acquireName, err)
 		_, err = a.peek(ctx, e.s, r)
 		add(a.peekName, err)
+		if e.caps.Batch {
+			if b, ok := e.s.(limiter.BatchStorage); ok {
+				ops := []limiter.BatchOp{{Request: r}, {Request: req(key2, perSecond(5), 1, at)}}
+				_, err := b.AcquireBatch(ctx, a.strategy, ops, make([]limiter.State, len(ops)))
+				add(fmt.Sprintf("AcquireBatch(%q)", a.strategy), err)
+			}
+		}
 	}
 	return names, errs
 }

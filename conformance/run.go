@@ -201,7 +201,10 @@ var (
 	capResetAll = &capability{"ResetAller", "ResetAll",
 		func(c Capabilities) bool { return c.ResetAll },
 		func(s limiter.Storage) bool { _, ok := s.(limiter.ResetAller); return ok }}
-	capabilities = []*capability{capMovingWindow, capSlidingWindow, capTokenBucket, capResetAll}
+	capBatch = &capability{"BatchStorage", "Batch",
+		func(c Capabilities) bool { return c.Batch },
+		func(s limiter.Storage) bool { _, ok := s.(limiter.BatchStorage); return ok }}
+	capabilities = []*capability{capMovingWindow, capSlidingWindow, capTokenBucket, capResetAll, capBatch}
 )
 
 // rawOp is one raw storage operation of an algorithm.
@@ -308,6 +311,7 @@ func suite() []group {
 		{"SlidingWindow", slidingWindowRules(), false},
 		{"TokenBucket", tokenBucketRules(), false},
 		{"Windows", windowRules(), false},
+		{"Batch", batchRules(), false},
 		{"Keys", keyRules(), true},
 		{"Clear", clearRules(), false},
 		{"ResetAll", resetAllRules(), false},

@@ -51,7 +51,7 @@ func (h *harness) MakeStorage(context.Context, limiter.Clock) (limiter.Storage, 
 func (h *harness) AcceptsClock() bool { return h.mode == clientExact }
 
 func (h *harness) Capabilities() conformance.Capabilities {
-	return conformance.Capabilities{MovingWindow: true, SlidingWindow: true, TokenBucket: true, ResetAll: true}
+	return conformance.Capabilities{MovingWindow: true, SlidingWindow: true, TokenBucket: true, ResetAll: true, Batch: true}
 }
 
 // Close does nothing: the client belongs to the test.
