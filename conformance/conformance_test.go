@@ -55,6 +55,12 @@ func TestStorageWithoutCapabilities(t *testing.T) {
 	conformance.Run(t, refHarness{acceptsClock: true, fixedOnly: true}.maker())
 }
 
+// The storage of ExampleRun passes, with the one-line test its
+// documentation shows.
+func TestExampleHarness(t *testing.T) {
+	conformance.Run(t, newCounterHarness)
+}
+
 // A storage that batches but has no optional strategy passes: its batches
 // under the other strategies fail with limiter.ErrUnsupported.
 func TestBatchStorageWithoutCapabilities(t *testing.T) {

@@ -26,9 +26,9 @@
 //		})
 //	}
 //
-// The limits-go repository has a complete, passing harness for a small
-// map-based storage that implements only the required interface, in
-// examples/ownstorage; its README shows it.
+// [Run]'s example is a complete, passing harness for a small map-based
+// storage that implements only the required interface; the limits-go
+// repository has another in examples/ownstorage, whose README shows it.
 //
 // Run calls the maker once up front to read the capabilities, then once per
 // rule; it closes each storage and then its harness when the rule ends.
