@@ -78,16 +78,11 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	}
 	// The parts are often slices of request memory (ForwardedFor's client
 	// is a piece of the whole X-Forwarded-For value; a method, of the
-	// request line): the cache keeps copies, the scope and the client in
-	// one allocation (not +, which returns a lone non-empty operand
-	// itself), so no entry pins more than its own bytes.
-	var sb strings.Builder
-	sb.Grow(len(p.scope) + len(p.client))
-	sb.WriteString(p.scope)
-	sb.WriteString(p.client)
-	both := sb.String()
-	p.scope, p.client, p.method = both[:len(p.scope)], both[len(p.scope):], ownMethod(p.method)
-	e = cachedKey{parts: p, key: string(*buf)}
+	// request line), so the cache must not keep them. The key holds each
+	// verbatim: the cached parts are slices of the key, which the entry
+	// keeps anyway, and a miss costs the key's one allocation.
+	key := string(*buf)
+	e = cachedKey{parts: partsOf(key, p), key: key}
 	sh.mu.Lock()
 	if _, ok := sh.m[h]; !ok && len(sh.m) >= maxKeyCacheShard {
 		clear(sh.m)
@@ -95,4 +90,41 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	sh.m[h] = e
 	sh.mu.Unlock()
 	return e.key
+}
+
+// partsOf returns p with its strings taken from key, the key AppendKey
+// built from p with the client last, the method before it and the scope
+// before that, each as "/" length ":" bytes. Should key not hold them
+// there (a change of AppendKey's layout), it returns copies instead.
+func partsOf(key string, p keyParts) keyParts {
+	clientAt := len(key) - len(p.client)
+	methodAt := clientAt - 2 - decimalDigits(len(p.client)) - len(p.method)
+	scopeAt := methodAt - 2 - decimalDigits(len(p.method)) - len(p.scope)
+	if scopeAt < 0 {
+		return copiedParts(p)
+	}
+	q := p
+	q.scope = key[scopeAt : scopeAt+len(p.scope)]
+	q.method = key[methodAt : methodAt+len(p.method)]
+	q.client = key[clientAt:]
+	if q != p {
+		return copiedParts(p)
+	}
+	return q
+}
+
+// copiedParts returns p with copies of its strings.
+func copiedParts(p keyParts) keyParts {
+	p.scope, p.method, p.client = strings.Clone(p.scope), strings.Clone(p.method), strings.Clone(p.client)
+	return p
+}
+
+// decimalDigits returns how many digits n (≥ 0) has in base 10.
+func decimalDigits(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }

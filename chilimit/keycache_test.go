@@ -72,3 +72,46 @@ func TestKeyCacheSkipsLongKeys(t *testing.T) {
 		t.Errorf("cache holds %d keys after two keys over %d bytes, want 0", held, maxCachedKey)
 	}
 }
+
+// A cached entry's parts are slices of its own key, equal to the parts it
+// was built from, whatever their lengths: a miss allocates the key only.
+func TestKeyCachePartsComeFromTheKey(t *testing.T) {
+	l := limiter.Limit{Amount: 5, Multiples: 2, Unit: limiter.Minute}
+	long := strings.Repeat("x", 1234)
+	for _, p := range []keyParts{
+		{limit: l, kind: kindRoute, scope: "/users/{id}", client: "192.0.2.1"},
+		{limit: l, kind: kindDefault, scope: "/a", method: "PATCH", client: "10.0.0.1"},
+		{limit: l, kind: kindApplication},
+		{limit: l, kind: kindMeta, client: long},
+		{limit: l, kind: kindShared, scope: long, method: "X", client: ""},
+		{limit: l, kind: kindRoute, scope: "0123456789", method: "0123456789", client: "0123456789"},
+	} {
+		key := string(limiter.AppendKey(nil, p.limit, "prefix", p.kind.String(), p.scope, p.method, p.client))
+		q := partsOf(key, p)
+		if q != p {
+			t.Fatalf("partsOf(%q) = %+v, want %+v", key, q, p)
+		}
+		for _, s := range []string{q.scope, q.method, q.client} {
+			if s != "" && !within(s, key) {
+				t.Fatalf("part %q of %q is not a slice of the key", s, key)
+			}
+		}
+	}
+	c := newKeyCache()
+	var buf []byte
+	clients := make([]string, 5000)
+	for i := range clients {
+		clients[i] = "203.0.113." + strconv.Itoa(i)
+	}
+	i := 0
+	miss := func() {
+		c.key(keyParts{limit: l, kind: kindRoute, scope: "/x", client: clients[i]}, "", &buf)
+		i++
+	}
+	for range 4096 {
+		miss() // every shard fills and is emptied: its map keeps room
+	}
+	if n := testing.AllocsPerRun(100, miss); n != 1 {
+		t.Fatalf("a miss allocates %v times, want 1 (the key)", n)
+	}
+}
