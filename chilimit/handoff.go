@@ -41,29 +41,39 @@ func (t *handoffTable) shard(rctx *chi.Context) *handoffShard {
 	return &t.shards[maphash.Comparable(t.seed, rctx)%uint64(len(t.shards))]
 }
 
-// put records st as the state of the request routed with rctx, until drop.
+// put records st as the state of the request routed with rctx, until
+// drop(st).
 func (t *handoffTable) put(rctx *chi.Context, st *reqState) {
 	sh := t.shard(rctx)
+	st.handoff, st.handoffKey, st.lent = sh, rctx, false
 	sh.mu.Lock()
 	sh.m[rctx] = st
 	sh.mu.Unlock()
 }
 
-// drop forgets the request routed with rctx (chi reuses route contexts)
-// and waits for a marker that borrowed its state to give it back. A marker
-// may still be running when its Handler goes on: http.TimeoutHandler runs
-// the rest of the chain in a goroutine and returns at its deadline. After
-// drop the state is the Handler's alone again, to read and to reuse.
-func (t *handoffTable) drop(rctx *chi.Context, st *reqState) {
-	sh := t.shard(rctx)
-	sh.mu.Lock()
-	if sh.m[rctx] == st {
-		delete(sh.m, rctx)
+// drop forgets st's request (chi reuses route contexts) and waits for a
+// marker that borrowed st to give it back. A marker may still be running
+// when its Handler goes on: http.TimeoutHandler runs the rest of the chain
+// in a goroutine and returns at its deadline. After drop the state is the
+// Handler's alone again, to read and to reuse. It does nothing for a state
+// not put.
+func (t *handoffTable) drop(st *reqState) {
+	sh := st.handoff
+	if sh == nil {
+		return
 	}
+	sh.mu.Lock()
+	if sh.m[st.handoffKey] == st {
+		delete(sh.m, st.handoffKey)
+	}
+	lent := st.lent // set under sh.mu by borrow: no borrower can come now
 	sh.mu.Unlock()
-	st.borrowed.Lock()
-	//lint:ignore SA2001 an empty critical section: waiting for the borrower is the point
-	st.borrowed.Unlock()
+	st.handoff, st.handoffKey = nil, nil
+	if lent {
+		st.borrowed.Lock()
+		//lint:ignore SA2001 an empty critical section: waiting for the borrower is the point
+		st.borrowed.Unlock()
+	}
 }
 
 // borrow returns the state recorded for rctx, or nil. The caller holds the
@@ -73,6 +83,7 @@ func (t *handoffTable) borrow(rctx *chi.Context) *reqState {
 	sh.mu.Lock()
 	st := sh.m[rctx]
 	if st != nil {
+		st.lent = true
 		st.borrowed.Lock()
 	}
 	sh.mu.Unlock()

@@ -275,21 +275,17 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	st.markersLeft = len(entry.active)
-	var handedOff *chi.Context
 	if st.markersLeft > 0 {
 		// For markers behind a writer wrapper that hides rw (handoff.go).
-		if handedOff = chi.RouteContext(r.Context()); handedOff != nil {
-			handoffs.put(handedOff, st)
+		if rctx := chi.RouteContext(r.Context()); rctx != nil {
+			handoffs.put(rctx, st)
 		}
 	}
 	// finish ends the request: markers that borrowed st let go of it, then
 	// the deduct-when predicates see the status, whatever it is (a 429
 	// too, as Flask-Limiter's after_request does).
 	finish := func(status int) {
-		if handedOff != nil {
-			handoffs.drop(handedOff, st)
-			handedOff = nil
-		}
+		handoffs.drop(st)
 		l.deduct(st, r, status)
 	}
 	defer func() {

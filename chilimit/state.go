@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/limits-go/limits/limiter"
 )
 
@@ -41,9 +42,13 @@ type reqState struct {
 	// arena outlives reset: what it handed out is never handed out again.
 	arena headerArena
 
-	// borrowed is held by a marker that reached this state through the
-	// handoff table rather than the writer (handoff.go).
-	borrowed sync.Mutex
+	// The handoff table's entry for this state (handoff.go): its shard and
+	// key while recorded, whether a marker borrowed the state, and the lock
+	// a borrower holds. lent is guarded by handoff.mu.
+	handoff    *handoffShard
+	handoffKey *chi.Context
+	lent       bool
+	borrowed   sync.Mutex
 
 	policyBuf  [4]reported
 	pendingBuf [2]pending
@@ -74,6 +79,7 @@ func (st *reqState) reset() {
 	st.lim, st.entry, st.pattern, st.key, st.keyDone = nil, nil, "", "", false
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
 	st.dryRunBreached = false
+	st.handoff, st.handoffKey, st.lent = nil, nil, false // dropped already
 	st.haveBest, st.best = false, reported{}
 	st.policies, st.pending, st.checks = nil, nil, nil
 	st.keyBuf = st.keyBuf[:0]
