@@ -31,8 +31,8 @@ type Result struct {
 	Group, Scenario, Mode, Library string
 	// Runs is how many lines (-count runs) the medians come from.
 	Runs int
-	// Metrics maps a unit ("ns/op", "B/op", "allocs/op", "rtt/op", …) to
-	// the median of its values.
+	// Metrics maps a unit ("ns/op", "B/op", "allocs/op", "mallocs/op",
+	// "rtt/op", …) to the median of its values.
 	Metrics map[string]float64
 	// Min and Max map each unit to its smallest and largest value over the
 	// runs: how far the medians can be trusted.
@@ -112,14 +112,17 @@ func Parse(r io.Reader) (*Run, error) {
 
 // parseBenchLine reads "BenchmarkX/y-2  100  12.5 ns/op  0 B/op ...": the
 // name without "Benchmark" and its -GOMAXPROCS suffix, and each unit's
-// value. A line with a name and nothing else gives nil metrics.
+// value, with mallocs/op recomputed from the total "mallocs" and the
+// iterations when the line has both. A line with a name and nothing else
+// gives nil metrics.
 func parseBenchLine(text string) (string, map[string]float64, error) {
 	fields := strings.Fields(text)
 	name := trimProcs(strings.TrimPrefix(fields[0], "Benchmark"))
 	if len(fields) == 1 {
 		return name, nil, nil
 	}
-	if _, err := strconv.ParseInt(fields[1], 10, 64); err != nil {
+	iterations, err := strconv.ParseInt(fields[1], 10, 64)
+	if err != nil {
 		// Not a result line, e.g. a log line starting with the name.
 		return name, nil, nil
 	}
@@ -134,6 +137,11 @@ func parseBenchLine(text string) (string, map[string]float64, error) {
 			return "", nil, fmt.Errorf("benchmark %s: value %q of %s: %w", name, rest[i], rest[i+1], err)
 		}
 		metrics[rest[i+1]] = v
+	}
+	// testing prints a metric with four significant digits; the total
+	// count, where a benchmark reports it, gives mallocs/op exactly.
+	if total, ok := metrics[unitMallocsTotal]; ok && iterations > 0 {
+		metrics[unitMallocs] = total / float64(iterations)
 	}
 	return name, metrics, nil
 }

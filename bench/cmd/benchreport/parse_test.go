@@ -12,20 +12,24 @@ goos: linux
 goarch: amd64
 pkg: github.com/limits-go/limits/bench
 cpu: AMD EPYC
-BenchmarkCore/one-key-allowed/serial/limits-go:fixed-window-2    1000  40.0 ns/op  0 B/op  0 allocs/op
-BenchmarkCore/one-key-allowed/serial/limits-go:fixed-window-2    1000  60.0 ns/op  0 B/op  0 allocs/op
-BenchmarkCore/one-key-allowed/serial/limits-go:fixed-window-2    1000  50.0 ns/op  0 B/op  0 allocs/op
-BenchmarkCore/one-key-allowed/serial/sethvargo-2                 1000  100 ns/op   0 B/op  0 allocs/op
-BenchmarkCore/one-key-allowed/serial/sethvargo-2                 1000  80 ns/op    0 B/op  0 allocs/op
-BenchmarkCore/one-key-allowed/serial/ulule-2                     1000  300 ns/op   88 B/op 2 allocs/op
-BenchmarkHTTP/route-limit/serial/bare-chi-2             500  1000 ns/op  700 B/op  5 allocs/op
-BenchmarkHTTP/route-limit/serial/bare-chi-2             500  1050 ns/op  700 B/op  5 allocs/op
-BenchmarkHTTP/route-limit/serial/bare-chi-2             500  950 ns/op  700 B/op  5 allocs/op
-BenchmarkHTTP/route-limit/serial/limits-go:headers-on-2 500  1300 ns/op  800 B/op  8 allocs/op
-BenchmarkHTTP/route-limit/serial/httprate-2             500  1500 ns/op  900 B/op  15 allocs/op
+BenchmarkCore/one-key-allowed/serial/limits-go:fixed-window-2    1000  40.0 ns/op  0 mallocB/op  0 mallocs  0 mallocs/op  0 B/op  0 allocs/op
+BenchmarkCore/one-key-allowed/serial/limits-go:fixed-window-2    1000  60.0 ns/op  0 mallocB/op  0 mallocs  0 mallocs/op  0 B/op  0 allocs/op
+BenchmarkCore/one-key-allowed/serial/limits-go:fixed-window-2    1000  50.0 ns/op  0 mallocB/op  0 mallocs  0 mallocs/op  0 B/op  0 allocs/op
+BenchmarkCore/one-key-allowed/serial/sethvargo-2                 1000  100 ns/op   0 mallocB/op  0 mallocs  0 mallocs/op  0 B/op  0 allocs/op
+BenchmarkCore/one-key-allowed/serial/sethvargo-2                 1000  80 ns/op    0 mallocB/op  0 mallocs  0 mallocs/op  0 B/op  0 allocs/op
+BenchmarkCore/one-key-allowed/serial/ulule-2                     1000  300 ns/op   88.00 mallocB/op  2000 mallocs  2.000 mallocs/op  88 B/op 2 allocs/op
+BenchmarkHTTP/one-client/serial/bare-chi-2               500  1000 ns/op  706.0 mallocB/op  2500 mallocs  5.000 mallocs/op  706 B/op  5 allocs/op
+BenchmarkHTTP/one-client/serial/bare-chi-2               500  1050 ns/op  706.0 mallocB/op  2500 mallocs  5.000 mallocs/op  706 B/op  5 allocs/op
+BenchmarkHTTP/one-client/serial/bare-chi-2               500  950 ns/op   706.0 mallocB/op  2500 mallocs  5.000 mallocs/op  706 B/op  5 allocs/op
+BenchmarkHTTP/one-client/serial/limits-go:headers-on-2   500  1300 ns/op  800.0 mallocB/op  4020 mallocs  8.040 mallocs/op  800 B/op  8 allocs/op
+BenchmarkHTTP/one-client/serial/httprate-2               500  1500 ns/op  900.0 mallocB/op  7500 mallocs  15.00 mallocs/op  900 B/op  15 allocs/op
+BenchmarkHTTP/10000-clients/serial/bare-chi-2            500  1000 ns/op  706.0 mallocB/op  2500 mallocs  5.000 mallocs/op  706 B/op  5 allocs/op
+BenchmarkHTTP/10000-clients/serial/limits-go:headers-on-2  500  1400 ns/op  850.0 mallocB/op  3000 mallocs  6.000 mallocs/op  850 B/op  6 allocs/op
+BenchmarkHTTP/10000-clients/serial/httprate-2            500  1300 ns/op  900.0 mallocB/op  7500 mallocs  15.00 mallocs/op  900 B/op  15 allocs/op
 BenchmarkRedis/one-key-allowed/serial/get-floor-2       100  20000 ns/op  1.000 cmds/op  1.000 rtt/op  472 B/op  27 allocs/op
 BenchmarkRedis/one-key-allowed/serial/limits-go:token-bucket-2  100  25000 ns/op  4.000 cmds/op  1.000 rtt/op  1360 B/op  27 allocs/op
 BenchmarkRedis/one-key-allowed/serial/limits-go:http-two-limits-2  100  90000 ns/op  8.000 cmds/op  2.000 rtt/op  9000 B/op  71 allocs/op
+BenchmarkRedis/one-key-allowed/serial/bare-chi-2        100  500 ns/op  0 cmds/op  0 rtt/op  706 B/op  5 allocs/op
 BenchmarkRedis/one-key-allowed/serial/redis_rate-2      100  30000 ns/op  4.000 cmds/op  1.000 rtt/op  752 B/op  22 allocs/op
 BenchmarkRedis/one-key-allowed/serial/throttled-2       	--- FAIL: BenchmarkRedis/one-key-allowed/serial/throttled-2
     redis_test.go:242: throttled: 1 hits rejected or failed
@@ -48,7 +52,7 @@ func mustParse(t *testing.T, raw string) *Run {
 
 func TestParse(t *testing.T) {
 	run := mustParse(t, sampleRaw)
-	if got, want := len(run.Results), 14; got != want {
+	if got, want := len(run.Results), 18; got != want {
 		t.Fatalf("Parse found %d results, want %d: %+v", got, want, run.Results)
 	}
 	for k, want := range map[string]string{"date": "2026-11-27 22:50 UTC", "nproc": "2", "cpu": "AMD EPYC", "goos": "linux"} {
@@ -68,6 +72,8 @@ func TestParse(t *testing.T) {
 		{"Core", "one-key-allowed", "serial", "limits-go:fixed-window", "ns/op", 50, 3}, // median of 40, 60, 50
 		{"Core", "one-key-allowed", "serial", "sethvargo", "ns/op", 90, 2},              // mean of the two middle values
 		{"Core", "one-key-allowed", "serial", "ulule", "allocs/op", 2, 1},
+		{"Core", "one-key-allowed", "serial", "ulule", "mallocs/op", 2, 1},
+		{"HTTP", "one-client", "serial", "limits-go:headers-on", "mallocs/op", 8.04, 1},
 		{"Redis", "one-key-allowed", "serial", "limits-go:http-two-limits", "rtt/op", 2, 1},
 		{"Redis", "one-key-allowed", "serial", "get-floor", "cmds/op", 1, 1},
 		{"Memory", "1000000-keys", "heap", "httprate", "B/key", 37.82, 1},
@@ -90,6 +96,20 @@ func TestParse(t *testing.T) {
 	}
 	if _, ok := run.Find("Redis", "one-key-allowed", "serial", "throttled"); ok {
 		t.Errorf("a failed benchmark's line gave a result")
+	}
+}
+
+// mallocs/op comes from the total and the iterations where a line has
+// both: testing prints a metric with four significant digits.
+func TestParseExactMallocs(t *testing.T) {
+	raw := "BenchmarkCore/s/serial/a-2  3000000  10 ns/op  0.0000003 mallocs/op  1.000 mallocs\n" +
+		"BenchmarkCore/s/serial/b-2  3  10 ns/op  0.3333 mallocs/op\n"
+	run := mustParse(t, raw)
+	for lib, want := range map[string]float64{"a": 1.0 / 3000000, "b": 0.3333} {
+		r, _ := run.Find("Core", "s", "serial", lib)
+		if got := r.Metrics["mallocs/op"]; got != want {
+			t.Errorf("%s mallocs/op = %v, want %v", lib, got, want)
+		}
 	}
 }
 

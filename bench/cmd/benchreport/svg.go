@@ -131,7 +131,7 @@ func WriteSVG(w io.Writer, run *Run) error {
 			switch {
 			case isOurs(br.library):
 				colour = colourOurs
-			case br.library == bareRouter || br.library == getFloor:
+			case isReference(br.library):
 				colour = colourReference
 			}
 			width := 0.0
