@@ -45,16 +45,20 @@ func benchKeys(l limiter.Limit, n int) []string {
 	return keys
 }
 
-// clientKey is the key of client i, 10.x.y.z, under l on /api/items.
+// clientKey is the key of client i under l on /api/items.
 func clientKey(l limiter.Limit, i int) string {
-	ip := "10." + strconv.Itoa(i>>16&255) + "." + strconv.Itoa(i>>8&255) + "." + strconv.Itoa(i&255)
-	return limiter.Key(l, "", "/api/items", ip)
+	return limiter.Key(l, "", "/api/items", clientIP(i))
+}
+
+// clientIP is the address of client i: 10.x.y.z.
+func clientIP(i int) string {
+	return "10." + strconv.Itoa(i>>16&255) + "." + strconv.Itoa(i>>8&255) + "." + strconv.Itoa(i&255)
 }
 
 // BenchmarkCore measures one in-process decision per library, named
 // Core/<scenario>/<serial|parallel>/<library>. Ours reads
 // limiter.SystemClock, the clock chilimit uses by default, per hit, as the
-// peers read theirs inside.
+// peers read theirs inside. An error from any library fails the benchmark.
 func BenchmarkCore(b *testing.B) {
 	libs := append(ourLibraries(), peerLibraries()...)
 	for _, sc := range coreScenarios {
@@ -78,39 +82,30 @@ func benchDecide(b *testing.B, lib library, sc coreScenario, parallel bool) {
 	keys := benchKeys(sc.q.limit(), sc.keys)
 	for _, k := range keys {
 		for range sc.warm {
-			allow(ctx, k)
+			if _, err := allow(ctx, k); err != nil {
+				b.Fatalf("%s: warm-up hit: %v", lib.name, err)
+			}
 		}
 	}
 	var wrong atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	if !parallel {
-		i := 0
-		for b.Loop() {
-			if allow(ctx, keys[i]) != sc.wantAllowed {
+	var failed failures
+	runOps(b, parallel, func(worker int) func() {
+		// Each worker starts at its own key, so with many keys they spread
+		// over the key space.
+		i := worker * 7919 % len(keys)
+		return func() {
+			allowed, err := allow(ctx, keys[i])
+			if err != nil {
+				failed.add(err)
+			} else if allowed != sc.wantAllowed {
 				wrong.Add(1)
 			}
 			if i++; i == len(keys) {
 				i = 0
 			}
 		}
-	} else {
-		var worker atomic.Int64
-		b.RunParallel(func(pb *testing.PB) {
-			// Each goroutine starts at its own key, so with many keys they
-			// spread over the key space.
-			i := int(worker.Add(1)*7919) % len(keys)
-			for pb.Next() {
-				if allow(ctx, keys[i]) != sc.wantAllowed {
-					wrong.Add(1)
-				}
-				if i++; i == len(keys) {
-					i = 0
-				}
-			}
-		})
-	}
-	b.StopTimer()
+	})
+	failed.check(b, lib.name)
 	n := wrong.Load()
 	if n == 0 {
 		return
@@ -118,7 +113,8 @@ func benchDecide(b *testing.B, lib library, sc coreScenario, parallel bool) {
 	if strings.HasPrefix(lib.name, "limits-go:") {
 		b.Fatalf("%s: %d of the hits were not %s", lib.name, n, map[bool]string{true: "allowed", false: "rejected"}[sc.wantAllowed])
 	}
-	// A peer that answers wrongly (throttled, now and then, when goroutines
-	// race on one key) is reported, not stopped: the report shows the rate.
+	// A peer that answers wrongly without an error (throttled, now and then,
+	// when goroutines race on one key) is reported, not stopped: the report
+	// shows the rate.
 	b.ReportMetric(float64(n)/float64(b.N), "wrong/op")
 }

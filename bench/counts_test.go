@@ -2,8 +2,8 @@ package bench_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/limits-go/limits/conformance/servers"
@@ -11,9 +11,12 @@ import (
 )
 
 // Every strategy decides a hit on a live key without allocating, in every
-// scenario of BenchmarkCore, except moving-window while under its limit: its
-// log holds one entry per allowed hit, so a log that is still growing
-// towards the limit's amount reallocates now and then.
+// scenario of BenchmarkCore, counted exactly (runtime.MemStats over a full
+// round of the keys, not testing.AllocsPerRun's truncated mean) — except
+// moving-window in the two allowed scenarios: its log holds one entry per
+// allowed hit, so a log still growing towards the limit's amount is
+// reallocated now and then (BenchmarkCore reports the rate). The allocation
+// counts of the report's other cells are the same code measured again.
 func TestOurHitsDoNotAllocate(t *testing.T) {
 	ctx := context.Background()
 	for _, sc := range coreScenarios {
@@ -25,15 +28,24 @@ func TestOurHitsDoNotAllocate(t *testing.T) {
 				allow := lib.make(t, sc.q)
 				keys := benchKeys(sc.q.limit(), sc.keys)
 				for _, k := range keys {
-					allow(ctx, k)
+					if _, err := allow(ctx, k); err != nil {
+						t.Fatal(err)
+					}
 				}
+				n := max(1000, len(keys))
 				i := 0
-				got := testing.AllocsPerRun(1000, func() {
-					allow(ctx, keys[i%len(keys)])
-					i++
+				var failed failures
+				got := exactMallocs(n, func() {
+					if allowed, err := allow(ctx, keys[i]); err != nil || allowed != sc.wantAllowed {
+						failed.add(fmt.Errorf("hit on %q = %v, %v; want %v", keys[i], allowed, err, sc.wantAllowed))
+					}
+					if i++; i == len(keys) {
+						i = 0
+					}
 				})
+				failed.check(t, lib.name)
 				if got != 0 {
-					t.Errorf("%s: %v allocs per hit, want 0", lib.name, got)
+					t.Errorf("%s: %d hits allocated %d objects, want 0", lib.name, n, got)
 				}
 			})
 		}
@@ -44,35 +56,48 @@ func TestOurHitsDoNotAllocate(t *testing.T) {
 // ours with headers on. The hand-written x/time/rate middleware sets none.
 var headerPeers = map[string]bool{"httprate": true, "ulule": true, "sethvargo": true, "throttled": true}
 
-// lim.Handler with a route limit adds no allocation to a request, headers
-// on or off, and so no more than any peer and fewer than every peer
-// middleware that sets rate-limit headers.
+// What lim.Handler with a route limit adds to a request's allocations
+// over bare chi, counted exactly, in each scenario of BenchmarkHTTP:
+//
+//   - headers off, one client: nothing;
+//   - headers off, 10,000 clients: at most one, the storage key chilimit
+//     builds for a client its key cache does not hold;
+//   - headers on: at most a tenth of an allocation more than headers off
+//     (the header values are carved from blocks shared by dozens of
+//     requests), and fewer than every peer middleware that sets rate-limit
+//     headers.
+//
+// The hand-written x/time/rate middleware (no headers) adds none, fewer than
+// ours: the report judges that, this test does not assert it.
 func TestHTTPAddedAllocs(t *testing.T) {
-	added := map[string]float64{}
-	for _, rt := range routers[1:] {
-		added[rt.name] = addedAllocs(t, rt.make(t))
+	if raceEnabled {
+		t.Skip("the race detector drops sync.Pool items at random, so pooled objects are allocated again; make test runs this test without -race")
 	}
-	t.Logf("allocations added to a request over bare chi: %v", added)
-	ours := added["limits-go:headers-on"]
-	if !raceEnabled {
-		for _, name := range []string{"limits-go:headers-on", "limits-go:headers-off"} {
-			if added[name] != 0 {
-				t.Errorf("%s adds %v allocations to a request, want 0", name, added[name])
+	for _, sc := range httpScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			bare, n := requestMallocs(routers[0].make(t), sc.clients)
+			added := map[string]float64{}
+			for _, rt := range routers[1:] {
+				total, _ := requestMallocs(rt.make(t), sc.clients)
+				added[rt.name] = float64(total-bare) / float64(n)
 			}
-		}
-		for peer, n := range added {
-			if !strings.HasPrefix(peer, "limits-go:") && ours > n {
-				t.Errorf("limits-go:headers-on adds %v allocations, %s %v: want no more", ours, peer, n)
+			t.Logf("bare chi: %d allocations in %d requests; the others add per request: %v", bare, n, added)
+			on, off := added["limits-go:headers-on"], added["limits-go:headers-off"]
+			if sc.clients == 1 && off != 0 {
+				t.Errorf("headers off add %v allocations per request, want exactly 0", off)
 			}
-		}
-	}
-	for peer := range headerPeers {
-		if ours >= added[peer] {
-			t.Errorf("limits-go:headers-on adds %v allocations, %s %v: want fewer", ours, peer, added[peer])
-		}
-	}
-	if off := added["limits-go:headers-off"]; off > ours {
-		t.Errorf("headers off add %v allocations, more than headers on (%v)", off, ours)
+			if off > 1 {
+				t.Errorf("headers off add %v allocations per request, want at most 1", off)
+			}
+			if on-off >= 0.1 {
+				t.Errorf("headers on add %v allocations per request, headers off %v: want under 0.1 more", on, off)
+			}
+			for peer := range headerPeers {
+				if on >= added[peer] {
+					t.Errorf("limits-go:headers-on adds %v allocations per request, %s %v: want fewer", on, peer, added[peer])
+				}
+			}
+		})
 	}
 }
 
@@ -87,11 +112,14 @@ func TestRedisRoundTrips(t *testing.T) {
 			var rt roundTrips
 			allow := lib.make(t, redisClient(t, addr, &rt))
 			key := clientKey(redisQuota.limit(), 1)
-			allow(ctx, key) // loads the script: EVALSHA, then EVAL
+			// The first hit loads the script: EVALSHA, then EVAL.
+			if _, err := allow(ctx, key); err != nil {
+				t.Fatal(err)
+			}
 			before := rt.n.Load()
 			for range 10 {
-				if !allow(ctx, key) {
-					t.Fatalf("%s: hit rejected or failed", lib.name)
+				if allowed, err := allow(ctx, key); err != nil || !allowed {
+					t.Fatalf("%s: hit = %v, %v; want allowed", lib.name, allowed, err)
 				}
 			}
 			if got := rt.n.Load() - before; got != 10 {
@@ -107,17 +135,12 @@ func TestRedisRoundTrips(t *testing.T) {
 		var rt roundTrips
 		c := redisClient(t, addr, &rt)
 		h := ourRedisRouter(t, c, twoLimits)
-		serve := func() int {
-			w := &discardWriter{h: make(http.Header)}
-			h.ServeHTTP(w, newRequest())
-			if w.status == 0 {
-				return http.StatusOK
-			}
-			return w.status
+		w := &discardWriter{h: make(http.Header)}
+		if got := serve(h, w, newRequest()); got != http.StatusOK { // loads the scripts
+			t.Fatalf("first request: status %d, want 200", got)
 		}
-		serve() // loads the scripts
 		before := rt.n.Load()
-		if got := serve(); got != http.StatusOK {
+		if got := serve(h, w, newRequest()); got != http.StatusOK {
 			t.Fatalf("second request: status %d, want 200", got)
 		}
 		got := rt.n.Load() - before

@@ -1,9 +1,11 @@
 package bench_test
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,68 +125,130 @@ var routers = []router{
 	}},
 }
 
+// An httpScenario is one shape of HTTP traffic: how many clients the
+// requests come from, round-robin.
+type httpScenario struct {
+	name    string
+	clients int
+}
+
+var httpScenarios = []httpScenario{
+	// Every request from 192.0.2.1. chilimit keeps the storage keys of the
+	// last 1,024 or so (limit, client) pairs, so this client's key is always
+	// cached.
+	{name: "one-client", clients: 1},
+	// 10,000 clients, 10.x.y.z as in benchKeys: far more than chilimit's
+	// key cache holds, so nearly every request builds its storage key.
+	{name: "10000-clients", clients: 10_000},
+}
+
 // BenchmarkHTTP measures one request through each router, named
-// HTTP/route-limit/<serial|parallel>/<library>. A library's overhead is its
-// ns/op minus bare-chi's.
+// HTTP/<scenario>/<serial|parallel>/<library>. A library's overhead is its
+// ns/op minus bare-chi's; its added allocations, its mallocs/op minus
+// bare-chi's. Every client takes a request before the timer starts, and a
+// response other than 200 fails the benchmark, whatever the library.
 func BenchmarkHTTP(b *testing.B) {
-	for _, parallel := range []bool{false, true} {
-		mode := "serial"
-		if parallel {
-			mode = "parallel"
-		}
-		for _, rt := range routers {
-			b.Run("route-limit/"+mode+"/"+rt.name, func(b *testing.B) {
-				benchServe(b, rt.make(b), parallel)
-			})
+	for _, sc := range httpScenarios {
+		for _, parallel := range []bool{false, true} {
+			mode := "serial"
+			if parallel {
+				mode = "parallel"
+			}
+			for _, rt := range routers {
+				b.Run(sc.name+"/"+mode+"/"+rt.name, func(b *testing.B) {
+					benchServe(b, rt, sc, parallel)
+				})
+			}
 		}
 	}
 }
 
-// newRequest returns the request every router serves: GET /users/42 from
-// 192.0.2.1.
+// newRequest returns the request of the one-client scenario: GET /users/42
+// from 192.0.2.1.
 func newRequest() *http.Request {
 	req := httptest.NewRequest(http.MethodGet, httpPath, nil)
 	req.RemoteAddr = "192.0.2.1:1234"
 	return req
 }
 
-func benchServe(b *testing.B, h http.Handler, parallel bool) {
-	// Check the router answers before timing it.
+// manyClients holds GET /users/42 from each of the 10,000 clients, built once:
+// the routers only read a request, so the workers of a parallel run share
+// them.
+var manyClients = sync.OnceValue(func() []*http.Request {
+	reqs := make([]*http.Request, 10_000)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodGet, httpPath, nil)
+		reqs[i].RemoteAddr = net.JoinHostPort(clientIP(i), "1234")
+	}
+	return reqs
+})
+
+// clientRequests returns one request from each of n clients: a fresh one
+// from 192.0.2.1 when n is 1, else the shared requests of the first n of
+// the 10,000 clients.
+func clientRequests(n int) []*http.Request {
+	if n == 1 {
+		return []*http.Request{newRequest()}
+	}
+	return manyClients()[:n]
+}
+
+// serve sends req through h into w, reused, and returns the status.
+func serve(h http.Handler, w *discardWriter, req *http.Request) int {
+	clear(w.h)
+	w.status = 0
+	h.ServeHTTP(w, req)
+	if w.status == 0 {
+		return http.StatusOK // the handler wrote without WriteHeader
+	}
+	return w.status
+}
+
+func benchServe(b *testing.B, rt router, sc httpScenario, parallel bool) {
+	h := rt.make(b)
+	// Check the router answers, then give every client its first request.
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, newRequest())
 	if rec.Code != http.StatusOK || rec.Body.String() != "ok" {
-		b.Fatalf("GET %s = %d %q, want 200 \"ok\"", httpPath, rec.Code, rec.Body.String())
+		b.Fatalf("%s: GET %s = %d %q, want 200 \"ok\"", rt.name, httpPath, rec.Code, rec.Body.String())
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	if !parallel {
-		req, w := newRequest(), &discardWriter{h: make(http.Header)}
-		for b.Loop() {
-			clear(w.h)
-			h.ServeHTTP(w, req)
+	w := &discardWriter{h: make(http.Header)}
+	for _, req := range clientRequests(sc.clients) {
+		if code := serve(h, w, req); code != http.StatusOK {
+			b.Fatalf("%s: GET %s from %s = %d, want 200", rt.name, httpPath, req.RemoteAddr, code)
 		}
-		return
 	}
-	b.RunParallel(func(pb *testing.PB) {
-		req, w := newRequest(), &discardWriter{h: make(http.Header)}
-		for pb.Next() {
-			clear(w.h)
-			h.ServeHTTP(w, req)
+	var failed failures
+	runOps(b, parallel, func(worker int) func() {
+		reqs, w := clientRequests(sc.clients), &discardWriter{h: make(http.Header)}
+		i := worker * 7919 % len(reqs)
+		return func() {
+			if code := serve(h, w, reqs[i]); code != http.StatusOK {
+				failed.add(fmt.Errorf("GET %s from %s = %d, want 200", httpPath, reqs[i].RemoteAddr, code))
+			}
+			if i++; i == len(reqs) {
+				i = 0
+			}
 		}
 	})
+	failed.check(b, rt.name)
 }
 
-// addedAllocs returns the allocations one request through h makes beyond
-// one through the bare router.
-func addedAllocs(tb testing.TB, h http.Handler) float64 {
-	return serveAllocs(h) - serveAllocs(routers[0].make(tb))
-}
-
-// serveAllocs returns the average allocations of one request through h.
-func serveAllocs(h http.Handler) float64 {
-	req, w := newRequest(), &discardWriter{h: make(http.Header)}
-	return testing.AllocsPerRun(1000, func() {
-		clear(w.h)
-		h.ServeHTTP(w, req)
-	})
+// requestMallocs returns the heap objects n requests through h allocate,
+// exactly (see exactMallocs): requests from each of clients in turn, after
+// each client's first; n is a whole number of rounds, at least 1,000.
+func requestMallocs(h http.Handler, clients int) (total int64, n int) {
+	reqs, w := clientRequests(clients), &discardWriter{h: make(http.Header)}
+	for _, req := range reqs {
+		serve(h, w, req)
+	}
+	n = len(reqs) * max(1, 1000/len(reqs))
+	i := 0
+	total = int64(exactMallocs(n, func() {
+		serve(h, w, reqs[i])
+		if i++; i == len(reqs) {
+			i = 0
+		}
+	}))
+	return total, n
 }

@@ -30,8 +30,10 @@ func (q quota) limit() limiter.Limit {
 	return limiter.Limit{Amount: q.amount, Multiples: int64(q.window / time.Second), Unit: limiter.Second}
 }
 
-// A decide function answers one hit on key: true when allowed.
-type decide func(ctx context.Context, key string) bool
+// A decide function answers one hit on key: true when allowed. An error is
+// never an answer: every benchmark and test fails on one, so an error cannot
+// pass for a rejection.
+type decide func(ctx context.Context, key string) (bool, error)
 
 // A library is one rate limiter under test, made fresh for each benchmark.
 type library struct {
@@ -58,9 +60,9 @@ func ourLibraries() []library {
 			tb.Cleanup(func() { _ = s.Close() })
 			st := limiter.MustNewStrategy(strategy, s)
 			l := q.limit()
-			return func(ctx context.Context, key string) bool {
+			return func(ctx context.Context, key string) (bool, error) {
 				res, err := st.Hit(ctx, limiter.Request{Key: key, Limit: l, Cost: 1, Now: limiter.SystemClock.Now()})
-				return err == nil && res.Allowed
+				return res.Allowed, err
 			}
 		}})
 	}
@@ -105,7 +107,7 @@ func newRateMap(q quota) *rateMap {
 
 func newXTimeRate(_ testing.TB, q quota) decide {
 	rm := newRateMap(q)
-	return func(_ context.Context, key string) bool { return rm.allow(key) }
+	return func(_ context.Context, key string) (bool, error) { return rm.allow(key), nil }
 }
 
 func newSethvargoStore(tb testing.TB, q quota) sethlimiter.Store {
@@ -119,9 +121,9 @@ func newSethvargoStore(tb testing.TB, q quota) sethlimiter.Store {
 
 func newSethvargo(tb testing.TB, q quota) decide {
 	s := newSethvargoStore(tb, q)
-	return func(ctx context.Context, key string) bool {
+	return func(ctx context.Context, key string) (bool, error) {
 		_, _, _, ok, err := s.Take(ctx, key)
-		return err == nil && ok
+		return ok, err
 	}
 }
 
@@ -154,9 +156,9 @@ func newThrottledMem(tb testing.TB, q quota) *throttled.GCRARateLimiterCtx {
 
 func newThrottled(tb testing.TB, q quota) decide {
 	gcra := newThrottledMem(tb, q)
-	return func(ctx context.Context, key string) bool {
+	return func(ctx context.Context, key string) (bool, error) {
 		limited, _, err := gcra.RateLimitCtx(ctx, key, 1)
-		return err == nil && !limited
+		return !limited, err
 	}
 }
 
@@ -166,9 +168,9 @@ func newUluleLimiter(q quota) *ulule.Limiter {
 
 func newUlule(_ testing.TB, q quota) decide {
 	l := newUluleLimiter(q)
-	return func(ctx context.Context, key string) bool {
+	return func(ctx context.Context, key string) (bool, error) {
 		c, err := l.Get(ctx, key)
-		return err == nil && !c.Reached
+		return !c.Reached, err
 	}
 }
 
@@ -179,12 +181,12 @@ func newHTTPRate(_ testing.TB, q quota) decide {
 	req, _ := http.NewRequest(http.MethodGet, "/", nil)
 	var pool sync.Pool
 	pool.New = func() any { return &discardWriter{h: make(http.Header, 4)} }
-	return func(_ context.Context, key string) bool {
+	return func(_ context.Context, key string) (bool, error) {
 		w := pool.Get().(*discardWriter)
 		limited := rl.OnLimit(w, req, key)
 		clear(w.h)
 		pool.Put(w)
-		return !limited
+		return !limited, nil // OnLimit reports no error
 	}
 }
 
