@@ -9,9 +9,13 @@ FUZZTIME  ?= 30s
 
 .PHONY: test test-go check fmt vet staticcheck tidy gowork-off bench bench-all fuzz example images
 
-## test: start what the tests need, then run every module's tests with -race
+## test: start what the tests need, then run every module's tests with -race;
+## then the exact allocation tests once more without it (they skip under
+## -race, whose sync.Pool drops items at random)
 test:
 	./scripts/test.sh
+	@echo "==> go test -run Alloc chilimit bench (without -race)"
+	$(GO) test -count=1 -run 'Alloc' ./chilimit/ ./bench/
 
 ## test-go: run every module's tests with -race, assuming servers are available
 test-go:
