@@ -50,12 +50,12 @@ type Result struct {
 	// hits arrive; the instant for X-RateLimit-Reset.
 	ResetAt time.Time
 	// RetryAfter is how long until a hit of the same cost could be allowed:
-	// 0 when allowed, otherwise the value for a Retry-After header. It is
-	// the time until capacity returns, not the window length, but for a hit
-	// that can never be allowed (a Cost above the limit's Amount, as under
-	// a limit of 0), whatever the strategy and the storage: that reports
-	// the window, as Flask-Limiter does, so that a client backs off instead
-	// of retrying at once, forever.
+	// 0 when allowed, otherwise the value for a Retry-After header, the
+	// time until capacity returns, not the window length. A hit that can
+	// never be allowed (a Cost above the limit's Amount, as under a limit
+	// of 0) reports the window, whatever the strategy and the storage, as
+	// Flask-Limiter does, so that a client backs off instead of retrying at
+	// once, forever.
 	RetryAfter time.Duration
 }
 
