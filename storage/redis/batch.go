@@ -2,7 +2,9 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/limits-go/limits/limiter"
 	"github.com/redis/go-redis/v9"
@@ -17,11 +19,11 @@ var _ limiter.BatchStorage = (*Storage)(nil)
 // one by one ([limiter.AcquireEach]): each still atomic, with the same
 // results, one round trip per step.
 func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limiter.BatchOp, states []limiter.State) (int, error) {
-	if _, single := s.client.(*redis.Client); !single || len(ops) < 2 {
-		return limiter.AcquireEach(ctx, s, strategy, ops, states)
-	}
 	if s.closed.Load() {
 		return 0, fmt.Errorf("redis storage: acquire batch: %w", limiter.ErrClosed)
+	}
+	if _, single := s.client.(*redis.Client); !single || len(ops) < 2 || s.crossSlot.Load() {
+		return limiter.AcquireEach(ctx, s, strategy, ops, states)
 	}
 	var script *script
 	suffix := ""
@@ -71,6 +73,13 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	vals, err := script.run(ctx, s.client, args).Slice()
+	if err != nil && isCrossSlot(err) {
+		// A plain client on a cluster-enabled server (one node owning every
+		// slot): it refuses a script over keys of several slots before
+		// running it, so nothing was counted. Go step by step, from now on.
+		s.crossSlot.Store(true)
+		return limiter.AcquireEach(ctx, s, strategy, ops, states)
+	}
 	if err != nil {
 		err = withContextErr(ctx, err)
 		return 0, fmt.Errorf("redis storage: acquire batch of %d starting at %q: %w", len(ops), ops[0].Key, err)
@@ -95,4 +104,11 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 		return 0, fmt.Errorf("redis storage: acquire batch: %d values for %d steps: %w", len(reply), len(ops), ErrUnexpectedReply)
 	}
 	return n, nil
+}
+
+// isCrossSlot reports whether err is the server refusing a command whose
+// keys hash to several slots.
+func isCrossSlot(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "CROSSSLOT")
 }

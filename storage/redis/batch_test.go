@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +150,46 @@ func TestAcquireBatchRealServer(t *testing.T) {
 			_, _ = s.ResetAll(context.Background())
 			_, _ = twin.ResetAll(context.Background())
 		})
+	}
+}
+
+// TestAcquireBatchOnClusterEnabledServer: a plain client on a one-node
+// cluster (redis://, every slot on that node) meets CROSSSLOT for a batch
+// script over keys of several slots; the server refuses it before running
+// anything, so the batch goes step by step and counts each hit once.
+func TestAcquireBatchOnClusterEnabledServer(t *testing.T) {
+	p := servers.StartRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { client.Close() })
+	if err := client.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, _ := client.ClusterInfo(ctx).Result()
+		if strings.Contains(info, "cluster_state:ok") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the one-node cluster never came up:\n%s", info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s, err := redisstore.New(client, redisstore.WithClientClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := limiter.MustParse("2/minute")
+	ops := []limiter.BatchOp{
+		{Request: limiter.Request{Key: "a", Limit: l, Cost: 1, Now: t0}},
+		{Request: limiter.Request{Key: "b", Limit: l, Cost: 1, Now: t0}},
+	}
+	for round, want := range []int64{1, 0} {
+		states := make([]limiter.State, len(ops))
+		n, err := s.AcquireBatch(ctx, limiter.StrategyFixedWindow, ops, states)
+		if err != nil || n != 2 || !states[0].Allowed || states[0].Remaining != want || states[1].Remaining != want {
+			t.Fatalf("round %d: AcquireBatch = %d, %+v, %v; want 2 allowed steps with %d remaining", round, n, states, err, want)
+		}
 	}
 }

@@ -62,8 +62,15 @@
 // while different buckets spread over all slots. Each script touches exactly
 // one key. [Storage.ResetAll] SCANs (never KEYS) every master of a Cluster
 // and every shard of a Ring for the prefix's keys and UNLINKs them one by
-// one. The prefix, "limits-go:" by default, lets several applications share
-// a server.
+// one; a Ring shard that go-redis holds down fails it with [ErrShardDown],
+// since its keys remain. The prefix, "limits-go:" by default, lets several
+// applications share a server.
+//
+// [Storage.AcquireBatch] runs a request's limits as one script on a
+// standalone or Sentinel-managed server, and step by step on a Cluster or
+// Ring, whose slots spread them; a plain client on a cluster-enabled server
+// (which refuses a script over several slots with CROSSSLOT, before running
+// it) goes step by step from its first such refusal on.
 //
 // # Clocks
 //

@@ -16,6 +16,10 @@ import (
 // shape, which means something other than this package's scripts answered.
 var ErrUnexpectedReply = errors.New("redis storage: unexpected script reply")
 
+// ErrShardDown is wrapped by [Storage.ResetAll] on a Ring with shards that
+// go-redis holds down: their keys were not removed.
+var ErrShardDown = errors.New("redis storage: ring shard down")
+
 // Storage is a [limiter.Storage] on Redis with every optional capability:
 // moving window, sliding window counter, token bucket and reset-all. Each
 // Acquire or Peek is one Lua script, one round trip, that decides and
@@ -28,6 +32,9 @@ type Storage struct {
 	cfg     config
 	graceMS int64
 	closed  atomic.Bool
+	// crossSlot: the server refused a batch script over several slots (a
+	// plain client on a cluster-enabled server); batches go step by step.
+	crossSlot atomic.Bool
 }
 
 var (
@@ -286,6 +293,11 @@ func (s *Storage) ResetAll(ctx context.Context) (int64, error) {
 			func() {
 				ctx, cancel := s.bound(ctx)
 				defer cancel()
+				defer func() {
+					if err != nil {
+						err = withContextErr(ctx, err)
+					}
+				}()
 				keys, cursor, err = c.Scan(ctx, cursor, pattern, 1000).Result()
 				if err != nil || len(keys) == 0 {
 					return
@@ -314,7 +326,16 @@ func (s *Storage) ResetAll(ctx context.Context) (int64, error) {
 	case *redis.ClusterClient:
 		err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scan(ctx, node) })
 	case *redis.Ring:
-		err = c.ForEachShard(ctx, func(ctx context.Context, shard *redis.Client) error { return scan(ctx, shard) })
+		// ForEachShard skips the shards it holds down, whose keys would
+		// then outlive a reset reported as done: every shard must answer.
+		var scanned atomic.Int64
+		err = c.ForEachShard(ctx, func(ctx context.Context, shard *redis.Client) error {
+			scanned.Add(1)
+			return scan(ctx, shard)
+		})
+		if want := int64(len(c.Options().Addrs)); err == nil && scanned.Load() < want {
+			err = fmt.Errorf("%d of %d ring shards are down: %w", want-scanned.Load(), want, ErrShardDown)
+		}
 	default:
 		err = scan(ctx, s.client)
 	}

@@ -287,6 +287,11 @@ func TestClose(t *testing.T) {
 		if _, err := s.ResetAll(ctx); !errors.Is(err, limiter.ErrClosed) {
 			t.Errorf("ResetAll after Close = %v, want ErrClosed", err)
 		}
+		for _, ops := range [][]limiter.BatchOp{nil, {{Request: r}}, {{Request: r}, {Request: r}}} {
+			if _, err := s.AcquireBatch(ctx, limiter.StrategyFixedWindow, ops, make([]limiter.State, len(ops))); !errors.Is(err, limiter.ErrClosed) {
+				t.Errorf("AcquireBatch of %d after Close = %v, want ErrClosed", len(ops), err)
+			}
+		}
 		if !owned {
 			c.Close()
 		}
@@ -351,7 +356,11 @@ func TestDeadlines(t *testing.T) {
 		start := time.Now()
 		_, err = s.AcquireFixedWindow(ctx, r, false)
 		took := time.Since(start)
+		_, resetErr := s.ResetAll(ctx)
 		cancel()
+		if !errors.Is(resetErr, context.DeadlineExceeded) {
+			t.Errorf("%s: ResetAll error %v, want one wrapping context.DeadlineExceeded", tc.name, resetErr)
+		}
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: error %v, want one wrapping context.DeadlineExceeded", tc.name, err)
 		}
@@ -489,4 +498,32 @@ func TestRing(t *testing.T) {
 	if len(m1.Keys())+len(m2.Keys()) != 0 {
 		t.Errorf("after ResetAll the shards hold %q and %q", m1.Keys(), m2.Keys())
 	}
+
+	t.Run("a shard down fails ResetAll", func(t *testing.T) {
+		m1, m2 := miniredis.RunT(t), miniredis.RunT(t)
+		ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": m1.Addr(), "b": m2.Addr()},
+			HeartbeatFrequency: 5 * time.Millisecond, MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+		defer ring.Close()
+		s, err := redisstore.New(ring, redisstore.WithClientClock())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m2.Close()
+		// go-redis's Ring skips a shard once its heartbeats have failed;
+		// ResetAll must not then report the reset as done.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			_, err := s.ResetAll(ctx)
+			if errors.Is(err, redisstore.ErrShardDown) {
+				break
+			}
+			if err == nil {
+				t.Fatal("ResetAll with a shard down = nil error: that shard's keys were not removed")
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("ResetAll with a shard down = %v, want ErrShardDown once the ring marks it down", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
 }
