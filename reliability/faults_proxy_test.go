@@ -10,6 +10,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/limits-go/limits/chilimit"
 	"github.com/limits-go/limits/conformance/servers"
 	"github.com/limits-go/limits/limiter"
@@ -57,11 +59,35 @@ func TestRedisReplyDropped(t *testing.T) {
 	verifyNoLeak(t)
 	p := servers.StartRedis(t)
 	px := startProxy(t, p.Addr())
-	direct := openRedis(t, "redis://"+p.Addr())
 	lim, _ := newLimiter(t,
 		chilimit.WithStorageURI("redis://"+px.addr()),
 		chilimit.WithDefaultLimits("10 per minute"),
 	)
+	checkReplyDropped(t, p, px, lim)
+}
+
+// TestRedisReplyDroppedRetryingClient is TestRedisReplyDropped with a
+// client of the caller's whose go-redis retries are on (MaxRetries left at
+// its default), which limiter.Open would have turned off: the storage's
+// script calls opt out of them.
+func TestRedisReplyDroppedRetryingClient(t *testing.T) {
+	verifyNoLeak(t)
+	p := servers.StartRedis(t)
+	px := startProxy(t, p.Addr())
+	c := goredis.NewClient(&goredis.Options{Addr: px.addr()})
+	t.Cleanup(func() { _ = c.Close() })
+	lim, _ := newLimiter(t,
+		chilimit.WithStorage(mustRedisStorage(t, c)),
+		chilimit.WithDefaultLimits("10 per minute"),
+	)
+	checkReplyDropped(t, p, px, lim)
+}
+
+// checkReplyDropped drops the replies to three requests through lim, whose
+// storage reaches p through px, and checks each was counted once.
+func checkReplyDropped(t *testing.T, p *servers.Process, px *proxy, lim *chilimit.Limiter) {
+	t.Helper()
+	direct := openRedis(t, "redis://"+p.Addr())
 	h := router(lim)
 	// Load the scripts, so the reply dropped below is a script's result.
 	if code := get(h, "10.0.0.9:1", "/r").Code; code != http.StatusOK {
