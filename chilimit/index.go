@@ -486,28 +486,17 @@ func (l *Limiter) index(routes chi.Routes, rebuild bool) *routeIndex {
 // slices r.Method out of the request line, which holds the whole URL. The
 // standard methods come from constants; others are copied.
 func ownMethod(method string) string {
-	switch method {
-	case http.MethodGet:
-		return http.MethodGet
-	case http.MethodHead:
-		return http.MethodHead
-	case http.MethodPost:
-		return http.MethodPost
-	case http.MethodPut:
-		return http.MethodPut
-	case http.MethodPatch:
-		return http.MethodPatch
-	case http.MethodDelete:
-		return http.MethodDelete
-	case http.MethodOptions:
-		return http.MethodOptions
-	case http.MethodConnect:
-		return http.MethodConnect
-	case http.MethodTrace:
-		return http.MethodTrace
+	for _, m := range standardMethods {
+		if method == m {
+			return m
+		}
 	}
 	return strings.Clone(method)
 }
+
+// standardMethods are net/http's method constants.
+var standardMethods = [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace}
 
 func sameRoutes(a, b chi.Routes) bool {
 	if ma, ok := a.(*chi.Mux); ok {
