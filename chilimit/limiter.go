@@ -290,11 +290,8 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			// The handler panicked; a recoverer further out answers 500.
-			if p == http.ErrAbortHandler {
-				st.pending = st.pending[:0] // no response at all: nothing to judge
-			}
-			finish(http.StatusInternalServerError)
+			handoffs.drop(st)
+			l.deductAfterPanic(st, r, p)
 			panic(p)
 		}
 	}()
@@ -732,6 +729,16 @@ func DefaultErrorHandler(w http.ResponseWriter, _ *http.Request, err error) {
 	}
 	w.WriteHeader(http.StatusInternalServerError)
 	_, _ = io.WriteString(w, http.StatusText(http.StatusInternalServerError))
+}
+
+// deductAfterPanic makes the deduct-when hits of a request whose handler
+// panicked with p, judged as the 500 a recoverer further out answers, or
+// not at all after http.ErrAbortHandler, which sends no response.
+func (l *Limiter) deductAfterPanic(st *reqState, r *http.Request, p any) {
+	if p == http.ErrAbortHandler {
+		st.pending = st.pending[:0]
+	}
+	l.deduct(st, r, http.StatusInternalServerError)
 }
 
 // deduct makes the deferred deduct-when hits once the status is known.

@@ -125,11 +125,8 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 	l.writeHeaders(rw, st, false)
 	st.release()
 	defer func() {
-		if p := recover(); p != nil { // as in Limiter.serve
-			if p == http.ErrAbortHandler {
-				st.pending = st.pending[:0]
-			}
-			l.deduct(st, r, http.StatusInternalServerError)
+		if p := recover(); p != nil {
+			l.deductAfterPanic(st, r, p)
 			panic(p)
 		}
 	}()
