@@ -19,6 +19,7 @@ func FromEnv() Option { return WithConfigLookup(os.LookupEnv) }
 //
 //	RATELIMIT_ENABLED                     true/false            WithEnabled
 //	RATELIMIT_DEFAULT                     limits                WithDefaultLimits
+//	RATELIMIT_GLOBAL                      limits                deprecated: as RATELIMIT_DEFAULT, and wins over it
 //	RATELIMIT_DEFAULTS_PER_METHOD         true/false            WithDefaultLimitsPerMethod
 //	RATELIMIT_APPLICATION                 limits                WithApplicationLimits
 //	RATELIMIT_STRATEGY                    strategy name         WithStrategy
@@ -102,7 +103,13 @@ func (c *config) applyEnv() error {
 			return err
 		}
 	}
+	// RATELIMIT_GLOBAL is Flask-Limiter's name from before 0.9.4, still
+	// honoured by 1.x and winning over RATELIMIT_DEFAULT there.
 	limits("RATELIMIT_DEFAULT", setDefaults, &c.defaults)
+	if _, ok := get("RATELIMIT_GLOBAL"); ok && !c.set[setDefaults] {
+		limits("RATELIMIT_GLOBAL", setDefaults, &c.defaults)
+		c.deprecatedGlobal = true
+	}
 	limits("RATELIMIT_APPLICATION", setApplication, &c.application)
 	limits("RATELIMIT_IN_MEMORY_FALLBACK", setFallbackLimits, &c.fallbackLimits)
 	limits("RATELIMIT_META", setMeta, &c.metaLimits)

@@ -94,6 +94,9 @@ func New(opts ...Option) (*Limiter, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
+	if cfg.deprecatedGlobal {
+		cfg.logger.Warn("chilimit: RATELIMIT_GLOBAL is deprecated; use RATELIMIT_DEFAULT")
+	}
 	l := &Limiter{
 		keyFunc:           cfg.keyFunc,
 		defaultsPerMethod: cfg.defaultsPerMethod,

@@ -91,6 +91,9 @@ type config struct {
 	// envKey names the configuration key a setting was read from, so an
 	// error in it names what the user wrote.
 	envKey [setCount]string
+	// deprecatedGlobal: the default limits came from RATELIMIT_GLOBAL,
+	// which New warns about.
+	deprecatedGlobal bool
 
 	keyFunc           func(*http.Request) string
 	defaults          []string

@@ -2,6 +2,7 @@ package chilimit_test
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -166,4 +167,27 @@ func TestFromEnv(t *testing.T) {
 	if w := get(r, "/"); w.Code != 429 {
 		t.Fatalf("second = %d, want 429", w.Code)
 	}
+}
+
+// RATELIMIT_GLOBAL, Flask-Limiter's name for the default limits before
+// 0.9.4, is still read, wins over RATELIMIT_DEFAULT as in 1.x, and is
+// warned about; an explicit WithDefaultLimits wins over both.
+func TestConfigGlobalIsDeprecatedDefault(t *testing.T) {
+	env := map[string]string{"RATELIMIT_GLOBAL": "1/hour", "RATELIMIT_DEFAULT": "5/hour"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	var logs syncBuffer
+	lim, clock := newLimiter(t, chilimit.WithConfigLookup(lookup), chilimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/x", text("x"))
+	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 429}})
+	if !strings.Contains(logs.String(), "RATELIMIT_GLOBAL is deprecated") {
+		t.Errorf("logs = %q, want a deprecation warning", logs.String())
+	}
+
+	lim, clock = newLimiter(t, chilimit.WithConfigLookup(lookup), chilimit.WithDefaultLimits("2/hour"))
+	r = chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/x", text("x"))
+	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 200}, {path: "/x", code: 429}})
 }
