@@ -536,3 +536,29 @@ func TestOverLimitCache(t *testing.T) {
 		}
 	})
 }
+
+// An empty scope, from ScopeFunc or Scope(""), means the route pattern, as
+// Flask-Limiter's "scope or endpoint": it does not share one bucket across
+// every route carrying the limit.
+func TestEmptyScopeIsTheRoute(t *testing.T) {
+	for name, opt := range map[string]chilimit.LimitOption{
+		"ScopeFunc": chilimit.ScopeFunc(func(r *http.Request, _ string) string { return r.Header.Get("X-Tenant") }),
+		"Scope":     chilimit.Scope(""),
+	} {
+		t.Run(name, func(t *testing.T) {
+			lim, clock := newLimiter(t)
+			tenant := chilimit.Limit("1/hour", opt)
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.With(tenant).Get("/a", text("a"))
+			r.With(tenant).Get("/b", text("b"))
+			run(t, r, clock, []step{{path: "/a", code: 200}, {path: "/b", code: 200}, {path: "/a", code: 429}})
+			if name == "ScopeFunc" { // a tenant named shares across the routes
+				run(t, r, clock, []step{
+					{path: "/a", opts: []reqOpt{header("X-Tenant", "t1")}, code: 200},
+					{path: "/b", opts: []reqOpt{header("X-Tenant", "t1")}, code: 429},
+				})
+			}
+		})
+	}
+}

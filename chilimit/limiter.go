@@ -413,10 +413,15 @@ func (l *Limiter) prepare(st *reqState, g *group, r *http.Request, scope string,
 	} else {
 		key = st.clientKey(r)
 	}
-	if g.scopeFunc != nil {
-		scope = g.scopeFunc(r, st.pattern)
-	} else if g.kind == kindShared {
-		scope = g.scope
+	if g.kind == kindShared {
+		if g.scopeFunc != nil {
+			scope = g.scopeFunc(r, st.pattern)
+		} else {
+			scope = g.scope
+		}
+		if scope == "" {
+			scope = st.pattern // as Flask-Limiter's "scope or endpoint"
+		}
 	}
 	method := ""
 	if g.perMethod {

@@ -72,7 +72,8 @@ func OnBreach(fn BreachFunc) LimitOption { return func(g *group) { g.onBreach = 
 // Scope makes the limit shared: every route carrying a limit with this
 // scope name counts in the same buckets (per key), as Flask-Limiter's
 // shared_limit. The default is no scope: each route pattern has its own
-// buckets.
+// buckets. An empty name, like an empty scope from [ScopeFunc], means the
+// route pattern, as an empty scope does in Flask-Limiter.
 func Scope(name string) LimitOption {
 	return func(g *group) { g.kind, g.scope, g.scopeFunc = kindShared, name, nil }
 }
