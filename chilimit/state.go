@@ -17,7 +17,7 @@ type reqState struct {
 	entry   *routeEntry // nil: a marker running without lim.Handler
 	pattern string
 	key     string
-	keyDone bool
+	keyCtx  context.Context // the context key was computed under; nil: none yet
 
 	skip         bool // nothing is limited: disabled, filtered, 404/405
 	fallbackMode bool // the storage is down and fallback limits replace all
@@ -76,7 +76,7 @@ func (st *reqState) reset() {
 	clear(st.policies)
 	clear(st.pending)
 	clear(st.checks)
-	st.lim, st.entry, st.pattern, st.key, st.keyDone = nil, nil, "", "", false
+	st.lim, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
 	st.dryRunBreached = false
 	st.handoff, st.handoffKey, st.lent = nil, nil, false // dropped already
@@ -113,10 +113,12 @@ func (st *reqState) release() {
 	}
 }
 
-// clientKey is the limiter's key for r, computed once per request.
+// clientKey is the limiter's key for r, computed once per request
+// context: a route limit behind middleware that put the user in the context
+// sees that user, where the limits Handler checked before saw none.
 func (st *reqState) clientKey(r *http.Request) string {
-	if !st.keyDone {
-		st.key, st.keyDone = st.lim.keyFunc(r), true
+	if ctx := r.Context(); ctx != st.keyCtx {
+		st.key, st.keyCtx = st.lim.keyFunc(r), ctx
 		if st.key == "" {
 			st.lim.warnEmptyKey(r)
 		}
