@@ -675,6 +675,7 @@ func (l *Limiter) countMetaBreach(st *reqState, r *http.Request, e *RateLimitErr
 		return
 	}
 	key := st.clientKey(r)
+	st.detach()
 	for i := range l.meta.limits {
 		cl := &l.meta.limits[i]
 		sk := l.keys.key(keyParts{limit: cl.limit, kind: kindMeta, client: key}, l.keyPrefix, &st.keyBuf)
@@ -689,14 +690,17 @@ func (l *Limiter) countMetaBreach(st *reqState, r *http.Request, e *RateLimitErr
 // (and errors are not swallowed). It reports whether it wrote a response.
 func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, breach *RateLimitError, err error) bool {
 	if err != nil {
-		if st.baseCtx.Err() != nil {
+		ended := st.baseCtx.Err() != nil
+		if ended {
 			// The request ended (the client hung up) during its storage
 			// call: nobody reads this response, and the storage is fine.
 			l.logger.Debug("chilimit: request ended during its storage call", "error", err)
 		} else {
 			l.storageError(err)
 		}
-		if l.swallow {
+		// Swallowing covers storage failures: an ended request was never
+		// counted, and must not reach the handler.
+		if l.swallow && !ended {
 			return false
 		}
 		st.rejected = true
@@ -755,6 +759,7 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 		return
 	}
 	st.now = l.clock.Now()
+	st.detach()
 	for _, p := range st.pending {
 		if !p.g.deductWhen(r, status) {
 			continue

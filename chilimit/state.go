@@ -105,6 +105,16 @@ func (st *reqState) storageContext() context.Context {
 	return st.ctx
 }
 
+// detach makes the request's later storage calls outlive the request's
+// context: what already happened (a handler that ran, a breach) is counted
+// even when the client hangs up now, or a client could dodge deduct-when
+// and meta limits by disconnecting. The storage timeout still bounds them.
+func (st *reqState) detach() {
+	st.release()
+	st.baseCtx = context.WithoutCancel(st.baseCtx)
+	st.ctx = st.baseCtx
+}
+
 func (st *reqState) release() {
 	if st.cancel != nil {
 		st.cancel()

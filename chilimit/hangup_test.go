@@ -1,0 +1,92 @@
+package chilimit_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/limits-go/limits/chilimit"
+)
+
+// A client that hangs up must not escape a limit: its request's context is
+// cancelled, which the storage calls made on it would answer with an error.
+
+// requestWithCancel returns a request whose context the handler can
+// cancel, as a client hanging up mid-request cancels it.
+func requestWithCancel(method, path string) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	return httptest.NewRequestWithContext(ctx, method, path, nil), cancel
+}
+
+// A deduct-when deduction is made after the handler ran even if the client
+// hung up meanwhile: else a brute-forcer closing each connection is never
+// counted by a "deduct failed logins" limit.
+func TestDeductWhenCountsAClientThatHangsUp(t *testing.T) {
+	lim, _ := newLimiter(t)
+	failedLogin := func(_ *http.Request, status int) bool { return status >= 400 }
+	var cancelNow atomic.Pointer[context.CancelFunc]
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("1/hour", chilimit.DeductWhen(failedLogin))).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
+		(*cancelNow.Load())() // the client disconnects while the handler runs
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+	for i := range 3 {
+		req, cancel := requestWithCancel(http.MethodPost, "/login")
+		cancelNow.Store(&cancel)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		if want := map[bool]int{true: 401, false: 429}[i == 0]; w.Code != want {
+			t.Fatalf("failed login %d of a client that hangs up = %d, want %d", i+1, w.Code, want)
+		}
+	}
+}
+
+// Meta limits count a breach even when the client hangs up as it is
+// found: a client must not breach limits for free by disconnecting.
+func TestMetaLimitCountsAClientThatHangsUp(t *testing.T) {
+	var cancelNow atomic.Pointer[context.CancelFunc]
+	hangUp := func(*http.Request, *chilimit.RateLimitError) {
+		if c := cancelNow.Load(); c != nil {
+			(*c)()
+		}
+	}
+	lim, clock := newLimiter(t, chilimit.WithMetaLimits("1/hour"), chilimit.WithOnBreach(hangUp))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("1/hour")).Get("/x", text("x"))
+	r.With(chilimit.Limit("100/hour")).Get("/y", text("y"))
+	run(t, r, clock, []step{{path: "/x", code: 200}})
+	req, cancel := requestWithCancel(http.MethodGet, "/x")
+	cancelNow.Store(&cancel)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	if w.Code != 429 {
+		t.Fatalf("second /x = %d, want 429", w.Code)
+	}
+	cancelNow.Store(nil)
+	// The breach counted against the meta limit, so /y is refused too.
+	run(t, r, clock, []step{{path: "/y", code: 429}})
+}
+
+// With errors swallowed, a request whose client hung up before it was
+// counted does not reach the handler: swallowing covers storage failures,
+// and this request was never counted.
+func TestSwallowErrorsStopsAnUncountedRequest(t *testing.T) {
+	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithSwallowErrors(true))
+	var ran atomic.Int32
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Post("/sms", func(http.ResponseWriter, *http.Request) { ran.Add(1) })
+	for range 3 {
+		req, cancel := requestWithCancel(http.MethodPost, "/sms")
+		cancel() // the client sent the request and hung up
+		r.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if n := ran.Load(); n != 0 {
+		t.Fatalf("the handler ran %d times for requests never counted, want 0", n)
+	}
+}
