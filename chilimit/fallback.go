@@ -105,6 +105,9 @@ func (f *fallback) watch() {
 	}
 }
 
+// close stops the health checks and closes the fallback storage. Requests
+// after it go to the configured storage, which the caller may still own
+// and use: a closed fallback would answer them with errors for good.
 func (f *fallback) close() {
 	f.mu.Lock()
 	if !f.closed {
@@ -113,5 +116,8 @@ func (f *fallback) close() {
 	}
 	f.mu.Unlock()
 	f.wg.Wait()
+	if f.dead.CompareAndSwap(true, false) {
+		f.switched()
+	}
 	_ = f.storage.Close()
 }

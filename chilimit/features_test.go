@@ -359,6 +359,23 @@ func TestInMemoryFallback(t *testing.T) {
 		}
 		// goleak in TestMain fails the run if the checker outlived Close.
 	})
+	t.Run("after Close the configured storage answers", func(t *testing.T) {
+		// The caller owns the storage and keeps using the limiter: Close
+		// while in fallback must not leave requests on the closed
+		// fallback, answered with 500 for good.
+		lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("2/hour"), chilimit.WithInMemoryFallbackEnabled(true),
+			chilimit.WithHealthCheckBackoff(time.Hour, time.Hour))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		fs.down.Store(true)
+		run(t, r, clock, []step{{path: "/", code: 200}})
+		if err := lim.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fs.down.Store(false)
+		run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 200}, {path: "/", code: 429}})
+	})
 }
 
 // The wrapped ResponseWriter keeps Flusher, Hijacker, ReaderFrom and
