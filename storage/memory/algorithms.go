@@ -14,11 +14,10 @@ import (
 // AcquireFixedWindow counts a hit on the fixed-window counter at r.Key, as
 // [limiter.Storage] describes.
 func (s *Storage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
-	if err := s.usable(ctx, "acquire fixed window", r.Key); err != nil {
+	sh, err := s.lock(ctx, "acquire fixed window", r.Key)
+	if err != nil {
 		return limiter.State{}, err
 	}
-	sh := s.shard(r.Key)
-	sh.mu.Lock()
 	w, ok := sh.fixed[r.Key]
 	if !ok {
 		w = &limiter.FixedWindow{Count: -1} // not live at any instant
@@ -32,11 +31,10 @@ func (s *Storage) AcquireFixedWindow(ctx context.Context, r limiter.Request, ela
 
 // PeekFixedWindow reports what AcquireFixedWindow would, without counting.
 func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	if err := s.usable(ctx, "peek fixed window", r.Key); err != nil {
+	sh, err := s.lock(ctx, "peek fixed window", r.Key)
+	if err != nil {
 		return limiter.State{}, err
 	}
-	sh := s.shard(r.Key)
-	sh.mu.Lock()
 	p, ok := sh.fixed[r.Key]
 	w := limiter.FixedWindow{Count: -1}
 	if ok {
@@ -49,13 +47,12 @@ func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limit
 // AcquireMovingWindow counts a hit on the moving-window log at r.Key, as
 // [limiter.MovingWindowStorage] describes.
 func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	if err := s.usable(ctx, "acquire moving window", r.Key); err != nil {
-		return limiter.State{}, err
-	}
 	window := int64(r.Limit.Window())
 	now := r.Now.UnixNano()
-	sh := s.shard(r.Key)
-	sh.mu.Lock()
+	sh, err := s.lock(ctx, "acquire moving window", r.Key)
+	if err != nil {
+		return limiter.State{}, err
+	}
 	l, ok := sh.moving[r.Key]
 	if !ok {
 		l = new(movingLog)
@@ -107,11 +104,10 @@ func firstLive(times []int64, now, window int64) int {
 // PeekMovingWindow reports what AcquireMovingWindow would, without
 // recording anything.
 func (s *Storage) PeekMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	if err := s.usable(ctx, "peek moving window", r.Key); err != nil {
+	sh, err := s.lock(ctx, "peek moving window", r.Key)
+	if err != nil {
 		return limiter.State{}, err
 	}
-	sh := s.shard(r.Key)
-	sh.mu.Lock()
 	var times []int64
 	if l, ok := sh.moving[r.Key]; ok {
 		times = l.times
@@ -124,12 +120,11 @@ func (s *Storage) PeekMovingWindow(ctx context.Context, r limiter.Request) (limi
 // AcquireSlidingWindow counts a hit on the sliding-window counters at r.Key,
 // as [limiter.SlidingWindowStorage] describes.
 func (s *Storage) AcquireSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	if err := s.usable(ctx, "acquire sliding window", r.Key); err != nil {
+	window := int64(r.Limit.Window())
+	sh, err := s.lock(ctx, "acquire sliding window", r.Key)
+	if err != nil {
 		return limiter.State{}, err
 	}
-	window := int64(r.Limit.Window())
-	sh := s.shard(r.Key)
-	sh.mu.Lock()
 	e, ok := sh.sliding[r.Key]
 	if !ok {
 		e = new(slidingEntry)
@@ -158,11 +153,10 @@ func (s *Storage) AcquireSlidingWindow(ctx context.Context, r limiter.Request) (
 // PeekSlidingWindow reports what AcquireSlidingWindow would, without
 // counting.
 func (s *Storage) PeekSlidingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	if err := s.usable(ctx, "peek sliding window", r.Key); err != nil {
+	sh, err := s.lock(ctx, "peek sliding window", r.Key)
+	if err != nil {
 		return limiter.State{}, err
 	}
-	sh := s.shard(r.Key)
-	sh.mu.Lock()
 	var e slidingEntry
 	if p, ok := sh.sliding[r.Key]; ok {
 		e = *p
@@ -174,12 +168,11 @@ func (s *Storage) PeekSlidingWindow(ctx context.Context, r limiter.Request) (lim
 // AcquireTokenBucket takes r.Cost tokens from the bucket at r.Key, as
 // [limiter.TokenBucketStorage] describes.
 func (s *Storage) AcquireTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	if err := s.usable(ctx, "acquire token bucket", r.Key); err != nil {
+	now := r.Now.UnixNano()
+	sh, err := s.lock(ctx, "acquire token bucket", r.Key)
+	if err != nil {
 		return limiter.State{}, err
 	}
-	sh := s.shard(r.Key)
-	now := r.Now.UnixNano()
-	sh.mu.Lock()
 	if i, ok := sh.tokens[r.Key]; ok {
 		b := &sh.buckets[i]
 		st := b.Acquire(r)
@@ -202,12 +195,11 @@ func (s *Storage) AcquireTokenBucket(ctx context.Context, r limiter.Request) (li
 // PeekTokenBucket reports what AcquireTokenBucket would, without taking
 // tokens.
 func (s *Storage) PeekTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
-	if err := s.usable(ctx, "peek token bucket", r.Key); err != nil {
+	b := limiter.TokenBucket{TAT: math.MinInt64} // full unless stored
+	sh, err := s.lock(ctx, "peek token bucket", r.Key)
+	if err != nil {
 		return limiter.State{}, err
 	}
-	sh := s.shard(r.Key)
-	b := limiter.TokenBucket{TAT: math.MinInt64} // full unless stored
-	sh.mu.Lock()
 	if i, ok := sh.tokens[r.Key]; ok {
 		b = sh.buckets[i]
 	}

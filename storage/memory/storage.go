@@ -96,13 +96,26 @@ func (s *Storage) usable(ctx context.Context, op, key string) error {
 	return nil
 }
 
-// Clear removes everything stored under key by any strategy.
-func (s *Storage) Clear(ctx context.Context, key string) error {
-	if err := s.usable(ctx, "clear", key); err != nil {
-		return err
-	}
+// lock checks that the storage is usable for op on key, then locks key's
+// shard and returns it. Close marks the storage closed before it empties
+// each shard under its lock, so a call that takes a lock after Close
+// emptied that shard sees the mark and adds nothing back.
+func (s *Storage) lock(ctx context.Context, op, key string) (*shard, error) {
 	sh := s.shard(key)
 	sh.mu.Lock()
+	if s.closed.Load() || ctx.Err() != nil {
+		sh.mu.Unlock()
+		return nil, s.usable(ctx, op, key)
+	}
+	return sh, nil
+}
+
+// Clear removes everything stored under key by any strategy.
+func (s *Storage) Clear(ctx context.Context, key string) error {
+	sh, err := s.lock(ctx, "clear", key)
+	if err != nil {
+		return err
+	}
 	sh.clear(key)
 	sh.mu.Unlock()
 	return nil

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -469,6 +471,45 @@ func TestImpossibleHitRetryAfter(t *testing.T) {
 						name, tc.what, verb, res, err, tc.r.Limit.Window())
 				}
 			}
+		}
+	}
+}
+
+// Calls in flight when Close runs add nothing after it: Close marks the
+// storage closed before it empties each shard under the shard's lock, and
+// a call re-checks the mark under that lock. Before, a call past its first
+// check re-added its key to a closed storage, whose sweeper had stopped,
+// and reported success.
+func TestCloseRacingCallsKeepNothing(t *testing.T) {
+	l := limiter.Limit{Amount: 5, Multiples: 1, Unit: limiter.Hour}
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	for attempt := range 20 {
+		s, err := New(WithSweepInterval(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for g := range 4 {
+			wg.Go(func() {
+				<-start
+				for i := 0; ; i++ {
+					r := limiter.Request{Key: strconv.Itoa(g) + "/" + strconv.Itoa(i), Limit: l, Cost: 1, Now: now}
+					if _, err := s.AcquireFixedWindow(context.Background(), r, false); err != nil {
+						if !errors.Is(err, limiter.ErrClosed) {
+							t.Errorf("hit racing Close: %v, want ErrClosed", err)
+						}
+						return
+					}
+				}
+			})
+		}
+		close(start)
+		time.Sleep(time.Millisecond)
+		_ = s.Close()
+		wg.Wait()
+		if n := s.Len(); n > 0 {
+			t.Fatalf("attempt %d: %d keys held after Close and the end of every call", attempt, n)
 		}
 	}
 }
