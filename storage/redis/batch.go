@@ -81,7 +81,7 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 		return limiter.AcquireEach(ctx, s, strategy, ops, states)
 	}
 	if err != nil {
-		err = withContextErr(ctx, err)
+		err = s.callErr(ctx, err)
 		return 0, fmt.Errorf("redis storage: acquire batch of %d starting at %q: %w", len(ops), ops[0].Key, err)
 	}
 	reply, ok := int64s(make([]int64, 0, len(vals)), vals)

@@ -142,7 +142,7 @@ func (s *Storage) run(ctx context.Context, op string, script *script, suffix str
 	defer cancel()
 	vals, err := script.run(ctx, s.client, args).Slice()
 	if err != nil {
-		err = withContextErr(ctx, err)
+		err = s.callErr(ctx, err)
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, err)
 	}
 	var buf [5]int64
@@ -212,6 +212,18 @@ func offset(u, f int64) int64 {
 	return u*1000 + f
 }
 
+// callErr is the error of a call that failed: matching ctx's error when
+// ctx caused it (see withContextErr), and [limiter.ErrClosed] when Close ran
+// meanwhile, which on an owned client closes the connections in use: the
+// caller then learns the storage was closed, not that Redis failed.
+func (s *Storage) callErr(ctx context.Context, err error) error {
+	err = withContextErr(ctx, err)
+	if s.closed.Load() && !errors.Is(err, limiter.ErrClosed) {
+		return fmt.Errorf("%w: %w", limiter.ErrClosed, err)
+	}
+	return err
+}
+
 // withContextErr makes a failure caused by ctx's deadline or cancellation
 // comparable with errors.Is(err, context.DeadlineExceeded) (or Canceled):
 // go-redis reports a read cut short by the deadline as the socket's i/o
@@ -256,7 +268,7 @@ func (s *Storage) Clear(ctx context.Context, key string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	if err := s.client.Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("redis storage: clear %q: %w", key, withContextErr(ctx, err))
+		return fmt.Errorf("redis storage: clear %q: %w", key, s.callErr(ctx, err))
 	}
 	return nil
 }
@@ -269,7 +281,7 @@ func (s *Storage) Check(ctx context.Context) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	if err := s.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis storage: check: %w", withContextErr(ctx, err))
+		return fmt.Errorf("redis storage: check: %w", s.callErr(ctx, err))
 	}
 	return nil
 }
@@ -295,7 +307,7 @@ func (s *Storage) ResetAll(ctx context.Context) (int64, error) {
 				defer cancel()
 				defer func() {
 					if err != nil {
-						err = withContextErr(ctx, err)
+						err = s.callErr(ctx, err)
 					}
 				}()
 				keys, cursor, err = c.Scan(ctx, cursor, pattern, 1000).Result()

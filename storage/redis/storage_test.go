@@ -527,3 +527,38 @@ func TestRing(t *testing.T) {
 		}
 	})
 }
+
+// Calls racing Close on an owned client, whose Close also closes the
+// connections in use, fail with errors wrapping limiter.ErrClosed: the
+// caller learns the storage was closed, not that Redis failed.
+func TestCallsRacingCloseFailWithErrClosed(t *testing.T) {
+	m := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	s, err := redisstore.New(c, redisstore.WithClientClock(), redisstore.WithOwnedClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := limiter.Limit{Amount: 1 << 40, Multiples: 1, Unit: limiter.Hour}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			for {
+				r := limiter.Request{Key: "k", Limit: l, Cost: 1, Now: t0}
+				if _, err := s.AcquireFixedWindow(context.Background(), r, false); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	_ = s.Close()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, limiter.ErrClosed) {
+			t.Errorf("call racing Close: %v, want an error wrapping limiter.ErrClosed", err)
+		}
+	}
+}
