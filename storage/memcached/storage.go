@@ -47,6 +47,10 @@ type Storage struct {
 	grace  time.Duration
 	wall   func() time.Time // the real clock, for absolute expiry times only
 	closed atomic.Bool
+	// inflight counts the operations running on the client: gomemcache's
+	// Close closes idle connections only, and a call that ends after it
+	// puts its connection back, so the last one out closes them again.
+	inflight atomic.Int64
 }
 
 var (
@@ -145,13 +149,17 @@ func (s *Storage) Clear(ctx context.Context, key string) error {
 // most a round trip or two, each bounded by the client's Timeout.
 func run[T any](ctx context.Context, s *Storage, op func(context.Context) (T, error)) (T, error) {
 	var zero T
+	s.inflight.Add(1) // before the closed check: Close then sees it, or it sees Close
 	if s.closed.Load() {
+		s.opDone()
 		return zero, limiter.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
+		s.opDone()
 		return zero, err
 	}
 	if ctx.Done() == nil {
+		defer s.opDone()
 		return op(ctx)
 	}
 	type result struct {
@@ -160,6 +168,7 @@ func run[T any](ctx context.Context, s *Storage, op func(context.Context) (T, er
 	}
 	ch := make(chan result, 1)
 	go func() {
+		defer s.opDone()
 		v, err := op(ctx)
 		ch <- result{v, err}
 	}()
@@ -168,6 +177,15 @@ func run[T any](ctx context.Context, s *Storage, op func(context.Context) (T, er
 		return r.v, r.err
 	case <-ctx.Done():
 		return zero, ctx.Err()
+	}
+}
+
+// opDone ends an operation run counted in inflight. The last to end after
+// Close closes an owned client's connections again: those that calls in
+// flight during Close put back.
+func (s *Storage) opDone() {
+	if s.inflight.Add(-1) == 0 && s.closed.Load() && s.owned {
+		_ = s.client.Close()
 	}
 }
 
