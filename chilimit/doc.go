@@ -34,14 +34,16 @@
 // in one set of buckets. Meta limits ([WithMetaLimits]) limit how often a
 // client may be rejected.
 //
-// The limits a request meets are checked in two steps, each smallest
-// window first: [Limiter.Handler] checks the application limits (and the
+// The limits a request meets are checked in steps, each smallest window
+// first: [Limiter.Handler] checks the application limits (and the
 // defaults, on routes without limits of their own) before the request
 // reaches the route, as Flask-Limiter's before_request does; a route's own
-// limits, with the defaults they add to, are checked where they are
-// declared. The first breached limit rejects the request with 429 and is
-// reported in the body and headers. Limits checked before it have counted
-// the request.
+// limits are checked where they are declared, markers with no other
+// middleware between them together, and the route's last marker adds the
+// defaults unless a route limit replaced them. So a limit declared before
+// an authentication middleware counts the requests it rejects. The first
+// breached limit rejects the request with 429 and is reported in the body
+// and headers. Limits checked before it have counted the request.
 // The route identity is chi's route pattern ("/users/{id}"). 404 and 405
 // responses are never counted.
 //
@@ -55,8 +57,9 @@
 // the index invokes only those, with a probe handler, to read their
 // settings. Route limits themselves run where they are declared, so their
 // key functions see URL parameters and what earlier middleware put in the
-// context; the route's last marker also checks the default limits unless a
-// route limit overrode them. Markers find the
+// context. A marker installed before Handler runs before Handler has
+// looked the route up: it limits on its own and is logged as misplaced.
+// Markers find the
 // request's state through the ResponseWriter (wrappers that implement
 // Unwrap are seen through) or, behind a wrapper that hides it, through the
 // chi route context.

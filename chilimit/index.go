@@ -32,8 +32,12 @@ type routeKey struct{ method, path string }
 
 // A routeEntry is what the index knows of one (method, pattern).
 type routeEntry struct {
-	pattern       string
-	active        []*group // route markers that count, in chain order
+	pattern string
+	active  []*group // route markers that count, in chain order
+	// joinNext[i]: active[i] is followed by active[i+1] with no other
+	// middleware between them, so both are counted in one evaluation at
+	// the later one (one storage round trip, smallest window first).
+	joinNext      []bool
 	all           []*group // every marker in the chain, exempted or not
 	exemptDefault bool
 	exemptApp     bool
@@ -143,14 +147,18 @@ type item struct {
 	marker *group
 	exempt ExemptScope
 	isExm  bool
-	level  int // 2*depth for router-level, 2*depth+1 for route-level
-	depth  int
-	route  bool
+	// foreign is a middleware not of this package, which may answer the
+	// request itself; handler is the limiter's own Handler.
+	foreign, handler bool
+	level            int // 2*depth for router-level, 2*depth+1 for route-level
+	depth            int
+	route            bool
 }
 
 type indexBuilder struct {
-	idx *routeIndex
-	lim *Limiter
+	idx  *routeIndex
+	lim  *Limiter
+	self uintptr // lim.Handler's code pointer
 }
 
 func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
@@ -161,9 +169,9 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 		markers: make(map[*group]bool),
 	}
 	idx.cache.seed = maphash.MakeSeed()
-	b := &indexBuilder{idx: idx, lim: lim}
-	getHead := codePointer(middleware.GetHead)
 	self := codePointer(lim.Handler)
+	b := &indexBuilder{idx: idx, lim: lim, self: self}
+	getHead := codePointer(middleware.GetHead)
 	selfSeen := false
 	for _, mw := range routes.Middlewares() {
 		switch p := codePointer(mw); {
@@ -190,6 +198,8 @@ func (b *indexBuilder) items(hs []http.Handler, depth int, route bool) []item {
 	}
 	for _, h := range hs {
 		switch h := h.(type) {
+		case foreignMiddleware:
+			out = append(out, item{foreign: true, handler: h.handler, level: level, depth: depth, route: route})
 		case *markerHandler:
 			b.idx.markers[h.g] = true
 			b.idx.anyMarkers = true
@@ -206,12 +216,22 @@ func (b *indexBuilder) items(hs []http.Handler, depth int, route bool) []item {
 	return out
 }
 
-// probed returns the markers and exemptions among mws, probed.
-func probed(mws []func(http.Handler) http.Handler) []http.Handler {
-	var out []http.Handler
+// foreignMiddleware stands, in a probed list, for a middleware that is not
+// a marker or an exemption; handler says it is the limiter's Handler.
+type foreignMiddleware struct {
+	http.Handler
+	handler bool
+}
+
+// probed returns mws with the markers and exemptions probed and the other
+// middlewares as foreignMiddleware.
+func (b *indexBuilder) probed(mws []func(http.Handler) http.Handler) []http.Handler {
+	out := make([]http.Handler, 0, len(mws))
 	for _, mw := range mws {
 		if h := probe(mw); h != nil {
 			out = append(out, h)
+		} else if mw != nil {
+			out = append(out, foreignMiddleware{handler: codePointer(mw) == b.self})
 		}
 	}
 	return out
@@ -220,17 +240,17 @@ func probed(mws []func(http.Handler) http.Handler) []http.Handler {
 // routeMarkers returns the markers and exemptions an endpoint handler
 // carries, outermost first: those of its With chain, then those wrapped
 // directly around the handler (r.Get("/x", chilimit.Limit("1/second")(h))).
-func routeMarkers(h http.Handler) []http.Handler {
+func (b *indexBuilder) routeMarkers(h http.Handler) []http.Handler {
 	var out []http.Handler
 	if ch, ok := h.(*chi.ChainHandler); ok {
-		out, h = probed(ch.Middlewares), ch.Endpoint
+		out, h = b.probed(ch.Middlewares), ch.Endpoint
 	}
 	direct, _ := wrappers(h)
 	return append(out, direct...)
 }
 
 func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, depth int) {
-	stack := append(append([]item(nil), inherited...), b.items(probed(rs.Middlewares()), depth, false)...)
+	stack := append(append([]item(nil), inherited...), b.items(b.probed(rs.Middlewares()), depth, false)...)
 	for _, rt := range rs.Routes() {
 		if rt.SubRoutes != nil {
 			mp := prefix + strings.TrimSuffix(rt.Pattern, "/*")
@@ -240,7 +260,7 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, dept
 			// sub-router itself: both cover all of its routes.
 			var hs []http.Handler
 			if ch, ok := rt.Handlers["*"].(*chi.ChainHandler); ok {
-				hs = probed(ch.Middlewares)
+				hs = b.probed(ch.Middlewares)
 			}
 			inner := rt.SubRoutes
 			if h, ok := inner.(http.Handler); ok {
@@ -268,7 +288,7 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, dept
 			if method == "*" {
 				continue
 			}
-			items := append(append([]item(nil), stack...), b.items(routeMarkers(h), depth, true)...)
+			items := append(append([]item(nil), stack...), b.items(b.routeMarkers(h), depth, true)...)
 			b.idx.entries[routeKey{method, full}] = b.entry(full, items, depth)
 		}
 	}
@@ -299,18 +319,47 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 			ancestorsBelow = it.level
 		}
 	}
-	for _, it := range items {
-		if it.isExm {
+	// Markers before the limiter's Handler run before it has prepared the
+	// request: they limit on their own, and are no route marker of its.
+	afterHandler := 0
+	for i, it := range items {
+		if it.handler {
+			afterHandler = i + 1
+		}
+	}
+	gap := true // other middleware since the last active marker
+	for i, it := range items {
+		switch {
+		case it.foreign:
+			gap = true
+			continue
+		case it.isExm:
 			continue
 		}
 		e.all = append(e.all, it.marker)
+		if i < afterHandler {
+			b.lim.markerBeforeHandlerWarning.Do(func() {
+				b.lim.logger.Warn("chilimit: a route limit runs before the limiter's Handler; "+
+					"it is enforced on its own, and the route's default limits do not wait for it: "+
+					"install Handler first", "pattern", pattern)
+			})
+			continue
+		}
 		if it.level < ancestorsBelow || it.marker.err != nil {
 			continue
 		}
 		if it.marker.bound != nil && it.marker.bound != b.lim {
+			gap = true // another limiter's marker may answer the request
 			continue
 		}
+		if len(e.active) > 0 {
+			e.joinNext = append(e.joinNext, !gap)
+		}
 		e.active = append(e.active, it.marker)
+		gap = false
+	}
+	if len(e.active) > 0 {
+		e.joinNext = append(e.joinNext, false)
 	}
 	return e
 }

@@ -67,8 +67,10 @@ type Limiter struct {
 	storageLog         logGate
 	dynamicLog         logGate
 	pathRewriteWarning sync.Once
-	closeOnce          sync.Once
-	closeErr           error
+	// markerBeforeHandlerWarning: a route marker runs before Handler.
+	markerBeforeHandlerWarning sync.Once
+	closeOnce                  sync.Once
+	closeErr                   error
 }
 
 // New returns a Limiter configured by opts. Malformed default, application,

@@ -8,10 +8,10 @@ import (
 )
 
 // ServeHTTP applies the marker's limits. Under a Limiter's Handler it uses
-// the request state that Handler prepared: the route pattern, the key, the
-// exemptions, and whether it is the route's last marker, which then also
-// applies the default limits unless a route limit overrode them. Without
-// one it applies its limits on its own.
+// the request state that Handler prepared: the route pattern, the
+// exemptions, and how many of the route's markers are still to run; the
+// last one also applies the default limits unless a route limit overrode
+// them. Without one it applies its limits on its own.
 func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(w)
 	if st == nil {
@@ -65,29 +65,37 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		}
 		l.prepare(st, g, r, st.pattern, l.resolveLimits(g, r))
 	} else {
+		// Each marker counts its limits where it is declared, so that one
+		// before an authentication middleware counts the requests that the
+		// middleware rejects. The last marker also counts the defaults,
+		// unless a route limit met on the way replaced them.
+		pos := len(st.entry.active) - st.markersLeft
 		st.markersLeft--
-		if st.markersLeft > 0 {
-			return true // the route's last marker checks them all
+		limits := l.resolveLimits(g, r)
+		if len(limits) > 0 && g.override && g.appliesTo(r.Method) {
+			st.overridden = true
 		}
-		for _, a := range st.entry.active {
-			limits := l.resolveLimits(a, r)
-			if len(limits) > 0 && a.override && a.appliesTo(r.Method) {
-				st.overridden = true
-			}
-			l.prepare(st, a, r, st.pattern, limits)
-		}
-		if !st.overridden {
+		l.prepare(st, g, r, st.pattern, limits)
+		if st.markersLeft == 0 && !st.overridden {
 			l.prepareDefaults(st, r)
 		}
+		if st.markersLeft > 0 && st.entry.active[pos] == g && st.entry.joinNext[pos] {
+			// The next marker follows with nothing between that could
+			// answer the request: it evaluates both, smallest window first.
+			return true
+		}
+	}
+	if len(st.checks) == 0 {
+		return true
 	}
 	breach, err := l.evaluate(st, r)
 	if l.stop(w, r, st, breach, err) {
 		st.release()
 		return false
 	}
-	if st.markersLeft <= 0 {
-		l.writeHeaders(w, st, false)
-	}
+	// The headers describe every limit counted so far; a later marker
+	// rewrites them.
+	l.writeHeaders(w, st, false)
 	st.release()
 	return true
 }

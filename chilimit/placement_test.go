@@ -2,8 +2,11 @@ package chilimit_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/limits-go/limits/chilimit"
@@ -39,4 +42,77 @@ func TestRouteLimitKeySeesLaterContext(t *testing.T) {
 		{path: "/me", opts: []reqOpt{header("X-User", "bob")}, code: 200},
 		{path: "/me", opts: []reqOpt{header("X-User", "alice")}, code: 429},
 	})
+}
+
+// rejectAll is an authentication middleware that lets nobody in.
+func rejectAll(http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	})
+}
+
+// A route limit declared before an authentication middleware counts the
+// requests that middleware rejects, also when the route carries more
+// limits after it: each marker counts where it is declared. Before, the
+// route's last marker counted them all, and never ran for a rejected
+// request, so brute-force protection placed before auth did nothing.
+func TestLimitBeforeAuthCountsRejectedRequests(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("2/minute")) // anti brute force, before auth
+		r.Use(rejectAll)
+		r.With(chilimit.Limit("100/day")).Get("/x", text("x"))
+	})
+	run(t, r, clock, []step{{path: "/api/x", code: 401}, {path: "/api/x", code: 401}, {path: "/api/x", code: 429}})
+}
+
+// Markers with nothing between them are still counted as one set, smallest
+// window first, so a request refused by the smaller window does not use up
+// the larger one; a middleware between them splits the set.
+func TestAdjacentMarkersCountTogether(t *testing.T) {
+	passThrough := func(next http.Handler) http.Handler { return next }
+	for _, tc := range []struct {
+		name  string
+		chain func(chi.Router) chi.Router
+		// after a refusal by 1/second, the request a second later meets
+		// 2/hour: still free when the refusal did not count against it.
+		wantLater int
+	}{
+		{"adjacent", func(r chi.Router) chi.Router {
+			return r.With(chilimit.Limit("2/hour"), chilimit.Limit("1/second"))
+		}, 200},
+		{"split by a middleware", func(r chi.Router) chi.Router {
+			return r.With(chilimit.Limit("2/hour"), passThrough, chilimit.Limit("1/second"))
+		}, 429},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim, clock := newLimiter(t)
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			tc.chain(r).Get("/x", text("x"))
+			run(t, r, clock, []step{
+				{path: "/x", code: 200},
+				{path: "/x", code: 429, body: "1 per 1 second"},
+				{path: "/x", advance: time.Second, code: tc.wantLater},
+			})
+		})
+	}
+}
+
+// A route limit installed before the limiter's Handler cannot take over the
+// route's defaults, which Handler would otherwise leave to it: Handler
+// counts them itself, and the misplacement is logged.
+func TestMarkerBeforeHandler(t *testing.T) {
+	var logs syncBuffer
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	r := chi.NewRouter()
+	r.Use(chilimit.Limit("100/hour", chilimit.OverrideDefaults(false)))
+	r.Use(lim.Handler)
+	r.Get("/x", text("x"))
+	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 429, body: "1 per 1 hour"}})
+	if !strings.Contains(logs.String(), "runs before the limiter's Handler") {
+		t.Errorf("logs = %q, want a warning about the marker's place", logs.String())
+	}
 }
