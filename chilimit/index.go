@@ -424,22 +424,7 @@ func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
 		return "", nil, nil
 	}
 	idx := l.index(rctx.Routes, false)
-	path := rctx.RoutePath
-	if path == "" || len(rctx.RoutePatterns) > 0 {
-		// Inside a mounted router RoutePath is relative to it; the index
-		// is of the root, so look the whole path up.
-		path = r.URL.RawPath
-		if path == "" {
-			path = r.URL.Path
-		}
-	}
-	if path == "" {
-		path = "/"
-	}
-	method := rctx.RouteMethod
-	if method == "" {
-		method = r.Method
-	}
+	method, path := routeTarget(rctx, r)
 	ck := routeKey{method, path}
 	if cr, ok := idx.cache.get(ck); ok {
 		return cr.pattern, cr.entry, idx
@@ -450,6 +435,55 @@ func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
 		idx.cache.put(ck, pattern, e)
 	}
 	return pattern, e, idx
+}
+
+// routeTarget returns the method and the path chi routes r by from the root
+// router of rctx.
+func routeTarget(rctx *chi.Context, r *http.Request) (method, path string) {
+	path = rctx.RoutePath
+	if path == "" || len(rctx.RoutePatterns) > 0 {
+		// Inside a mounted router RoutePath is relative to it; the root
+		// router needs the whole path.
+		path = r.URL.RawPath
+		if path == "" {
+			path = r.URL.Path
+		}
+	}
+	if path == "" {
+		path = "/"
+	}
+	method = rctx.RouteMethod
+	if method == "" {
+		method = r.Method
+	}
+	return method, path
+}
+
+// standalonePattern returns the pattern of the route r goes to, for a route
+// limit running without Handler: "" for a 404 or 405, which are not
+// counted. A marker on a sub-router runs before the sub-router routes, where
+// chi's RoutePattern is still "/api/*", so it looks the route up from the
+// root as Handler does, without the index.
+func (l *Limiter) standalonePattern(r *http.Request) string {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil {
+		return ""
+	}
+	method, path := routeTarget(rctx, r)
+	c := l.finder.newCtx()
+	defer l.finder.ctxPool.Put(c)
+	pattern := rctx.Routes.Find(c, method, path)
+	if pattern == "" && method == http.MethodHead {
+		c.Reset()
+		pattern = rctx.Routes.Find(c, http.MethodGet, path) // as middleware.GetHead serves it
+	}
+	if pattern == "" && !strings.HasSuffix(rctx.RoutePattern(), "/*") {
+		// The marker runs in a route's own chain, so chi routed here:
+		// a look-up that disagrees (a path rewritten after routing)
+		// must not exempt the route.
+		pattern = rctx.RoutePattern()
+	}
+	return pattern
 }
 
 // resolve is lookup without the cache.

@@ -101,15 +101,21 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 }
 
 // serveStandalone applies a route limit with no Limiter Handler upstream.
-// The scope is the route pattern chi has matched so far.
+// The scope is the pattern of the route the request goes to; 404s and 405s
+// are not counted.
 func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	if !l.enabled || g.err != nil || l.filtered(r) {
 		next.ServeHTTP(w, r)
 		return
 	}
-	pattern := ""
-	if rctx := chi.RouteContext(r.Context()); rctx != nil {
-		pattern = rctx.RoutePattern()
+	if outer := stateOf(w); outer != nil && outer.lim == l && outer.entry == nil {
+		l.serveStacked(outer, g, next, w, r)
+		return
+	}
+	pattern := l.standalonePattern(r)
+	if pattern == "" {
+		next.ServeHTTP(w, r)
+		return
 	}
 	rw := getWriter(w)
 	defer putWriter(rw)
@@ -140,6 +146,26 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 	}()
 	next.ServeHTTP(rw, r)
 	l.deduct(st, r, rw.statusCode())
+}
+
+// serveStacked applies a standalone route limit inside another of the same
+// limiter, on the outer one's request state: the headers then describe the
+// smallest window (or the breach) across both, and the outer one makes the
+// deduct-when deductions once the status is known.
+func (l *Limiter) serveStacked(st *reqState, g *group, next http.Handler, w http.ResponseWriter, r *http.Request) {
+	if st.skip {
+		next.ServeHTTP(w, r)
+		return
+	}
+	l.prepare(st, g, r, st.pattern, l.resolveLimits(g, r))
+	breach, err := l.evaluate(st, r)
+	if l.stop(w, r, st, breach, err) {
+		st.release()
+		return
+	}
+	l.writeHeaders(w, st, false)
+	st.release()
+	next.ServeHTTP(w, r)
 }
 
 var process struct {

@@ -116,3 +116,39 @@ func TestMarkerBeforeHandler(t *testing.T) {
 		t.Errorf("logs = %q, want a warning about the marker's place", logs.String())
 	}
 }
+
+// Without lim.Handler, a limit on a sub-router counts per route, as under
+// Handler and as Flask-Limiter's blueprint limits count per endpoint, and
+// never counts a 404. It used chi's pattern at the marker, "/api/*",
+// shared by every route of the sub-router and by its 404s.
+func TestStandaloneSubRouterLimit(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Route("/api", func(r chi.Router) {
+		r.Use(lim.Limit("1/hour"))
+		r.Get("/a", text("a"))
+		r.Get("/b", text("b"))
+	})
+	r.With(lim.Limit("1/hour")).Get("/c", text("c"))
+	run(t, r, clock, []step{
+		{path: "/api/nope", code: 404}, {path: "/api/nope", code: 404},
+		{path: "/api/a", code: 200}, {path: "/api/b", code: 200},
+		{path: "/api/a", code: 429}, {path: "/api/b", code: 429},
+		{method: http.MethodPost, path: "/api/a", code: 405},
+		{path: "/c", code: 200}, {path: "/c", code: 429},
+	})
+}
+
+// Without lim.Handler, stacked limits report the smallest window in the
+// headers, as under Handler; the inner marker used to overwrite them with
+// its own.
+func TestStandaloneStackedHeaders(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+	r := chi.NewRouter()
+	r.With(lim.Limit("10/second"), lim.Limit("100/day")).Get("/x", text("x"))
+	r.With(lim.Limit("100/day"), lim.Limit("10/second")).Get("/y", text("y"))
+	run(t, r, clock, []step{
+		{path: "/x", code: 200, headers: map[string]string{"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "9"}},
+		{path: "/y", code: 200, headers: map[string]string{"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "9"}},
+	})
+}
