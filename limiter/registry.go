@@ -108,10 +108,49 @@ func Open(ctx context.Context, uri string, opts ...StorageOption) (Storage, erro
 	}
 	s, err := open(ctx, u, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("limiter: open storage %s: %w", redactRaw(uri), err)
+		return nil, fmt.Errorf("limiter: open storage %s: %w", redactRaw(uri), maskSecrets(err, u))
 	}
 	return s, nil
 }
+
+// maskSecrets returns a backend's error err with the secrets of u (the
+// password, the values of password parameters) masked in its message, in
+// any escaping: a backend may quote a URI it rebuilt from u, as go-redis's
+// parsers do. The result still wraps err, for errors.Is and errors.As.
+func maskSecrets(err error, u *url.URL) error {
+	var secrets []string
+	if p, ok := u.User.Password(); ok && p != "" {
+		secrets = append(secrets, p)
+	}
+	for name, values := range u.Query() {
+		if secretParam(name) {
+			secrets = append(secrets, values...)
+		}
+	}
+	msg := err.Error()
+	masked := msg
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
+		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), url.UserPassword("", secret).String()[1:]} {
+			masked = strings.ReplaceAll(masked, form, "xxxxx")
+		}
+	}
+	if masked == msg {
+		return err
+	}
+	return &maskedError{msg: masked, err: err}
+}
+
+// maskedError is an error whose message had secrets masked.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }
 
 // importHint names the package that registers a scheme this project ships.
 func importHint(scheme string) string {
@@ -217,10 +256,11 @@ func redactRaw(uri string) string {
 }
 
 // redactQuery masks the values of the query parameters of uri whose name
-// contains "password", in any case.
+// contains "password", in any case, and percent-encoded or not: the query
+// parser decodes "pass%77ord" to "password" too.
 func redactQuery(uri string) string {
 	q := strings.IndexByte(uri, '?')
-	if q < 0 || !strings.Contains(strings.ToLower(uri[q:]), "password") {
+	if q < 0 {
 		return uri
 	}
 	end := len(uri)
@@ -228,11 +268,25 @@ func redactQuery(uri string) string {
 		end = q + f
 	}
 	pairs := strings.Split(uri[q+1:end], "&")
+	masked := false
 	for i, pair := range pairs {
 		key, _, found := strings.Cut(pair, "=")
-		if found && strings.Contains(strings.ToLower(key), "password") {
-			pairs[i] = key + "=xxxxx"
+		if found && secretParam(key) {
+			pairs[i], masked = key+"=xxxxx", true
 		}
 	}
+	if !masked {
+		return uri
+	}
 	return uri[:q+1] + strings.Join(pairs, "&") + uri[end:]
+}
+
+// secretParam reports whether a storage URI's query parameter, named name
+// as written (percent-encoded or not), holds a secret that errors must
+// mask: its decoded name contains "password", in any case.
+func secretParam(name string) bool {
+	if decoded, err := url.QueryUnescape(name); err == nil {
+		name = decoded
+	}
+	return strings.Contains(strings.ToLower(name), "password")
 }

@@ -358,3 +358,32 @@ func TestOpenStrictQuery(t *testing.T) {
 		}
 	}
 }
+
+// A backend's error that quotes the URI it rebuilt (go-redis's parsers
+// quote the whole URL) has the password and password parameters masked,
+// whatever their escaping, and still wraps what the backend wrapped.
+func TestOpenMasksSecretsInBackendErrors(t *testing.T) {
+	scheme := uniqueScheme("quotes")
+	Register(scheme, func(_ context.Context, u *url.URL, _ ...StorageOption) (Storage, error) {
+		return nil, fmt.Errorf("%w: parse %q: invalid port; raw %s", ErrInvalidURI, u.String(), u.RawQuery)
+	})
+	for _, uri := range []string{
+		"://user:s3cr3t@h1:x,h2:2/0", // url.Parse checks the last port only
+		"://user:s3%2Fcr3t@h1:x,h2:2/0",
+		"://h1:1/svc?pass%77ord=s3cr3t&bogus=1",
+		"://h1:1/svc?Sentinel_Password=s3+cr3t",
+	} {
+		_, err := Open(context.Background(), scheme+uri)
+		if err == nil {
+			t.Fatalf("Open(%q) = nil error", uri)
+		}
+		for _, secret := range []string{"s3cr3t", "s3%2Fcr3t", "s3/cr3t", "s3+cr3t", "s3 cr3t", "s3%20cr3t"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("Open(%q) error shows the password as %q: %v", uri, secret, err)
+			}
+		}
+		if !errors.Is(err, ErrInvalidURI) {
+			t.Errorf("Open(%q) error %v does not wrap the backend's ErrInvalidURI", uri, err)
+		}
+	}
+}

@@ -41,3 +41,12 @@ func TestOpenStrictQuery(t *testing.T) {
 		}
 	}
 }
+
+// A nil option is an error naming what is wrong, as in the other storages;
+// it used to be skipped silently.
+func TestOpenNilOption(t *testing.T) {
+	_, err := limiter.Open(context.Background(), "memcached://127.0.0.1:1", nil)
+	if !errors.Is(err, limiter.ErrInvalidOption) || !strings.Contains(err.Error(), "nil option") {
+		t.Fatalf("Open with a nil option = %v, want an error wrapping ErrInvalidOption", err)
+	}
+}

@@ -41,7 +41,7 @@ func defaultConfig() config {
 func (c *config) apply(opts []limiter.StorageOption) error {
 	for _, o := range opts {
 		if o == nil {
-			continue
+			return fmt.Errorf("memcached storage: nil option: %w", limiter.ErrInvalidOption)
 		}
 		if err := o(c); err != nil {
 			return err

@@ -20,14 +20,19 @@
 // The query may hold this package's parameters — prefix ([WithPrefix]),
 // timeout ([WithTimeout], a Go duration), clock=server|client
 // ([WithClientClock]) and expiry_grace ([WithExpiryGrace]) — and any option
-// go-redis's ParseURL, ParseClusterURL or ParseFailoverURL knows
-// (read_timeout, pool_size, password, ...; for Sentinel the user:pass part
-// authenticates to the sentinels, as in go-redis). Anything else is an
-// error wrapping [limiter.ErrInvalidURI] that names the parameter, and so
-// are a parameter given twice (but addr, go-redis's list of more nodes), a
-// Sentinel master_name that differs from the service in the path, a
-// fragment, and a URI without "//" after the scheme ("redis:host:6379",
-// which go-redis would read as localhost). Opened
+// go-redis's ParseURL, ParseClusterURL or ParseFailoverURL knows for the
+// scheme (read_timeout, pool_size, ...; Sentinel URIs also take password,
+// the master's, while their user:pass part authenticates to the sentinels,
+// as in go-redis). Anything else is an error wrapping
+// [limiter.ErrInvalidURI] that names the parameter, and so are a parameter
+// given twice (but addr, go-redis's list of more nodes), a node of a
+// cluster or sentinel list that is not host[:port] (a node without a port
+// gets 6379), a negative pool size, a Sentinel master_name that differs
+// from the service in the path, a host in a redis+unix URI, a fragment,
+// and a URI without "//" after the scheme ("redis:host:6379", which
+// go-redis would read as localhost). IPv6 literals cannot be listed in a
+// node list ("[::1]:7000,[::1]:7001" does not parse as a URI): give further
+// nodes as addr parameters, or build the client and call [New]. Opened
 // clients have go-redis's ContextTimeoutEnabled set, so a context's deadline
 // bounds every read.
 //

@@ -3,7 +3,9 @@ package redis
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +46,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		// "redis:host:6379" or "redis:/host:6379/0": go-redis would find no
 		// host in either and connect to localhost:6379.
 		return nil, fmt.Errorf("redis storage: %w: no \"//\" after %q (want %s://host:port)", limiter.ErrInvalidURI, u.Scheme+":", strings.ToLower(u.Scheme))
+	case strings.ToLower(u.Scheme) == SchemeUnix && u.Host != "":
+		// go-redis would ignore it and dial the path.
+		return nil, fmt.Errorf("redis storage: %w: host %q in a %s URI (want %s:///path/to/socket)", limiter.ErrInvalidURI, u.Host, SchemeUnix, SchemeUnix)
 	case u.Fragment != "":
 		return nil, fmt.Errorf("redis storage: %w: unexpected fragment %q", limiter.ErrInvalidURI, u.Fragment)
 	}
@@ -75,13 +80,19 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if err != nil {
 			return nil, invalidURI(err)
 		}
+		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns); err != nil {
+			return nil, err
+		}
 		o.ContextTimeoutEnabled = true
 		if !retries {
 			o.MaxRetries = -1
 		}
 		client = redis.NewClient(o)
 	case SchemeCluster:
-		hosts := strings.Split(u.Host, ",")
+		hosts, err := nodes(u.Host)
+		if err != nil {
+			return nil, err
+		}
 		if u.Path != "" && u.Path != "/" {
 			return nil, fmt.Errorf("redis storage: %w: cluster URI has a path %q (a Redis Cluster has only database 0)", limiter.ErrInvalidURI, u.Path)
 		}
@@ -94,13 +105,19 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if err != nil {
 			return nil, invalidURI(err)
 		}
+		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns); err != nil {
+			return nil, err
+		}
 		o.ContextTimeoutEnabled = true
 		if !retries {
 			o.MaxRetries = -1
 		}
 		client = redis.NewClusterClient(o)
 	case SchemeSentinel:
-		hosts := strings.Split(u.Host, ",")
+		hosts, err := nodes(u.Host)
+		if err != nil {
+			return nil, err
+		}
 		path := strings.Split(strings.Trim(u.Path, "/"), "/")
 		if path[0] == "" || len(path) > 2 {
 			return nil, fmt.Errorf("redis storage: %w: sentinel URI path %q: want /service or /service/db", limiter.ErrInvalidURI, u.Path)
@@ -121,6 +138,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if err != nil {
 			return nil, invalidURI(err)
 		}
+		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns); err != nil {
+			return nil, err
+		}
 		o.ContextTimeoutEnabled = true
 		if !retries {
 			o.MaxRetries = -1
@@ -135,6 +155,40 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		return nil, err
 	}
 	return s, nil
+}
+
+// nodes splits a cluster or sentinel URI's host list and checks each
+// host[:port]: url.Parse checks the last port only, and go-redis's parser
+// would quote the whole URI, password included, in its error for another.
+// A node without a port gets 6379, as go-redis gives the first one.
+func nodes(hostList string) ([]string, error) {
+	hosts := strings.Split(hostList, ",")
+	for i, h := range hosts {
+		if !strings.Contains(h, ":") {
+			h = net.JoinHostPort(h, "6379")
+		}
+		host, port, err := net.SplitHostPort(h)
+		n, perr := strconv.Atoi(port)
+		if err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("redis storage: %w: node %q: want host:port, with a port from 1 to 65535", limiter.ErrInvalidURI, hosts[i])
+		}
+		hosts[i] = h
+	}
+	return hosts, nil
+}
+
+// checkPool rejects negative connection-pool sizes, which go-redis accepts
+// from a URI and then panics on when it makes the pool.
+func checkPool(poolSize, minIdle, maxIdle, maxActive int) error {
+	for _, p := range []struct {
+		name string
+		n    int
+	}{{"pool_size", poolSize}, {"min_idle_conns", minIdle}, {"max_idle_conns", maxIdle}, {"max_active_conns", maxActive}} {
+		if p.n < 0 {
+			return fmt.Errorf("redis storage: %w: parameter %s=%d: want 0 or more", limiter.ErrInvalidURI, p.name, p.n)
+		}
+	}
+	return nil
 }
 
 func invalidURI(err error) error {

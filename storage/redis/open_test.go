@@ -77,6 +77,7 @@ func TestOpenErrors(t *testing.T) {
 		{"redis+sentinel://127.0.0.1:26379/a/b/c", "service"},
 		{"redis+sentinel://127.0.0.1:26379/svc?bogus=2", "bogus"},
 		{"redis+unix://", "socket"},
+		{"redis+unix://somehost/tmp/x.sock", `host "somehost"`},
 		// Without "//" url.Parse finds no host, and go-redis would connect
 		// to localhost:6379.
 		{"redis:cache.internal:6380", `no "//" after "redis:"`},
@@ -98,6 +99,16 @@ func TestOpenErrors(t *testing.T) {
 		// conflict, not an override.
 		{"redis+sentinel://127.0.0.1:26379/svc?master_name=other", `parameter master_name="other" conflicts with the service "svc" in the path`},
 		{"redis+sentinel://127.0.0.1:26379/svc?master_name=svc&master_name=other", `parameter "master_name" given 2 times`},
+		// url.Parse checks the last port of a node list only.
+		{"redis+cluster://h1:x,h2:2", `node "h1:x"`},
+		{"redis+cluster://h1:70000,h2:2", `node "h1:70000"`},
+		{"redis+sentinel://h1:0,h2:2/svc", `node "h1:0"`},
+		{"redis+cluster://h1:1,:2", `node ":2"`},
+		// go-redis makes its pool from these and panics on a negative one.
+		{"redis://127.0.0.1:1/0?pool_size=-5", "pool_size=-5"},
+		{"redis+unix:///tmp/x.sock?max_idle_conns=-1", "max_idle_conns=-1"},
+		{"redis+cluster://127.0.0.1:1?pool_size=-5", "pool_size=-5"},
+		{"redis+sentinel://127.0.0.1:1/svc?min_idle_conns=-2", "min_idle_conns=-2"},
 	} {
 		_, err := limiter.Open(context.Background(), tc.uri)
 		if !errors.Is(err, limiter.ErrInvalidURI) {
@@ -117,6 +128,7 @@ func TestOpenAcceptsWithoutServer(t *testing.T) {
 		"redis+sentinel://127.0.0.1:1/svc?master_name=svc",
 		"redis+sentinel://127.0.0.1:1,127.0.0.1:2/svc/3?addr=127.0.0.1:3&addr=127.0.0.1:4",
 		"redis+cluster://127.0.0.1:1?addr=127.0.0.1:2&addr=127.0.0.1:3",
+		"redis+cluster://localhost,127.0.0.1:2", // 6379 for a node without a port
 		"redis+unix:/tmp/no-such.sock",
 	} {
 		s, err := limiter.Open(context.Background(), uri)
@@ -192,5 +204,33 @@ func TestOpenDisablesRetries(t *testing.T) {
 			t.Errorf("Open(%q): MaxRetries = %d, want %d", tc.uri, got, tc.want)
 		}
 		_ = s.Close()
+	}
+}
+
+// A cluster or sentinel URI whose password is set and whose node list is
+// malformed is refused without showing the password (go-redis's parser
+// would have quoted the whole URI in its error).
+func TestOpenNodeErrorsHidePassword(t *testing.T) {
+	for _, uri := range []string{
+		"redis+cluster://user:s3cr3t@h1:x,h2:2",
+		"redis+sentinel://user:s3cr3t@h1:x,h2:2/svc",
+		"redis+cluster://user:s3cr3t@h1:70000x,h2:2",
+		"redis+sentinel://h1:1/svc?pass%77ord=s3cr3t&bogus=1",
+	} {
+		_, err := limiter.Open(context.Background(), uri)
+		if !errors.Is(err, limiter.ErrInvalidURI) {
+			t.Errorf("Open(%q) = %v, want an error wrapping ErrInvalidURI", uri, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("Open(%q) error shows the password: %v", uri, err)
+		}
+	}
+}
+
+// A nil option is an error, as in the other storages, not a panic.
+func TestNewNilOption(t *testing.T) {
+	_, err := limiter.Open(context.Background(), "redis://127.0.0.1:1/0", nil)
+	if !errors.Is(err, limiter.ErrInvalidOption) {
+		t.Fatalf("Open with a nil option = %v, want an error wrapping ErrInvalidOption", err)
 	}
 }

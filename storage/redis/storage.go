@@ -59,6 +59,9 @@ func New(client redis.UniversalClient, opts ...limiter.StorageOption) (*Storage,
 	}
 	s := &Storage{client: client, cfg: defaults()}
 	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("redis storage: New: nil option: %w", limiter.ErrInvalidOption)
+		}
 		if err := opt(&s.cfg); err != nil {
 			return nil, err
 		}
