@@ -76,8 +76,9 @@ type Limiter struct {
 // New returns a Limiter configured by opts. Malformed default, application,
 // fallback or meta limits, an unknown strategy, a storage URI that cannot
 // be opened, a strategy the storage cannot run, and bad environment values
-// (see [FromEnv]) are errors wrapping [ErrInvalidConfig] or the limiter
-// package's sentinels.
+// (see [FromEnv]) are errors wrapping [ErrInvalidConfig], and also the
+// limiter package's sentinel for what was wrong ([limiter.ErrInvalidLimit],
+// [limiter.ErrInvalidURI], [limiter.ErrUnknownStrategy], ...).
 func New(opts ...Option) (*Limiter, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -153,7 +154,7 @@ func New(opts ...Option) (*Limiter, error) {
 	} else {
 		if l.storage, err = limiter.Open(context.Background(), cfg.storageURI, cfg.storageOpts...); err != nil {
 			// Open's error names the URI, its password masked.
-			return nil, fmt.Errorf("chilimit: %s: %w", cfg.describe(setStorage, "storage"), err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, cfg.describe(setStorage, "storage"), err)
 		}
 		l.ownsStorage = true
 	}
@@ -163,7 +164,7 @@ func New(opts ...Option) (*Limiter, error) {
 	_, l.batch = l.storage.(limiter.BatchStorage)
 	if l.strategy, err = limiter.NewStrategy(cfg.strategy, l.storage); err != nil {
 		l.closeStorage()
-		return nil, fmt.Errorf("chilimit: %s: %w", cfg.describe(setStrategy, "strategy"), err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, cfg.describe(setStrategy, "strategy"), err)
 	}
 	if cfg.overLimitCache && cfg.strategy != limiter.StrategyFixedWindowElasticExpiry {
 		l.over = newOverLimitCache()
@@ -181,7 +182,7 @@ func configGroup(kind groupKind, what string, specs []string) (*group, error) {
 	g := &group{kind: kind, cost: 1}
 	ls, err := compileSpecs(specs)
 	if err != nil {
-		return nil, fmt.Errorf("chilimit: %s: %w", what, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, what, err)
 	}
 	g.limits = ls
 	return g, nil

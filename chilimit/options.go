@@ -204,6 +204,9 @@ func WithDefaultLimits(limits ...string) Option {
 // WithDefaultLimitFuncs adds default limits read per request from fns, for
 // limits kept in configuration or a database. A string that does not parse
 // is logged at ERROR and ignored for that request. The default is none.
+// Like [WithDefaultLimits], it sets the default limits, so RATELIMIT_DEFAULT
+// is not read: in Flask-Limiter too, default_limits given to the
+// constructor, strings or callables, win over the configuration.
 func WithDefaultLimitFuncs(fns ...func(r *http.Request) string) Option {
 	return func(c *config) error {
 		for i, fn := range fns {

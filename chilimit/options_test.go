@@ -191,3 +191,42 @@ func TestConfigGlobalIsDeprecatedDefault(t *testing.T) {
 	r.Get("/x", text("x"))
 	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 200}, {path: "/x", code: 429}})
 }
+
+// Every configuration error New returns wraps ErrInvalidConfig, and the
+// limiter package's sentinel for what was wrong, from an option or from
+// the environment alike.
+func TestNewConfigErrorsWrapErrInvalidConfig(t *testing.T) {
+	env := func(k, v string) chilimit.Option {
+		return chilimit.WithConfigLookup(func(key string) (string, bool) { return v, key == k })
+	}
+	for name, tc := range map[string]struct {
+		opt  chilimit.Option
+		also error
+	}{
+		"WithDefaultLimits":     {chilimit.WithDefaultLimits("5/weak"), limiter.ErrInvalidLimit},
+		"WithApplicationLimits": {chilimit.WithApplicationLimits("5/"), limiter.ErrInvalidLimit},
+		"WithStrategy":          {chilimit.WithStrategy("leaky-bucket"), limiter.ErrUnknownStrategy},
+		"WithStorageURI":        {chilimit.WithStorageURI("memory://?bogus=1"), limiter.ErrInvalidURI},
+		"RATELIMIT_DEFAULT":     {env("RATELIMIT_DEFAULT", "5/weak"), limiter.ErrInvalidLimit},
+		"RATELIMIT_STRATEGY":    {env("RATELIMIT_STRATEGY", "leaky-bucket"), limiter.ErrUnknownStrategy},
+		"RATELIMIT_STORAGE_URI": {env("RATELIMIT_STORAGE_URI", "memory://?bogus=1"), limiter.ErrInvalidURI},
+	} {
+		_, err := chilimit.New(tc.opt)
+		if !errors.Is(err, chilimit.ErrInvalidConfig) || !errors.Is(err, tc.also) {
+			t.Errorf("%s: New = %v, want an error wrapping ErrInvalidConfig and %v", name, err, tc.also)
+		}
+	}
+}
+
+// WithDefaultLimitFuncs sets the default limits as WithDefaultLimits does,
+// so RATELIMIT_DEFAULT is not read: Flask-Limiter's constructor
+// default_limits, strings or callables, win over its configuration.
+func TestDefaultLimitFuncsWinOverEnv(t *testing.T) {
+	lim, clock := newLimiter(t,
+		chilimit.WithConfigLookup(func(k string) (string, bool) { return "1/minute", k == "RATELIMIT_DEFAULT" }),
+		chilimit.WithDefaultLimitFuncs(func(*http.Request) string { return "2/minute" }))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/x", text("x"))
+	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 200}, {path: "/x", code: 429, body: "2 per 1 minute"}})
+}

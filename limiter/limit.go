@@ -106,7 +106,8 @@ func (l Limit) Window() time.Duration {
 }
 
 // String renders the limit as "10 per 1 hour", the form Flask-Limiter uses in
-// its 429 responses. The result parses back to the same Limit.
+// its 429 responses. For a limit that passes [Limit.Validate] the result
+// parses back to the same Limit.
 func (l Limit) String() string {
 	return string(l.appendText(make([]byte, 0, 32)))
 }
