@@ -118,8 +118,11 @@
 // package documents its URI. [WithStrategy] picks fixed-window (the
 // default), fixed-window-elastic-expiry, moving-window,
 // sliding-window-counter or token-bucket; New fails if the storage cannot
-// run it. On a storage that runs batches (storage/redis), all of a
-// request's limits take one round trip.
+// run it. On a storage that runs batches (storage/redis), the limits
+// checked together take one round trip: a route's own limits and the
+// defaults in one, and in another the application and meta limits, which
+// Handler checks before the route's middleware runs (see the steps above).
+// A Redis Cluster or Ring runs a batch one limit at a time.
 //
 // # Storage failures
 //

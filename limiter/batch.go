@@ -19,8 +19,9 @@ import (
 // op that fails runs nothing at all.
 //
 // When s implements [BatchStorage] the whole batch is one storage operation:
-// one round trip on a network backend, however many limits there are.
-// Otherwise the steps run one by one.
+// one round trip on a network backend that can run it so, however many
+// limits there are (storage/redis on a Cluster or Ring runs it step by
+// step). Otherwise the steps run one by one.
 func HitBatch(ctx context.Context, s Storage, strategy string, ops []BatchOp, results []Result) (int, error) {
 	if len(results) < len(ops) {
 		return 0, fmt.Errorf("limiter: %s: batch of %d steps with room for %d results", strategy, len(ops), len(results))
