@@ -94,8 +94,12 @@ func (f *fallback) watch() {
 		if err == nil {
 			f.mu.Lock()
 			f.checking = false
-			f.dead.Store(false)
+			// A new generation first: a request answered by the fallback
+			// that sees the storage alive again must also see the switch,
+			// or it could put the fallback's answer in the over-limit
+			// cache after switched emptied it.
 			f.switched()
+			f.dead.Store(false)
 			f.mu.Unlock()
 			f.lim.logger.Info("chilimit: storage recovered; leaving the in-memory fallback")
 			return
@@ -116,8 +120,9 @@ func (f *fallback) close() {
 	}
 	f.mu.Unlock()
 	f.wg.Wait()
-	if f.dead.CompareAndSwap(true, false) {
-		f.switched()
+	if f.dead.Load() {
+		f.switched() // before the store, as in watch
+		f.dead.Store(false)
 	}
 	_ = f.storage.Close()
 }
