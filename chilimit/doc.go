@@ -45,7 +45,12 @@
 // breached limit rejects the request with 429 and is reported in the body
 // and headers. Limits checked before it have counted the request.
 // The route identity is chi's route pattern ("/users/{id}"). 404 and 405
-// responses are never counted.
+// responses are never counted. Every callback (key functions, request
+// filters, exempt-when conditions, callable limits and costs) sees the
+// route as after routing, chi.URLParam and RoutePattern included, even
+// those Handler runs before chi routes: Handler then hands them the
+// request with the route looked up ahead (unless the configuration has no
+// callback of its own, which costs nothing).
 //
 // # How the root middleware knows a route's limits
 //

@@ -1,6 +1,7 @@
 package chilimit
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,5 +114,18 @@ func TestKeyCachePartsComeFromTheKey(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, miss); n != 1 {
 		t.Fatalf("a miss allocates %v times, want 1 (the key)", n)
+	}
+}
+
+// The package's own key functions read no route, so configuring one
+// explicitly costs no look-ahead; any other may.
+func TestBuiltinKeyFunc(t *testing.T) {
+	for name, fn := range map[string]func(*http.Request) string{"RemoteAddr": RemoteAddr, "ForwardedFor(3)": ForwardedFor(3)} {
+		if !builtinKeyFunc(fn) {
+			t.Errorf("builtinKeyFunc(%s) = false", name)
+		}
+	}
+	if builtinKeyFunc(func(r *http.Request) string { return r.Host }) {
+		t.Error("builtinKeyFunc(a user's function) = true")
 	}
 }

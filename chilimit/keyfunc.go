@@ -3,7 +3,9 @@ package chilimit
 import (
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync"
 )
 
 // RemoteAddr is the default key function (see [WithKeyFunc]): the request's TCP peer address
@@ -29,7 +31,7 @@ func ForwardedFor(hops int) func(r *http.Request) string {
 	if hops < 1 {
 		hops = 1
 	}
-	return func(r *http.Request) string {
+	fn := func(r *http.Request) string {
 		values := r.Header.Values("X-Forwarded-For")
 		need := hops
 		for i := len(values) - 1; i >= 0; i-- {
@@ -52,4 +54,21 @@ func ForwardedFor(hops int) func(r *http.Request) string {
 		}
 		return RemoteAddr(r)
 	}
+	builtinKeys.Store(reflect.ValueOf(fn).Pointer(), true)
+	return fn
+}
+
+// builtinKeys holds the code pointers of the key functions ForwardedFor
+// returned: one closure can have several (see markerCode).
+var builtinKeys sync.Map // uintptr → true
+
+// builtinKeyFunc reports whether fn is one of this package's key functions,
+// which read no route: RemoteAddr or a ForwardedFor.
+func builtinKeyFunc(fn func(*http.Request) string) bool {
+	p := reflect.ValueOf(fn).Pointer()
+	if p == reflect.ValueOf(RemoteAddr).Pointer() {
+		return true
+	}
+	_, ok := builtinKeys.Load(p)
+	return ok
 }

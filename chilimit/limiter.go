@@ -44,15 +44,18 @@ type Limiter struct {
 	retryAfterDate    bool
 	ietf              bool
 	swallow           bool
-	keyPrefix         string
-	enabled           bool
-	logger            *slog.Logger
-	clock             limiter.Clock
-	errorHandler      ErrorHandler
-	filters           []func(*http.Request) bool
-	dryRun            bool
-	onBreach          BreachFunc
-	logInterval       time.Duration
+	// lookahead: callbacks Handler runs before routing may read the route
+	// (see routedAhead).
+	lookahead    bool
+	keyPrefix    string
+	enabled      bool
+	logger       *slog.Logger
+	clock        limiter.Clock
+	errorHandler ErrorHandler
+	filters      []func(*http.Request) bool
+	dryRun       bool
+	onBreach     BreachFunc
+	logInterval  time.Duration
 
 	fb   *fallback       // nil: no in-memory fallback
 	over *overLimitCache // nil: every hit reaches the storage
@@ -125,6 +128,8 @@ func New(opts ...Option) (*Limiter, error) {
 		logInterval:    cfg.logInterval,
 		keys:           newKeyCache(),
 	}
+	l.lookahead = len(cfg.filters) > 0 || cfg.defaultsExempt != nil || len(cfg.defaultFuncs) > 0 ||
+		cfg.defaultsCostFunc != nil || !builtinKeyFunc(cfg.keyFunc)
 	var err error
 	if l.defaults, err = configGroup(kindDefault, cfg.describe(setDefaults, "default limits"), cfg.defaults); err != nil {
 		return nil, err
@@ -272,7 +277,13 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	// Route markers find the state through the writer (even markers the
 	// index cannot see), and deductions need the status.
 	out := http.ResponseWriter(rw)
-	if entry == nil || l.filtered(r) {
+	// cr is the request the callbacks run here see: with the route's URL
+	// parameters and pattern, as after routing, when any may read them.
+	cr := r
+	if l.lookahead && entry != nil {
+		cr = l.routedAhead(r)
+	}
+	if entry == nil || l.filtered(cr) {
 		st.skip = true
 		if entry == nil {
 			st.entry = emptyEntry
@@ -308,22 +319,22 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		st.fallbackMode = true
 		st.markersLeft = 0 // the fallback limits replace the route limits
 		if !entry.exemptDefault {
-			l.prepare(st, l.fb.group, r, pattern, l.fb.group.limits)
+			l.prepare(st, l.fb.group, cr, pattern, l.fb.group.limits)
 		}
 	} else {
 		if len(l.meta.limits) > 0 && !entry.exemptMeta {
-			breach, err = l.checkMeta(st, r)
+			breach, err = l.checkMeta(st, cr)
 		}
 		// The application limits count every request that reaches the
 		// route, as in Flask-Limiter's before_request, whatever middleware
 		// between here and the route's markers then does.
-		l.prepareApplication(st, r)
+		l.prepareApplication(st, cr)
 		if st.markersLeft == 0 {
-			l.prepareDefaults(st, r) // else the route's last marker decides
+			l.prepareDefaults(st, cr) // else the route's last marker decides
 		}
 	}
 	if breach == nil && err == nil && len(st.checks) > 0 {
-		breach, err = l.evaluate(st, r)
+		breach, err = l.evaluate(st, cr)
 	}
 	if l.stop(out, r, st, breach, err) {
 		st.release()
@@ -336,6 +347,27 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	st.release()
 	next.ServeHTTP(out, r)
 	finish(rw.statusCode())
+}
+
+// routedAhead returns r as the route's callbacks see it after routing: its
+// context carries a chi route context with the URL parameters and route
+// patterns of the route r is going to, looked up now. Handler runs before
+// chi routes, and Flask-Limiter's callbacks (key functions, exempt_when,
+// request filters, callable limits) run after Flask matched the URL.
+func (l *Limiter) routedAhead(r *http.Request) *http.Request {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil {
+		return r
+	}
+	method, path := routeTarget(rctx, r)
+	ahead := chi.NewRouteContext()
+	ahead.Routes = rctx.Routes
+	if rctx.Routes.Find(ahead, method, path) == "" && method == http.MethodHead {
+		ahead.Reset()
+		ahead.Routes = rctx.Routes
+		rctx.Routes.Find(ahead, http.MethodGet, path)
+	}
+	return r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, ahead))
 }
 
 func (l *Limiter) filtered(r *http.Request) bool {

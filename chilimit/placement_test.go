@@ -152,3 +152,41 @@ func TestStandaloneStackedHeaders(t *testing.T) {
 		{path: "/y", code: 200, headers: map[string]string{"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "9"}},
 	})
 }
+
+// The callbacks Handler runs before chi routes see the route as after
+// routing: URL parameters and the route pattern, as Flask-Limiter's run
+// after Flask matched the URL. Before, on routes without markers of their
+// own, they saw an empty route, and behaved otherwise than on routes with
+// markers, where the defaults are checked after routing.
+func TestHandlerCallbacksSeeTheRoute(t *testing.T) {
+	byUser := func(r *http.Request) string { return chi.URLParam(r, "user") }
+	t.Run("default limits exempt when", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"),
+			chilimit.WithDefaultLimitsExemptWhen(func(r *http.Request) bool { return byUser(r) == "admin" }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/u/{user}", text("u"))
+		run(t, r, clock, []step{{path: "/u/admin", code: 200}, {path: "/u/admin", code: 200}, {path: "/u/bob", code: 200}, {path: "/u/bob", code: 429}})
+	})
+	t.Run("key function and dynamic default", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithKeyFunc(byUser),
+			chilimit.WithDefaultLimitFuncs(func(r *http.Request) string {
+				if chi.RouteContext(r.Context()).RoutePattern() == "/u/{user}" {
+					return "1/hour"
+				}
+				return ""
+			}))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/u/{user}", text("u"))
+		run(t, r, clock, []step{{path: "/u/alice", code: 200}, {path: "/u/bob", code: 200}, {path: "/u/alice", code: 429}})
+	})
+	t.Run("request filter", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"),
+			chilimit.WithRequestFilter(func(r *http.Request) bool { return byUser(r) == "ops" }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Route("/api", func(r chi.Router) { r.Get("/u/{user}", text("u")) })
+		run(t, r, clock, []step{{path: "/api/u/ops", code: 200}, {path: "/api/u/ops", code: 200}, {path: "/api/u/x", code: 200}, {path: "/api/u/x", code: 429}})
+	})
+}
