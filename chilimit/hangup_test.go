@@ -2,6 +2,7 @@ package chilimit_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -88,5 +89,36 @@ func TestSwallowErrorsStopsAnUncountedRequest(t *testing.T) {
 	}
 	if n := ran.Load(); n != 0 {
 		t.Fatalf("the handler ran %d times for requests never counted, want 0", n)
+	}
+}
+
+// With deduct-when, X-RateLimit-Remaining counts the request's own
+// deduction, as Flask-Limiter's headers do (it deducts before it writes
+// them): "Remaining: 1" is not followed by a 429. The deduction is made
+// when the status is known, before the headers go out, or after the
+// handler when it wrote nothing.
+func TestDeductWhenHeadersCountTheDeduction(t *testing.T) {
+	always := func(*http.Request, int) bool { return true }
+	for name, h := range map[string]http.HandlerFunc{
+		"writes":          text("x"),
+		"writes a status": func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusCreated) },
+		"writes nothing":  func(http.ResponseWriter, *http.Request) {},
+	} {
+		for _, standalone := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/standalone=%v", name, standalone), func(t *testing.T) {
+				lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+				r := chi.NewRouter()
+				if !standalone {
+					r.Use(lim.Handler)
+				}
+				r.With(lim.Limit("2/minute", chilimit.DeductWhen(always))).Get("/x", h)
+				code := map[string]int{"writes": 200, "writes a status": 201, "writes nothing": 200}[name]
+				run(t, r, clock, []step{
+					{path: "/x", code: code, headers: map[string]string{"X-RateLimit-Remaining": "1"}},
+					{path: "/x", code: code, headers: map[string]string{"X-RateLimit-Remaining": "0"}},
+					{path: "/x", code: 429},
+				})
+			})
+		}
 	}
 }

@@ -303,7 +303,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	// too, as Flask-Limiter's after_request does).
 	finish := func(status int) {
 		handoffs.drop(st)
-		l.deduct(st, r, status)
+		rw.settle(status)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -515,7 +515,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 		}
 		st.record(c.cl, res)
 		if c.deferred && res.Allowed {
-			st.pending = append(st.pending, pending{g: c.g, l: c.cl.limit, key: req.Key, cost: c.cost})
+			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: req.Key, cost: c.cost})
 		}
 		if res.Allowed {
 			continue
@@ -575,7 +575,7 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen u
 		}
 		st.record(c.cl, res)
 		if c.deferred && res.Allowed {
-			st.pending = append(st.pending, pending{g: c.g, l: c.cl.limit, key: ops[i].Key, cost: c.cost})
+			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: ops[i].Key, cost: c.cost})
 		}
 		if res.Allowed {
 			continue
@@ -793,15 +793,19 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 	if len(st.pending) == 0 {
 		return
 	}
+
 	st.now = l.clock.Now()
 	st.detach()
 	for _, p := range st.pending {
 		if !p.g.deductWhen(r, status) {
 			continue
 		}
-		if _, err := l.hit(st, limiter.Request{Key: p.key, Limit: p.l, Cost: p.cost, Now: st.now}, false); err != nil {
+		res, err := l.hit(st, limiter.Request{Key: p.key, Limit: p.cl.limit, Cost: p.cost, Now: st.now}, false)
+		if err != nil {
 			l.storageError(err)
+			continue
 		}
+		st.deducted(p.cl, res)
 	}
 	st.release()
 	st.pending = st.pending[:0]

@@ -145,7 +145,7 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 		}
 	}()
 	next.ServeHTTP(rw, r)
-	l.deduct(st, r, rw.statusCode())
+	rw.settle(rw.statusCode())
 }
 
 // serveStacked applies a standalone route limit inside another of the same

@@ -14,7 +14,8 @@ import (
 // route marker and back. It lives in the pooled responseWriter.
 type reqState struct {
 	lim     *Limiter
-	entry   *routeEntry // nil: a marker running without lim.Handler
+	req     *http.Request // the request deduct-when predicates judge
+	entry   *routeEntry   // nil: a marker running without lim.Handler
 	pattern string
 	key     string
 	keyCtx  context.Context // the context key was computed under; nil: none yet
@@ -65,7 +66,7 @@ type reported struct {
 // pending is a deduction deferred until the response status is known.
 type pending struct {
 	g    *group
-	l    limiter.Limit
+	cl   *compiledLimit
 	key  string
 	cost int64
 }
@@ -76,7 +77,7 @@ func (st *reqState) reset() {
 	clear(st.policies)
 	clear(st.pending)
 	clear(st.checks)
-	st.lim, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, "", "", nil
+	st.lim, st.req, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, nil, "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
 	st.dryRunBreached = false
 	st.handoff, st.handoffKey, st.lent = nil, nil, false // dropped already
@@ -87,7 +88,7 @@ func (st *reqState) reset() {
 }
 
 func (st *reqState) init(l *Limiter, r *http.Request) {
-	st.lim = l
+	st.lim, st.req = l, r
 	st.policies = st.policyBuf[:0]
 	st.pending = st.pendingBuf[:0]
 	st.checks = st.checksBuf[:0]
@@ -134,6 +135,20 @@ func (st *reqState) clientKey(r *http.Request) string {
 		}
 	}
 	return st.key
+}
+
+// deducted replaces the result reported for cl, a test made before the
+// handler, with the deduction's: the headers then count this request, as
+// Flask-Limiter's, which it writes after its conditional deductions.
+func (st *reqState) deducted(cl *compiledLimit, res limiter.Result) {
+	if st.haveBest && st.best.cl == cl && !st.best.breached {
+		st.best.res = res
+	}
+	for i := range st.policies {
+		if p := &st.policies[i]; p.cl == cl && !p.breached {
+			p.res = res
+		}
+	}
 }
 
 // record notes a limit's result for the headers: the breached one wins,

@@ -52,25 +52,73 @@ func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
 
 func (rw *responseWriter) WriteHeader(code int) {
 	if !rw.wroteHeader && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		rw.status, rw.wroteHeader = code, true
+		rw.statusKnown(code)
 	}
 	rw.w.WriteHeader(code)
 }
 
 func (rw *responseWriter) Write(p []byte) (int, error) {
 	if !rw.wroteHeader {
-		rw.status, rw.wroteHeader = http.StatusOK, true
+		rw.statusKnown(http.StatusOK)
 	}
 	return rw.w.Write(p)
 }
 
+// statusKnown records the response's status, before it goes out, and makes
+// the request's deduct-when deductions now, so that the rate-limit headers
+// still to be sent count them, as Flask-Limiter's after_request does. A
+// state lent to a marker through the handoff table may be in use on another
+// goroutine (http.TimeoutHandler answering first): its deductions wait for
+// the Handler's end, as before.
+func (rw *responseWriter) statusKnown(code int) {
+	rw.status, rw.wroteHeader = code, true
+	st := &rw.st
+	if st.lim == nil {
+		return
+	}
+	if sh := st.handoff; sh != nil {
+		sh.mu.Lock()
+		if sh.m[st.handoffKey] == st {
+			delete(sh.m, st.handoffKey) // no marker borrows it from now on
+		}
+		lent := st.lent
+		sh.mu.Unlock()
+		if lent {
+			return
+		}
+		st.handoff, st.handoffKey = nil, nil
+	}
+	if len(st.pending) == 0 {
+		return
+	}
+	st.lim.deduct(st, st.req, code)
+	if !st.rejected {
+		st.lim.writeHeaders(rw, st, false)
+	}
+}
+
 // Unwrap returns the wrapped writer, for http.ResponseController.
+// settle makes the deductions still pending once the handler has returned,
+// with the status it answered (200 if it wrote nothing). A handler that
+// wrote nothing leaves the headers to net/http, which sends them after it
+// returns: they can still count the deductions.
+func (rw *responseWriter) settle(status int) {
+	st := &rw.st
+	if len(st.pending) == 0 {
+		return
+	}
+	st.lim.deduct(st, st.req, status)
+	if !rw.wroteHeader && !st.rejected {
+		st.lim.writeHeaders(rw, st, false)
+	}
+}
+
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
 
 // Flush sends buffered data to the client (http.Flusher).
 func (rw *responseWriter) Flush() {
 	if !rw.wroteHeader {
-		rw.status, rw.wroteHeader = http.StatusOK, true
+		rw.statusKnown(http.StatusOK)
 	}
 	_ = http.NewResponseController(rw.w).Flush()
 }
@@ -89,7 +137,7 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // has one (sendfile for files), else with io.Copy.
 func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	if !rw.wroteHeader {
-		rw.status, rw.wroteHeader = http.StatusOK, true
+		rw.statusKnown(http.StatusOK)
 	}
 	if rf, ok := rw.w.(io.ReaderFrom); ok {
 		return rf.ReadFrom(src)
