@@ -18,21 +18,29 @@ func TestRequestAddsNoAllocations(t *testing.T) {
 	}
 	bare := chi.NewRouter()
 	bare.Get("/users/{id}", text("ok"))
+	always := func(*http.Request, int) bool { return true }
 	for _, tt := range []struct {
 		name    string
 		headers bool
 		route   bool // a route limit; else the default limit alone
+		opts    []chilimit.Option
+		limit   []chilimit.LimitOption
 	}{
-		{"route limit, headers on", true, true},
-		{"route limit, headers off", false, true},
-		{"default limit, headers on", true, false},
+		{"route limit, headers on", true, true, nil, nil},
+		{"route limit, headers off", false, true, nil, nil},
+		{"default limit, headers on", true, false, nil, nil},
+		// Deductions after the handler outlive the request's context.
+		{"route limit with deduct-when", true, true, nil, []chilimit.LimitOption{chilimit.DeductWhen(always)}},
+		// A key function of the user's sees the route, looked up ahead.
+		{"default limit, own key function", true, false,
+			[]chilimit.Option{chilimit.WithKeyFunc(func(r *http.Request) string { return chi.URLParam(r, "id") })}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			lim, _ := newLimiter(t, chilimit.WithHeaders(tt.headers), chilimit.WithDefaultLimits("1000000000/day"))
+			lim, _ := newLimiter(t, append([]chilimit.Option{chilimit.WithHeaders(tt.headers), chilimit.WithDefaultLimits("1000000000/day")}, tt.opts...)...)
 			r := chi.NewRouter()
 			r.Use(lim.Handler)
 			if tt.route {
-				r.With(chilimit.Limit("1000000000/hour")).Get("/users/{id}", text("ok"))
+				r.With(chilimit.Limit("1000000000/hour", tt.limit...)).Get("/users/{id}", text("ok"))
 			} else {
 				r.Get("/users/{id}", text("ok"))
 			}

@@ -124,10 +124,11 @@
 // default), fixed-window-elastic-expiry, moving-window,
 // sliding-window-counter or token-bucket; New fails if the storage cannot
 // run it. On a storage that runs batches (storage/redis), the limits
-// checked together take one round trip: a route's own limits and the
-// defaults in one, and in another the application and meta limits, which
-// Handler checks before the route's middleware runs (see the steps above).
-// A Redis Cluster or Ring runs a batch one limit at a time.
+// checked together take one round trip: the application and meta limits
+// Handler checks, then each group of a route's markers with no other
+// middleware between them (the last with the defaults); a route with one
+// marker, or markers side by side, costs one (see the steps above). A
+// Redis Cluster or Ring runs a batch one limit at a time.
 //
 // # Storage failures
 //

@@ -70,22 +70,31 @@ func (t *handoffTable) drop(st *reqState) {
 	sh.mu.Unlock()
 	st.handoff, st.handoffKey = nil, nil
 	if lent {
-		st.borrowed.Lock()
-		//lint:ignore SA2001 an empty critical section: waiting for the borrower is the point
-		st.borrowed.Unlock()
+		st.borrowers.Wait()
 	}
 }
 
 // borrow returns the state recorded for rctx, or nil. The caller holds the
-// state's borrowed lock until it unlocks it; see drop.
+// state's borrowed lock until it calls giveBack; see drop.
 func (t *handoffTable) borrow(rctx *chi.Context) *reqState {
 	sh := t.shard(rctx)
 	sh.mu.Lock()
 	st := sh.m[rctx]
 	if st != nil {
 		st.lent = true
-		st.borrowed.Lock()
+		st.borrowers.Add(1) // under sh.mu: drop, which takes it too, then waits
 	}
 	sh.mu.Unlock()
+	if st != nil {
+		// Not under sh.mu: another borrower may hold the state while the
+		// response is written, which takes sh.mu (responseWriter.statusKnown).
+		st.borrowed.Lock()
+	}
 	return st
+}
+
+// giveBack ends a borrow of st.
+func (st *reqState) giveBack() {
+	st.borrowed.Unlock()
+	st.borrowers.Done()
 }

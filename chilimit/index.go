@@ -231,10 +231,21 @@ func (b *indexBuilder) probed(mws []func(http.Handler) http.Handler) []http.Hand
 		if h := probe(mw); h != nil {
 			out = append(out, h)
 		} else if mw != nil {
-			out = append(out, foreignMiddleware{handler: codePointer(mw) == b.self})
+			out = append(out, foreignMiddleware{handler: b.isOwnHandler(mw)})
 		}
 	}
 	return out
+}
+
+// isOwnHandler reports whether mw is the limiter's own Handler. Every
+// Limiter's Handler method value has one code pointer, so a candidate is
+// invoked (Handler only builds a value) to see whose it is.
+func (b *indexBuilder) isOwnHandler(mw func(http.Handler) http.Handler) bool {
+	if codePointer(mw) != b.self {
+		return false
+	}
+	h, ok := mw(probeHandler).(*limiterHandler)
+	return ok && h.l == b.lim
 }
 
 // routeMarkers returns the markers and exemptions an endpoint handler
@@ -319,12 +330,14 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 			ancestorsBelow = it.level
 		}
 	}
-	// Markers before the limiter's Handler run before it has prepared the
-	// request: they limit on their own, and are no route marker of its.
+	// Markers before the limiter's (first) Handler run before it has
+	// prepared the request: they limit on their own, and are no route
+	// marker of its.
 	afterHandler := 0
 	for i, it := range items {
 		if it.handler {
 			afterHandler = i + 1
+			break
 		}
 	}
 	gap := true // other middleware since the last active marker
@@ -463,7 +476,8 @@ func routeTarget(rctx *chi.Context, r *http.Request) (method, path string) {
 // limit running without Handler: "" for a 404 or 405, which are not
 // counted. A marker on a sub-router runs before the sub-router routes, where
 // chi's RoutePattern is still "/api/*", so it looks the route up from the
-// root as Handler does, without the index.
+// root as Handler does, without the index, and names it as chi's
+// RoutePattern will ("/api" and "/api/" are one route).
 func (l *Limiter) standalonePattern(r *http.Request) string {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
@@ -472,18 +486,39 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 	method, path := routeTarget(rctx, r)
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
-	pattern := rctx.Routes.Find(c, method, path)
-	if pattern == "" && method == http.MethodHead {
+	found := rctx.Routes.Find(c, method, path) != ""
+	if !found && method == http.MethodHead && hasGetHead(rctx.Routes) {
 		c.Reset()
-		pattern = rctx.Routes.Find(c, http.MethodGet, path) // as middleware.GetHead serves it
+		found = rctx.Routes.Find(c, http.MethodGet, path) != ""
 	}
-	if pattern == "" && !strings.HasSuffix(rctx.RoutePattern(), "/*") {
-		// The marker runs in a route's own chain, so chi routed here:
-		// a look-up that disagrees (a path rewritten after routing)
-		// must not exempt the route.
-		pattern = rctx.RoutePattern()
+	if found {
+		return c.RoutePattern()
 	}
-	return pattern
+	at := rctx.RoutePattern()
+	mount, inMount := strings.CutSuffix(at, "/*")
+	switch {
+	case !inMount:
+		// In a route's own chain chi has routed here already (or, before
+		// routing, at is "" for the 404 it is): a look-up that disagrees
+		// because the path was rewritten must not exempt the route.
+		return at
+	case !strings.Contains(mount, "{") && !strings.HasPrefix(path, mount):
+		// Inside a mount whose path was rewritten (http.StripPrefix): the
+		// root cannot look it up; count under the mount, as chi names it.
+		return at
+	}
+	return "" // a 404 or 405 inside the mount
+}
+
+// hasGetHead reports whether routes runs middleware.GetHead, which serves a
+// HEAD request with the GET route.
+func hasGetHead(routes chi.Routes) bool {
+	for _, mw := range routes.Middlewares() {
+		if codePointer(mw) == codePointer(middleware.GetHead) {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve is lookup without the cache.

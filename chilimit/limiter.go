@@ -251,8 +251,17 @@ func (l *Limiter) DryRunRejections() uint64 { return l.dryRunRejections.Load() }
 // Path-rewriting middleware such as middleware.StripSlashes or CleanPath
 // must run before Handler, so it looks up the path chi will route.
 func (l *Limiter) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.serve(w, r, next) })
+	return &limiterHandler{l: l, next: next}
 }
+
+// limiterHandler is what Handler returns: the route index recognises its
+// own limiter's by l.
+type limiterHandler struct {
+	l    *Limiter
+	next http.Handler
+}
+
+func (h *limiterHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.l.serve(w, r, h.next) }
 
 func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if !l.enabled {
@@ -277,13 +286,14 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	// Route markers find the state through the writer (even markers the
 	// index cannot see), and deductions need the status.
 	out := http.ResponseWriter(rw)
-	// cr is the request the callbacks run here see: with the route's URL
-	// parameters and pattern, as after routing, when any may read them.
-	cr := r
+	// The callbacks run here see the route's URL parameters and pattern,
+	// as after routing, when any may read them; undone before chi routes.
+	var ahead routeAhead
 	if l.lookahead && entry != nil {
-		cr = l.routedAhead(r)
+		ahead = fillAhead(r)
 	}
-	if entry == nil || l.filtered(cr) {
+	if entry == nil || l.filtered(r) {
+		ahead.undo()
 		st.skip = true
 		if entry == nil {
 			st.entry = emptyEntry
@@ -319,28 +329,30 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		st.fallbackMode = true
 		st.markersLeft = 0 // the fallback limits replace the route limits
 		if !entry.exemptDefault {
-			l.prepare(st, l.fb.group, cr, pattern, l.fb.group.limits)
+			l.prepare(st, l.fb.group, r, pattern, l.fb.group.limits)
 		}
 	} else {
 		if len(l.meta.limits) > 0 && !entry.exemptMeta {
-			breach, err = l.checkMeta(st, cr)
+			breach, err = l.checkMeta(st, r)
 		}
 		// The application limits count every request that reaches the
 		// route, as in Flask-Limiter's before_request, whatever middleware
 		// between here and the route's markers then does.
-		l.prepareApplication(st, cr)
+		l.prepareApplication(st, r)
 		if st.markersLeft == 0 {
-			l.prepareDefaults(st, cr) // else the route's last marker decides
+			l.prepareDefaults(st, r) // else the route's last marker decides
 		}
 	}
 	if breach == nil && err == nil && len(st.checks) > 0 {
-		breach, err = l.evaluate(st, cr)
+		breach, err = l.evaluate(st, r)
 	}
 	if l.stop(out, r, st, breach, err) {
+		ahead.undo()
 		st.release()
 		finish(rw.statusCode())
 		return
 	}
+	ahead.undo()
 	if st.markersLeft == 0 {
 		l.writeHeaders(out, st, false)
 	}
@@ -349,25 +361,47 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	finish(rw.statusCode())
 }
 
-// routedAhead returns r as the route's callbacks see it after routing: its
-// context carries a chi route context with the URL parameters and route
-// patterns of the route r is going to, looked up now. Handler runs before
-// chi routes, and Flask-Limiter's callbacks (key functions, exempt_when,
-// request filters, callable limits) run after Flask matched the URL.
-func (l *Limiter) routedAhead(r *http.Request) *http.Request {
+// routeAhead is a look-ahead written into a request's live chi route
+// context, for the callbacks Handler runs before chi routes: Flask-Limiter's
+// (key functions, exempt_when, request filters, callable limits) run after
+// Flask matched the URL, and may read the view's arguments. It records what
+// undo restores, so chi then routes as if nothing happened: the exported
+// fields chi's Find changes (its unexported ones chi resets itself when it
+// routes). It costs no allocation: the route context is chi's own.
+type routeAhead struct {
+	rctx             *chi.Context
+	path             string
+	params, patterns int
+}
+
+// fillAhead looks r's route up into r's own chi route context.
+func fillAhead(r *http.Request) routeAhead {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
-		return r
+		return routeAhead{}
 	}
+	a := routeAhead{rctx: rctx, path: rctx.RoutePath, params: len(rctx.URLParams.Keys), patterns: len(rctx.RoutePatterns)}
 	method, path := routeTarget(rctx, r)
-	ahead := chi.NewRouteContext()
-	ahead.Routes = rctx.Routes
-	if rctx.Routes.Find(ahead, method, path) == "" && method == http.MethodHead {
-		ahead.Reset()
-		ahead.Routes = rctx.Routes
-		rctx.Routes.Find(ahead, http.MethodGet, path)
+	if rctx.Routes.Find(rctx, method, path) == "" && method == http.MethodHead {
+		a.undo()
+		a.rctx = rctx
+		rctx.Routes.Find(rctx, http.MethodGet, path) // as middleware.GetHead serves it
 	}
-	return r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, ahead))
+	return a
+}
+
+// undo restores the route context as it was before fillAhead; it does
+// nothing after the first call or for a zero routeAhead.
+func (a *routeAhead) undo() {
+	rctx := a.rctx
+	if rctx == nil {
+		return
+	}
+	rctx.RoutePath = a.path
+	rctx.URLParams.Keys = rctx.URLParams.Keys[:a.params]
+	rctx.URLParams.Values = rctx.URLParams.Values[:a.params]
+	rctx.RoutePatterns = rctx.RoutePatterns[:a.patterns]
+	a.rctx = nil
 }
 
 func (l *Limiter) filtered(r *http.Request) bool {

@@ -18,8 +18,15 @@ func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A writer wrapper without Unwrap may hide the Handler's state.
 		if rctx := chi.RouteContext(r.Context()); rctx != nil {
 			if st = handoffs.borrow(rctx); st != nil {
+				if g := m.g; g.bound != nil && g.bound != st.lim {
+					// Another limiter's marker: it needs nothing of the
+					// state, and must not hold it while the chain runs.
+					st.giveBack()
+					g.bound.serveStandalone(g, m.next, w, r)
+					return
+				}
 				pass := m.apply(st, w, r)
-				st.borrowed.Unlock() // before next: markers further in borrow it too
+				st.giveBack() // before next: markers further in borrow it too
 				if pass {
 					m.next.ServeHTTP(w, r)
 				}
@@ -86,6 +93,9 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		}
 	}
 	if len(st.checks) == 0 {
+		// Nothing of its own applies; the headers still report what
+		// Handler or earlier markers counted.
+		l.writeHeaders(w, st, false)
 		return true
 	}
 	breach, err := l.evaluate(st, r)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/limits-go/limits/chilimit"
 )
 
@@ -189,4 +191,120 @@ func TestHandlerCallbacksSeeTheRoute(t *testing.T) {
 		r.Route("/api", func(r chi.Router) { r.Get("/u/{user}", text("u")) })
 		run(t, r, clock, []step{{path: "/api/u/ops", code: 200}, {path: "/api/u/ops", code: 200}, {path: "/api/u/x", code: 200}, {path: "/api/u/x", code: 429}})
 	})
+}
+
+// A marker of another limiter, behind a writer wrapper without Unwrap, and a
+// marker behind http.TimeoutHandler: when the TimeoutHandler answers at its
+// deadline while the inner marker waits for the state, the request still
+// ends. The response's first write used to wait for the handoff table's
+// shard lock, which the waiting marker held.
+func TestTimeoutHandlerWithForeignMarkerEnds(t *testing.T) {
+	l1, _ := newLimiter(t)
+	l2, _ := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(l1.Handler)
+	r.Use(hideWriter)
+	r.Use(l2.Limit("100/hour"))
+	r.Use(func(next http.Handler) http.Handler { return http.TimeoutHandler(next, 20*time.Millisecond, "timeout") })
+	r.With(l1.Limit("100/hour")).Get("/x", text("x"))
+	done := make(chan int, 1)
+	go func() {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/x", nil))
+		done <- w.Code
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("GET /x did not end 5s after the TimeoutHandler's 20ms deadline: deadlock")
+	}
+}
+
+// A marker followed by a second Handler, of its own limiter or another's,
+// still counts: only markers before the limiter's own first Handler run
+// before it.
+func TestMarkerBetweenTwoHandlers(t *testing.T) {
+	for _, second := range []string{"same limiter", "other limiter"} {
+		t.Run(second, func(t *testing.T) {
+			lim, clock := newLimiter(t)
+			inner := lim
+			if second == "other limiter" {
+				inner, _ = newLimiter(t)
+			}
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.Route("/api", func(api chi.Router) {
+				api.Use(lim.Limit("1/hour"))
+				api.Use(inner.Handler)
+				api.Get("/x", text("x"))
+			})
+			run(t, r, clock, []step{{path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
+		})
+	}
+}
+
+// A breach counts against the meta limits under the key the meta limits
+// are checked with, also when the key function reads the route.
+func TestMetaBreachKeyedLikeMetaCheck(t *testing.T) {
+	byTenant := func(r *http.Request) string { return chi.URLParam(r, "tenant") }
+	lim, clock := newLimiter(t, chilimit.WithKeyFunc(byTenant),
+		chilimit.WithDefaultLimits("1/minute"), chilimit.WithMetaLimits("1/day"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/t/{tenant}", text("t"))
+	run(t, r, clock, []step{
+		{path: "/t/acme", code: 200},
+		{path: "/t/acme", code: 429, body: "1 per 1 minute"},
+		{path: "/t/acme", advance: 2 * time.Minute, code: 429, body: "1 per 1 day"},
+		{path: "/t/other", code: 200},
+	})
+}
+
+// The headers report the limits counted so far even when the route's own
+// marker does not apply to the request.
+func TestHeadersWhenMarkerDoesNotApply(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true), chilimit.WithApplicationLimits("10/minute"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("5/minute", chilimit.Methods(http.MethodPost))).Get("/x", text("x"))
+	run(t, r, clock, []step{{path: "/x", code: 200, headers: map[string]string{"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "9"}}})
+}
+
+// Without Handler: a HEAD that chi answers 405 (no middleware.GetHead) is
+// not counted; with GetHead it counts as the GET it is served as.
+func TestStandaloneHead(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(lim.Limit("1/hour"))
+	r.Get("/x", text("x"))
+	run(t, r, clock, []step{{method: http.MethodHead, path: "/x", code: 405}, {path: "/x", code: 200}, {path: "/x", code: 429}})
+
+	lim, clock = newLimiter(t)
+	r = chi.NewRouter()
+	r.Use(middleware.GetHead)
+	r.Use(lim.Limit("1/hour"))
+	r.Get("/x", text("x"))
+	run(t, r, clock, []step{{method: http.MethodHead, path: "/x", code: 200}, {path: "/x", code: 429}})
+}
+
+// Without Handler, a sub-router's root counts in one bucket whether asked
+// for as /api or /api/.
+func TestStandaloneMountStub(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Route("/api", func(api chi.Router) { api.Use(lim.Limit("1/hour")); api.Get("/", text("root")) })
+	run(t, r, clock, []step{{path: "/api", code: 200, body: "root"}, {path: "/api/", code: 429}})
+}
+
+// Without Handler, a limit on a sub-router behind http.StripPrefix, whose
+// rewritten path the root router cannot look up, still counts (under the
+// mount, as chi sees it).
+func TestStandaloneBehindStripPrefix(t *testing.T) {
+	lim, clock := newLimiter(t)
+	sub := chi.NewRouter()
+	sub.Use(lim.Limit("1/hour"))
+	sub.Get("/x", text("x"))
+	r := chi.NewRouter()
+	r.Mount("/v1", http.StripPrefix("/v1", sub))
+	run(t, r, clock, []step{{path: "/v1/x", code: 200}, {path: "/v1/x", code: 429}})
 }

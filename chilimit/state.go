@@ -35,10 +35,11 @@ type reqState struct {
 	checks   []check    // limits to test, gathered before evaluation
 	keyBuf   []byte
 
-	now     time.Time
-	baseCtx context.Context // the request's
-	ctx     context.Context // baseCtx, or a child bounded by the storage timeout
-	cancel  context.CancelFunc
+	now      time.Time
+	baseCtx  context.Context // the request's, or detached from it
+	detached detachedContext
+	ctx      context.Context // baseCtx, or a child bounded by the storage timeout
+	cancel   context.CancelFunc
 
 	// arena outlives reset: what it handed out is never handed out again.
 	arena headerArena
@@ -49,7 +50,8 @@ type reqState struct {
 	handoff    *handoffShard
 	handoffKey *chi.Context
 	lent       bool
-	borrowed   sync.Mutex
+	borrowed   sync.Mutex     // held by the borrower at work
+	borrowers  sync.WaitGroup // borrows taken and not given back
 
 	policyBuf  [4]reported
 	pendingBuf [2]pending
@@ -85,6 +87,7 @@ func (st *reqState) reset() {
 	st.policies, st.pending, st.checks = nil, nil, nil
 	st.keyBuf = st.keyBuf[:0]
 	st.now, st.baseCtx, st.ctx, st.cancel = time.Time{}, nil, nil, nil
+	st.detached.parent = nil
 }
 
 func (st *reqState) init(l *Limiter, r *http.Request) {
@@ -112,9 +115,22 @@ func (st *reqState) storageContext() context.Context {
 // and meta limits by disconnecting. The storage timeout still bounds them.
 func (st *reqState) detach() {
 	st.release()
-	st.baseCtx = context.WithoutCancel(st.baseCtx)
+	if st.baseCtx != &st.detached {
+		st.detached.parent = st.baseCtx
+		st.baseCtx = &st.detached
+	}
 	st.ctx = st.baseCtx
 }
+
+// detachedContext is context.WithoutCancel's context, kept in the request
+// state so that detaching allocates nothing: the parent's values, never
+// done.
+type detachedContext struct{ parent context.Context }
+
+func (*detachedContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*detachedContext) Done() <-chan struct{}       { return nil }
+func (*detachedContext) Err() error                  { return nil }
+func (c *detachedContext) Value(key any) any         { return c.parent.Value(key) }
 
 func (st *reqState) release() {
 	if st.cancel != nil {

@@ -164,8 +164,8 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 func nodes(hostList string) ([]string, error) {
 	hosts := strings.Split(hostList, ",")
 	for i, h := range hosts {
-		if !strings.Contains(h, ":") {
-			h = net.JoinHostPort(h, "6379")
+		if !strings.Contains(h, ":") || strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+			h = net.JoinHostPort(strings.Trim(h, "[]"), "6379")
 		}
 		host, port, err := net.SplitHostPort(h)
 		n, perr := strconv.Atoi(port)

@@ -129,6 +129,8 @@ func TestOpenAcceptsWithoutServer(t *testing.T) {
 		"redis+sentinel://127.0.0.1:1,127.0.0.1:2/svc/3?addr=127.0.0.1:3&addr=127.0.0.1:4",
 		"redis+cluster://127.0.0.1:1?addr=127.0.0.1:2&addr=127.0.0.1:3",
 		"redis+cluster://localhost,127.0.0.1:2", // 6379 for a node without a port
+		"redis+cluster://[::1]",
+		"redis+sentinel://[::1]/mymaster",
 		"redis+unix:/tmp/no-such.sock",
 	} {
 		s, err := limiter.Open(context.Background(), uri)
