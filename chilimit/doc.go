@@ -48,9 +48,9 @@
 // responses are never counted. Every callback (key functions, request
 // filters, exempt-when conditions, callable limits and costs) sees the
 // route as after routing, chi.URLParam and RoutePattern included, even
-// those Handler runs before chi routes: Handler then hands them the
-// request with the route looked up ahead (unless the configuration has no
-// callback of its own, which costs nothing).
+// those Handler runs before chi routes: Handler then looks the route up
+// ahead into the request's chi route context, and undoes it before chi
+// routes (a configuration without callbacks of its own skips this).
 //
 // # How the root middleware knows a route's limits
 //
