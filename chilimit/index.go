@@ -177,7 +177,7 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 		switch p := codePointer(mw); {
 		case p == getHead:
 			idx.getHead = true
-		case p == self:
+		case b.isOwnHandler(mw):
 			selfSeen = true
 		case selfSeen && (p == codePointer(middleware.StripSlashes) || p == codePointer(middleware.CleanPath)):
 			lim.pathRewriteWarning.Do(func() {

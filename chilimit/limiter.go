@@ -289,10 +289,13 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	// The callbacks run here see the route's URL parameters and pattern,
 	// as after routing, when any may read them; undone before chi routes.
 	var ahead routeAhead
+	cr := r
 	if l.lookahead && entry != nil {
-		ahead = fillAhead(r)
+		if ahead = fillAhead(r); ahead.fresh {
+			cr = routedCopy(r)
+		}
 	}
-	if entry == nil || l.filtered(r) {
+	if entry == nil || l.filtered(cr) {
 		ahead.undo()
 		st.skip = true
 		if entry == nil {
@@ -329,22 +332,22 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		st.fallbackMode = true
 		st.markersLeft = 0 // the fallback limits replace the route limits
 		if !entry.exemptDefault {
-			l.prepare(st, l.fb.group, r, pattern, l.fb.group.limits)
+			l.prepare(st, l.fb.group, cr, pattern, l.fb.group.limits)
 		}
 	} else {
 		if len(l.meta.limits) > 0 && !entry.exemptMeta {
-			breach, err = l.checkMeta(st, r)
+			breach, err = l.checkMeta(st, cr)
 		}
 		// The application limits count every request that reaches the
 		// route, as in Flask-Limiter's before_request, whatever middleware
 		// between here and the route's markers then does.
-		l.prepareApplication(st, r)
+		l.prepareApplication(st, cr)
 		if st.markersLeft == 0 {
-			l.prepareDefaults(st, r) // else the route's last marker decides
+			l.prepareDefaults(st, cr) // else the route's last marker decides
 		}
 	}
 	if breach == nil && err == nil && len(st.checks) > 0 {
-		breach, err = l.evaluate(st, r)
+		breach, err = l.evaluate(st, cr)
 	}
 	if l.stop(out, r, st, breach, err) {
 		ahead.undo()
@@ -372,6 +375,7 @@ type routeAhead struct {
 	rctx             *chi.Context
 	path             string
 	params, patterns int
+	fresh            bool // use a copy of the request instead
 }
 
 // fillAhead looks r's route up into r's own chi route context.
@@ -379,6 +383,11 @@ func fillAhead(r *http.Request) routeAhead {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
 		return routeAhead{}
+	}
+	if rctx.RoutePath != "" || len(rctx.RoutePatterns) > 0 || len(rctx.URLParams.Keys) > 0 {
+		// Not on the root router before it routes: chi has state here
+		// (routeParams, read by a Mount's handler) that undo cannot restore.
+		return routeAhead{fresh: true}
 	}
 	a := routeAhead{rctx: rctx, path: rctx.RoutePath, params: len(rctx.URLParams.Keys), patterns: len(rctx.RoutePatterns)}
 	method, path := routeTarget(rctx, r)
@@ -388,6 +397,20 @@ func fillAhead(r *http.Request) routeAhead {
 		rctx.Routes.Find(rctx, http.MethodGet, path) // as middleware.GetHead serves it
 	}
 	return a
+}
+
+// routedCopy is r with a fresh route context holding the look-ahead.
+func routedCopy(r *http.Request) *http.Request {
+	rctx := chi.RouteContext(r.Context())
+	method, path := routeTarget(rctx, r)
+	c := chi.NewRouteContext()
+	c.Routes = rctx.Routes
+	if rctx.Routes.Find(c, method, path) == "" && method == http.MethodHead {
+		c.Reset()
+		c.Routes = rctx.Routes
+		rctx.Routes.Find(c, http.MethodGet, path)
+	}
+	return r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, c))
 }
 
 // undo restores the route context as it was before fillAhead; it does

@@ -25,8 +25,10 @@ func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					g.bound.serveStandalone(g, m.next, w, r)
 					return
 				}
-				pass := m.apply(st, w, r)
-				st.giveBack() // before next: markers further in borrow it too
+				pass := func() bool {
+					defer st.giveBack() // before next (markers further in borrow it too), and on a panic
+					return m.apply(st, w, r)
+				}()
 				if pass {
 					m.next.ServeHTTP(w, r)
 				}

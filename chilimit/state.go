@@ -35,11 +35,10 @@ type reqState struct {
 	checks   []check    // limits to test, gathered before evaluation
 	keyBuf   []byte
 
-	now      time.Time
-	baseCtx  context.Context // the request's, or detached from it
-	detached detachedContext
-	ctx      context.Context // baseCtx, or a child bounded by the storage timeout
-	cancel   context.CancelFunc
+	now     time.Time
+	baseCtx context.Context // the request's, or detached from it
+	ctx     context.Context // baseCtx, or a child bounded by the storage timeout
+	cancel  context.CancelFunc
 
 	// arena outlives reset: what it handed out is never handed out again.
 	arena headerArena
@@ -87,7 +86,6 @@ func (st *reqState) reset() {
 	st.policies, st.pending, st.checks = nil, nil, nil
 	st.keyBuf = st.keyBuf[:0]
 	st.now, st.baseCtx, st.ctx, st.cancel = time.Time{}, nil, nil, nil
-	st.detached.parent = nil
 }
 
 func (st *reqState) init(l *Limiter, r *http.Request) {
@@ -115,22 +113,15 @@ func (st *reqState) storageContext() context.Context {
 // and meta limits by disconnecting. The storage timeout still bounds them.
 func (st *reqState) detach() {
 	st.release()
-	if st.baseCtx != &st.detached {
-		st.detached.parent = st.baseCtx
-		st.baseCtx = &st.detached
+	if st.lim.timeout == 0 && st.baseCtx.Err() == nil {
+		// The in-process storage answers at once and keeps no context:
+		// only a hang-up in the instant between this check and its own
+		// could still skip the call, so the allocation is not worth it.
+		return
 	}
+	st.baseCtx = context.WithoutCancel(st.baseCtx) // its own: a storage may keep it
 	st.ctx = st.baseCtx
 }
-
-// detachedContext is context.WithoutCancel's context, kept in the request
-// state so that detaching allocates nothing: the parent's values, never
-// done.
-type detachedContext struct{ parent context.Context }
-
-func (*detachedContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (*detachedContext) Done() <-chan struct{}       { return nil }
-func (*detachedContext) Err() error                  { return nil }
-func (c *detachedContext) Value(key any) any         { return c.parent.Value(key) }
 
 func (st *reqState) release() {
 	if st.cancel != nil {
