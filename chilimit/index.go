@@ -486,12 +486,8 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 	method, path := routeTarget(rctx, r)
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
-	found := rctx.Routes.Find(c, method, path) != ""
-	if !found && method == http.MethodHead && hasGetHead(rctx.Routes) {
-		c.Reset()
-		found = rctx.Routes.Find(c, http.MethodGet, path) != ""
-	}
-	if found {
+	headAsGet := method == http.MethodHead && hasGetHead(rctx.Routes)
+	if _, found := lookAhead(c, rctx.Routes, method, path, headAsGet); found {
 		return c.RoutePattern()
 	}
 	at := rctx.RoutePattern()

@@ -389,13 +389,8 @@ func fillAhead(r *http.Request) routeAhead {
 		// (routeParams, read by a Mount's handler) that undo cannot restore.
 		return routeAhead{fresh: true}
 	}
-	a := routeAhead{rctx: rctx, path: rctx.RoutePath, params: len(rctx.URLParams.Keys), patterns: len(rctx.RoutePatterns)}
 	method, path := routeTarget(rctx, r)
-	if rctx.Routes.Find(rctx, method, path) == "" && method == http.MethodHead {
-		a.undo()
-		a.rctx = rctx
-		rctx.Routes.Find(rctx, http.MethodGet, path) // as middleware.GetHead serves it
-	}
+	a, _ := lookAhead(rctx, rctx.Routes, method, path, true)
 	return a
 }
 
@@ -405,12 +400,25 @@ func routedCopy(r *http.Request) *http.Request {
 	method, path := routeTarget(rctx, r)
 	c := chi.NewRouteContext()
 	c.Routes = rctx.Routes
-	if rctx.Routes.Find(c, method, path) == "" && method == http.MethodHead {
-		c.Reset()
-		c.Routes = rctx.Routes
-		rctx.Routes.Find(c, http.MethodGet, path)
-	}
+	lookAhead(c, rctx.Routes, method, path, true)
 	return r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, c))
+}
+
+// lookAhead looks the route of method and path up from routes into c, and
+// reports whether one was found. A HEAD that finds none is looked up as
+// the GET that middleware.GetHead serves it as, when headAsGet. The
+// routeAhead returned undoes what the look-up added to c.
+func lookAhead(c *chi.Context, routes chi.Routes, method, path string, headAsGet bool) (routeAhead, bool) {
+	a := routeAhead{rctx: c, path: c.RoutePath, params: len(c.URLParams.Keys), patterns: len(c.RoutePatterns)}
+	if routes.Find(c, method, path) != "" {
+		return a, true
+	}
+	if method != http.MethodHead || !headAsGet {
+		return a, false
+	}
+	a.undo()
+	a.rctx = c
+	return a, routes.Find(c, http.MethodGet, path) != ""
 }
 
 // undo restores the route context as it was before fillAhead; it does
