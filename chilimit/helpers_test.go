@@ -155,3 +155,23 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// serveWithin serves GET path through h and returns the status, failing
+// the test if the request has not ended within d: for cases that used to
+// hang.
+func serveWithin(t *testing.T, h http.Handler, path string, d time.Duration) int {
+	t.Helper()
+	done := make(chan int, 1)
+	go func() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		done <- w.Code
+	}()
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(d):
+		t.Fatalf("GET %s did not end within %v", path, d)
+		return 0
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -85,19 +84,8 @@ func TestPanicInBorrowingMarkerEnds(t *testing.T) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, lim.Handler, hideWriter)
 	r.With(lim.Limit("10/hour", chilimit.CostFunc(func(*http.Request) int64 { panic("cost func") }))).Get("/x", text("x"))
-	done := make(chan int, 1)
-	go func() {
-		w := httptest.NewRecorder()
-		r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/x", nil))
-		done <- w.Code
-	}()
-	select {
-	case code := <-done:
-		if code != 500 {
-			t.Fatalf("code %d, want 500", code)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("a panic in a marker that borrowed the state: the request did not end in 3s (drop waits on borrowers forever)")
+	if code := serveWithin(t, r, "/x", 3*time.Second); code != 500 {
+		t.Fatalf("code %d, want 500", code)
 	}
 }
 
