@@ -79,7 +79,6 @@ type routeIndex struct {
 	routes     chi.Routes
 	entries    map[routeKey]*routeEntry
 	mounts     map[string]mount // by "/prefix" and "/prefix/"
-	getHead    bool             // middleware.GetHead is on the root stack
 	anyMarkers bool
 	markers    map[*group]bool // every marker seen
 	misses     sync.Map        // routeKey → true: not found even after a rebuild
@@ -171,12 +170,9 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 	idx.cache.seed = maphash.MakeSeed()
 	self := codePointer(lim.Handler)
 	b := &indexBuilder{idx: idx, lim: lim, self: self}
-	getHead := codePointer(middleware.GetHead)
 	selfSeen := false
 	for _, mw := range routes.Middlewares() {
 		switch p := codePointer(mw); {
-		case p == getHead:
-			idx.getHead = true
 		case b.isOwnHandler(mw):
 			selfSeen = true
 		case selfSeen && (p == codePointer(middleware.StripSlashes) || p == codePointer(middleware.CleanPath)):
@@ -486,8 +482,7 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 	method, path := routeTarget(rctx, r)
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
-	headAsGet := method == http.MethodHead && hasGetHead(rctx.Routes)
-	if _, found := lookAhead(c, rctx.Routes, method, path, headAsGet); found {
+	if _, p := lookAhead(c, rctx.Routes, method, path, false); p != "" {
 		return c.RoutePattern()
 	}
 	at := rctx.RoutePattern()
@@ -506,23 +501,47 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 	return "" // a 404 or 405 inside the mount
 }
 
-// hasGetHead reports whether routes runs middleware.GetHead, which serves a
-// HEAD request with the GET route.
-func hasGetHead(routes chi.Routes) bool {
-	for _, mw := range routes.Middlewares() {
-		if codePointer(mw) == codePointer(middleware.GetHead) {
-			return true
+// getHeadOn reports whether a router on the way to a route runs
+// middleware.GetHead, which serves a HEAD request with the GET route when
+// the router has no HEAD route for it. patterns are the route's, as chi's
+// Find reports them from root: a mount's "/prefix/*" for each sub-router,
+// then the route's own.
+func getHeadOn(root chi.Routes, patterns []string) bool {
+	rs := root
+	for i := 0; rs != nil; i++ {
+		for _, mw := range rs.Middlewares() {
+			if codePointer(mw) == codePointer(middleware.GetHead) {
+				return true
+			}
 		}
+		if i >= len(patterns)-1 {
+			return false
+		}
+		rs = subRouter(rs, patterns[i])
 	}
 	return false
+}
+
+// subRouter returns the router mounted on rs at pattern, or nil.
+func subRouter(rs chi.Routes, pattern string) chi.Routes {
+	for _, rt := range rs.Routes() {
+		if rt.Pattern == pattern {
+			return rt.SubRoutes
+		}
+	}
+	return nil
 }
 
 // resolve is lookup without the cache.
 func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path string) (string, *routeEntry, *routeIndex) {
 	pattern := l.find(idx, method, path)
-	if pattern == "" && method == http.MethodHead && idx.getHead {
-		method = http.MethodGet
-		pattern = l.find(idx, method, path)
+	if pattern == "" && method == http.MethodHead {
+		// Served as the GET route where middleware.GetHead runs.
+		c := l.finder.newCtx()
+		if _, p := lookAhead(c, routes, method, path, false); p != "" {
+			method, pattern = http.MethodGet, p
+		}
+		l.finder.ctxPool.Put(c)
 	}
 	if pattern == "" {
 		return "", nil, idx

@@ -405,20 +405,25 @@ func routedCopy(r *http.Request) *http.Request {
 }
 
 // lookAhead looks the route of method and path up from routes into c, and
-// reports whether one was found. A HEAD that finds none is looked up as
-// the GET that middleware.GetHead serves it as, when headAsGet. The
-// routeAhead returned undoes what the look-up added to c.
-func lookAhead(c *chi.Context, routes chi.Routes, method, path string, headAsGet bool) (routeAhead, bool) {
+// returns its pattern, "" for none. A HEAD that finds none is looked up as
+// the GET it may be served as: for every route when anyHead (the
+// callbacks' look-ahead, which only informs), else only for a GET route
+// that a router running middleware.GetHead leads to, as chi serves it.
+// The routeAhead returned undoes what the look-up added to c.
+func lookAhead(c *chi.Context, routes chi.Routes, method, path string, anyHead bool) (routeAhead, string) {
 	a := routeAhead{rctx: c, path: c.RoutePath, params: len(c.URLParams.Keys), patterns: len(c.RoutePatterns)}
-	if routes.Find(c, method, path) != "" {
-		return a, true
-	}
-	if method != http.MethodHead || !headAsGet {
-		return a, false
+	if p := routes.Find(c, method, path); p != "" || method != http.MethodHead {
+		return a, p
 	}
 	a.undo()
 	a.rctx = c
-	return a, routes.Find(c, http.MethodGet, path) != ""
+	p := routes.Find(c, http.MethodGet, path)
+	if p == "" || anyHead || getHeadOn(routes, c.RoutePatterns[a.patterns:]) {
+		return a, p
+	}
+	a.undo()
+	a.rctx = c
+	return a, ""
 }
 
 // undo restores the route context as it was before fillAhead; it does

@@ -463,3 +463,57 @@ func TestExemptionInNestedGroupIsOneLevel(t *testing.T) {
 		repeat(3, step{path: "/route/inner/", code: 200}),
 	))
 }
+
+// middleware.GetHead on a sub-router serves HEAD with the sub-router's GET
+// routes; the HEAD counts against the GET route, with Handler at the root
+// or with a standalone limit, as it does when GetHead is on the root.
+func TestHeadFallsBackToGetInSubRouter(t *testing.T) {
+	t.Run("Handler", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Route("/api", func(api chi.Router) {
+			api.Use(middleware.GetHead)
+			api.With(chilimit.Limit("2/hour")).Get("/x", text("x"))
+		})
+		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 200}, {method: "HEAD", path: "/api/x", code: 429}})
+	})
+	t.Run("Handler defaults", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Route("/api", func(api chi.Router) {
+			api.Use(middleware.GetHead)
+			api.Get("/x", text("x"))
+		})
+		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
+	})
+	for _, order := range []string{"GetHead first", "limit first"} {
+		t.Run("standalone, "+order, func(t *testing.T) {
+			lim, clock := newLimiter(t)
+			r := chi.NewRouter()
+			r.Route("/api", func(api chi.Router) {
+				if order == "GetHead first" {
+					api.Use(middleware.GetHead, lim.Limit("1/hour"))
+				} else {
+					api.Use(lim.Limit("1/hour"), middleware.GetHead)
+				}
+				api.Get("/x", text("x"))
+			})
+			run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
+		})
+	}
+	t.Run("without GetHead a HEAD is a 405, not counted", func(t *testing.T) {
+		lim, clock := newLimiter(t)
+		r := chi.NewRouter()
+		r.Route("/api", func(api chi.Router) {
+			api.Use(lim.Limit("1/hour"))
+			api.Get("/x", text("x"))
+		})
+		r.Route("/other", func(o chi.Router) {
+			o.Use(middleware.GetHead)
+			o.Get("/x", text("x"))
+		})
+		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 405}, {path: "/api/x", code: 200}})
+	})
+}
