@@ -13,7 +13,9 @@ import (
 // table is the second way, keyed by the chi route context, which every
 // handler of one request shares however its middleware rewrap the request
 // and the writer. lim.Handler fills it only for routes that carry markers,
-// and the marker reads it only when the writer leads nowhere.
+// and the marker reads it only when the writer leads nowhere. Several
+// Limiters' Handlers on one path each record their state: the table holds
+// the innermost, which links to the next one out (reqState.handoffOuter).
 
 // handoffs is the process's table: markers made by [Limit] may run under
 // any Limiter's Handler.
@@ -26,7 +28,7 @@ type handoffTable struct {
 
 type handoffShard struct {
 	mu sync.Mutex
-	m  map[*chi.Context]*reqState
+	m  map[*chi.Context]*reqState // the innermost Handler's state
 }
 
 func newHandoffTable() *handoffTable {
@@ -47,8 +49,32 @@ func (t *handoffTable) put(rctx *chi.Context, st *reqState) {
 	sh := t.shard(rctx)
 	st.handoff, st.handoffKey, st.lent = sh, rctx, false
 	sh.mu.Lock()
+	st.handoffOuter = sh.m[rctx]
 	sh.m[rctx] = st
 	sh.mu.Unlock()
+}
+
+// unlink takes st out of its route context's chain, wherever it is: an
+// outer Handler ends before an inner one when http.TimeoutHandler between
+// them answers at its deadline. The caller holds sh.mu; st is recorded in
+// sh or unlinked already.
+func (sh *handoffShard) unlink(st *reqState) {
+	key := st.handoffKey
+	if head := sh.m[key]; head == st {
+		if st.handoffOuter != nil {
+			sh.m[key] = st.handoffOuter
+		} else {
+			delete(sh.m, key)
+		}
+	} else {
+		for p := head; p != nil; p = p.handoffOuter {
+			if p.handoffOuter == st {
+				p.handoffOuter = st.handoffOuter
+				break
+			}
+		}
+	}
+	st.handoffOuter = nil
 }
 
 // drop forgets st's request (chi reuses route contexts) and waits for a
@@ -63,9 +89,7 @@ func (t *handoffTable) drop(st *reqState) {
 		return
 	}
 	sh.mu.Lock()
-	if sh.m[st.handoffKey] == st {
-		delete(sh.m, st.handoffKey)
-	}
+	sh.unlink(st)
 	lent := st.lent // set under sh.mu by borrow: no borrower can come now
 	sh.mu.Unlock()
 	st.handoff, st.handoffKey = nil, nil
@@ -74,12 +98,16 @@ func (t *handoffTable) drop(st *reqState) {
 	}
 }
 
-// borrow returns the state recorded for rctx, or nil. The caller holds the
-// state's borrowed lock until it calls giveBack; see drop.
-func (t *handoffTable) borrow(rctx *chi.Context) *reqState {
+// borrow returns the state l's Handler recorded for rctx (with l nil, the
+// innermost Handler's), or nil. The caller holds the state's borrowed lock
+// until it calls giveBack; see drop.
+func (t *handoffTable) borrow(rctx *chi.Context, l *Limiter) *reqState {
 	sh := t.shard(rctx)
 	sh.mu.Lock()
 	st := sh.m[rctx]
+	for l != nil && st != nil && st.lim != l {
+		st = st.handoffOuter
+	}
 	if st != nil {
 		st.lent = true
 		st.borrowers.Add(1) // under sh.mu: drop, which takes it too, then waits

@@ -147,11 +147,12 @@ type item struct {
 	exempt ExemptScope
 	isExm  bool
 	// foreign is a middleware not of this package, which may answer the
-	// request itself; handler is the limiter's own Handler.
-	foreign, handler bool
-	level            int // 2*depth for router-level, 2*depth+1 for route-level
-	depth            int
-	route            bool
+	// request itself; handler is the limiter's own Handler, otherHandler
+	// another Limiter's.
+	foreign, handler, otherHandler bool
+	level                          int // 2*depth for router-level, 2*depth+1 for route-level
+	depth                          int
+	route                          bool
 }
 
 type indexBuilder struct {
@@ -173,7 +174,7 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 	selfSeen := false
 	for _, mw := range routes.Middlewares() {
 		switch p := codePointer(mw); {
-		case b.isOwnHandler(mw):
+		case b.handlerOwner(mw) == b.lim:
 			selfSeen = true
 		case selfSeen && (p == codePointer(middleware.StripSlashes) || p == codePointer(middleware.CleanPath)):
 			lim.pathRewriteWarning.Do(func() {
@@ -195,7 +196,8 @@ func (b *indexBuilder) items(hs []http.Handler, depth int, route bool) []item {
 	for _, h := range hs {
 		switch h := h.(type) {
 		case foreignMiddleware:
-			out = append(out, item{foreign: true, handler: h.handler, level: level, depth: depth, route: route})
+			out = append(out, item{foreign: true, handler: h.owner == b.lim, otherHandler: h.owner != nil && h.owner != b.lim,
+				level: level, depth: depth, route: route})
 		case *markerHandler:
 			b.idx.markers[h.g] = true
 			b.idx.anyMarkers = true
@@ -213,10 +215,11 @@ func (b *indexBuilder) items(hs []http.Handler, depth int, route bool) []item {
 }
 
 // foreignMiddleware stands, in a probed list, for a middleware that is not
-// a marker or an exemption; handler says it is the limiter's Handler.
+// a marker or an exemption; owner is the Limiter whose Handler it is, if
+// it is one.
 type foreignMiddleware struct {
 	http.Handler
-	handler bool
+	owner *Limiter
 }
 
 // probed returns mws with the markers and exemptions probed and the other
@@ -227,21 +230,24 @@ func (b *indexBuilder) probed(mws []func(http.Handler) http.Handler) []http.Hand
 		if h := probe(mw); h != nil {
 			out = append(out, h)
 		} else if mw != nil {
-			out = append(out, foreignMiddleware{handler: b.isOwnHandler(mw)})
+			out = append(out, foreignMiddleware{owner: b.handlerOwner(mw)})
 		}
 	}
 	return out
 }
 
-// isOwnHandler reports whether mw is the limiter's own Handler. Every
-// Limiter's Handler method value has one code pointer, so a candidate is
-// invoked (Handler only builds a value) to see whose it is.
-func (b *indexBuilder) isOwnHandler(mw func(http.Handler) http.Handler) bool {
+// handlerOwner returns the Limiter whose Handler mw is, or nil when mw is
+// no Limiter's Handler. Every Limiter's Handler method value has one code
+// pointer, so a candidate is invoked (Handler only builds a value) to see
+// whose it is.
+func (b *indexBuilder) handlerOwner(mw func(http.Handler) http.Handler) *Limiter {
 	if codePointer(mw) != b.self {
-		return false
+		return nil
 	}
-	h, ok := mw(probeHandler).(*limiterHandler)
-	return ok && h.l == b.lim
+	if h, ok := mw(probeHandler).(*limiterHandler); ok {
+		return h.l
+	}
+	return nil
 }
 
 // routeMarkers returns the markers and exemptions an endpoint handler
@@ -336,16 +342,26 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 			break
 		}
 	}
-	gap := true // other middleware since the last active marker
+	gap := true          // other middleware since the last active marker
+	otherNearer := false // another limiter's Handler is the nearest one so far
 	for i, it := range items {
 		switch {
 		case it.foreign:
 			gap = true
+			if it.handler || it.otherHandler {
+				otherNearer = it.otherHandler
+			}
 			continue
 		case it.isExm:
 			continue
 		}
 		e.all = append(e.all, it.marker)
+		// A marker bound to a limiter is that limiter's; one made by Limit
+		// belongs to the nearest Handler before it, whose state it finds.
+		if bound := it.marker.bound; bound != nil && bound != b.lim || bound == nil && otherNearer {
+			gap = true // another limiter's marker may answer the request
+			continue
+		}
 		if i < afterHandler {
 			b.lim.markerBeforeHandlerWarning.Do(func() {
 				b.lim.logger.Warn("chilimit: a route limit runs before the limiter's Handler; "+
@@ -355,10 +371,6 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 			continue
 		}
 		if it.level < ancestorsBelow || it.marker.err != nil {
-			continue
-		}
-		if it.marker.bound != nil && it.marker.bound != b.lim {
-			gap = true // another limiter's marker may answer the request
 			continue
 		}
 		if len(e.active) > 0 {

@@ -272,7 +272,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		next.ServeHTTP(rw, r)
 		return
 	}
-	if st := stateOf(w); st != nil && st.lim == l && st.entry != nil {
+	if st := stateOf(w, l); st != nil && st.entry != nil {
 		next.ServeHTTP(w, r) // installed twice on one path
 		return
 	}

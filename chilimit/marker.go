@@ -13,18 +13,11 @@ import (
 // last one also applies the default limits unless a route limit overrode
 // them. Without one it applies its limits on its own.
 func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	st := stateOf(w)
+	st := stateOf(w, m.g.bound)
 	if st == nil {
 		// A writer wrapper without Unwrap may hide the Handler's state.
 		if rctx := chi.RouteContext(r.Context()); rctx != nil {
-			if st = handoffs.borrow(rctx); st != nil {
-				if g := m.g; g.bound != nil && g.bound != st.lim {
-					// Another limiter's marker: it needs nothing of the
-					// state, and must not hold it while the chain runs.
-					st.giveBack()
-					g.bound.serveStandalone(g, m.next, w, r)
-					return
-				}
+			if st = handoffs.borrow(rctx, m.g.bound); st != nil {
 				pass := func() bool {
 					defer st.giveBack() // before next (markers further in borrow it too), and on a panic
 					return m.apply(st, w, r)
@@ -46,7 +39,7 @@ func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // next handler; it has answered the request when not.
 func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Request) (pass bool) {
 	g := m.g
-	if st == nil || st.entry == nil || (g.bound != nil && g.bound != st.lim) {
+	if st == nil || st.entry == nil {
 		l := g.bound
 		if l == nil && st != nil {
 			l = st.lim
@@ -120,7 +113,7 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 		next.ServeHTTP(w, r)
 		return
 	}
-	if outer := stateOf(w); outer != nil && outer.lim == l && outer.entry == nil {
+	if outer := stateOf(w, l); outer != nil && outer.entry == nil {
 		l.serveStacked(outer, g, next, w, r)
 		return
 	}

@@ -3,10 +3,12 @@ package chilimit_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,4 +165,103 @@ func TestPathRewriteWarningOtherLimitersHandler(t *testing.T) {
 	if strings.Contains(buf.String(), "path-rewriting middleware runs after") {
 		t.Fatalf("l1 warns about StripSlashes after its Handler, though it runs before: %s", buf.String())
 	}
+}
+
+// With two limiters on one router, each one's route markers cooperate with
+// its own Handler wherever the other's Handler sits: a marker bound to the
+// outer limiter, behind the inner limiter's Handler (and behind a writer
+// without Unwrap), used to find the inner one's state, run on its own, and
+// leave the outer limiter waiting for it to count the defaults, which were
+// then never counted. An unbound marker belongs to the nearest Handler
+// before it; the outer limiter counts its defaults itself.
+func TestMarkersOfTwoLimitersKeepTheirDefaults(t *testing.T) {
+	for _, hidden := range []bool{false, true} {
+		name := "unwrappable writers"
+		if hidden {
+			name = "writer without Unwrap"
+		}
+		t.Run(name, func(t *testing.T) {
+			build := func(marker func(outer, inner *chilimit.Limiter) func(http.Handler) http.Handler) (http.Handler, *limiter.ManualClock) {
+				outer, clock := newLimiter(t, chilimit.WithDefaultLimits("2/hour"))
+				inner, _ := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+				r := chi.NewRouter()
+				r.Use(outer.Handler, inner.Handler)
+				if hidden {
+					r.Use(hideWriter)
+				}
+				// The inner limiter's marker makes both Handlers hand their
+				// state to the markers behind the hidden writer.
+				r.With(marker(outer, inner), inner.Limit("1000/hour")).Get("/x", text("x"))
+				return r, clock
+			}
+			t.Run("outer's marker beside the defaults", func(t *testing.T) {
+				h, clock := build(func(outer, _ *chilimit.Limiter) func(http.Handler) http.Handler {
+					return outer.Limit("5/hour", chilimit.OverrideDefaults(false))
+				})
+				run(t, h, clock, concat(repeat(2, step{path: "/x", code: 200}), []step{{path: "/x", code: 429, body: "2 per 1 hour"}}))
+			})
+			t.Run("outer's marker for another method", func(t *testing.T) {
+				h, clock := build(func(outer, _ *chilimit.Limiter) func(http.Handler) http.Handler {
+					return outer.Limit("5/hour", chilimit.Methods(http.MethodPost))
+				})
+				run(t, h, clock, concat(repeat(2, step{path: "/x", code: 200}), []step{{path: "/x", code: 429, body: "2 per 1 hour"}}))
+			})
+			t.Run("outer's marker overriding the defaults", func(t *testing.T) {
+				h, clock := build(func(outer, _ *chilimit.Limiter) func(http.Handler) http.Handler {
+					return outer.Limit("3/hour")
+				})
+				run(t, h, clock, concat(repeat(3, step{path: "/x", code: 200}), []step{{path: "/x", code: 429, body: "3 per 1 hour"}}))
+			})
+			t.Run("unbound marker", func(t *testing.T) {
+				h, clock := build(func(_, _ *chilimit.Limiter) func(http.Handler) http.Handler {
+					return chilimit.Limit("5/hour")
+				})
+				run(t, h, clock, concat(repeat(2, step{path: "/x", code: 200}), []step{{path: "/x", code: 429, body: "2 per 1 hour"}}))
+			})
+		})
+	}
+}
+
+// Another limiter's route limit placed before this limiter's Handler is
+// not this limiter's to warn about: only its own markers, and unbound ones
+// no other Handler takes, run before it misplaced.
+func TestNoMisplacementWarningForAnotherLimitersMarker(t *testing.T) {
+	var logs syncBuffer
+	outer, _ := newLimiter(t)
+	inner, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	r := chi.NewRouter()
+	r.Use(outer.Handler, outer.Limit("100/hour"), chilimit.Limit("100/hour"), inner.Handler)
+	r.Get("/x", text("x"))
+	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 429, body: "1 per 1 hour"}})
+	if strings.Contains(logs.String(), "runs before the limiter's Handler") {
+		t.Errorf("inner warns about the outer limiter's markers: %s", logs.String())
+	}
+}
+
+// An outer Handler can end before an inner one: http.TimeoutHandler between
+// them answers at its deadline while the inner chain still runs. The outer
+// state leaves the handoff chain then, and the requests that reuse the
+// route context (chi pools them) find only their own states: each limiter
+// still counts its marker exactly.
+func TestHandoffChainWhenOuterHandlerEndsFirst(t *testing.T) {
+	outer, clock := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+	inner, _ := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+	release := make(chan struct{})
+	var slow atomic.Bool
+	slow.Store(true)
+	r := chi.NewRouter()
+	r.Use(outer.Handler)
+	r.Use(func(next http.Handler) http.Handler { return http.TimeoutHandler(next, 20*time.Millisecond, "timeout") })
+	r.Use(inner.Handler, hideWriter)
+	r.With(outer.Limit("3/hour"), inner.Limit("1000/hour")).Get("/x", func(w http.ResponseWriter, r *http.Request) {
+		if slow.CompareAndSwap(true, false) {
+			<-release
+		}
+		_, _ = io.WriteString(w, "x")
+	})
+	if code := serveWithin(t, r, "/x", 5*time.Second); code != http.StatusServiceUnavailable {
+		t.Fatalf("slow request = %d, want 503 from the TimeoutHandler", code)
+	}
+	close(release)
+	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 200}, {path: "/x", code: 429, body: "3 per 1 hour"}})
 }

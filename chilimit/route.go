@@ -101,8 +101,9 @@ func ScopeFunc(fn func(r *http.Request, pattern string) string) LimitOption {
 // A spec that does not parse is logged at ERROR and the routes fall back to
 // the default limits.
 //
-// The limit is enforced by the [Limiter] whose Handler runs upstream; with
-// none, by a process-wide limiter over an in-memory storage keyed by
+// The limit is enforced by the [Limiter] whose Handler runs upstream (the
+// nearest one, when several do; use [Limiter.Limit] to choose); with none,
+// by a process-wide limiter over an in-memory storage keyed by
 // [RemoteAddr].
 func Limit(spec string, opts ...LimitOption) func(http.Handler) http.Handler {
 	return newMarker(newRouteGroup(nil, spec, nil, opts))
@@ -123,7 +124,9 @@ func SharedLimit(spec, scope string, opts ...LimitOption) func(http.Handler) htt
 }
 
 // Limit is [Limit] bound to l: the limit is enforced by l whether or not
-// l.Handler runs upstream, and errors are logged through l's logger.
+// l.Handler runs upstream, and errors are logged through l's logger. Under
+// l.Handler it cooperates with it (the defaults it replaces are l's) with
+// other Limiters' Handlers in between.
 func (l *Limiter) Limit(spec string, opts ...LimitOption) func(http.Handler) http.Handler {
 	return newMarker(newRouteGroup(l, spec, nil, opts))
 }

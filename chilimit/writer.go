@@ -78,9 +78,7 @@ func (rw *responseWriter) statusKnown(code int) {
 	}
 	if sh := st.handoff; sh != nil {
 		sh.mu.Lock()
-		if sh.m[st.handoffKey] == st {
-			delete(sh.m, st.handoffKey) // no marker borrows it from now on
-		}
+		sh.unlink(st) // no marker borrows it from now on
 		lent := st.lent
 		sh.mu.Unlock()
 		if lent {
@@ -157,13 +155,17 @@ func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
 // into ReadFrom.
 type writerOnly struct{ io.Writer }
 
-// stateOf finds the rate-limit state lim.Handler attached to w, unwrapping
-// middleware wrappers that implement Unwrap.
-func stateOf(w http.ResponseWriter) *reqState {
+// stateOf finds the rate-limit state that l's Handler (or a route limit of
+// l's) attached to w, unwrapping middleware wrappers that implement Unwrap;
+// with l nil, the nearest one of any Limiter.
+func stateOf(w http.ResponseWriter, l *Limiter) *reqState {
 	for range 16 {
 		switch v := w.(type) {
 		case *responseWriter:
-			return &v.st
+			if l == nil || v.st.lim == l {
+				return &v.st
+			}
+			w = v.w
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = v.Unwrap()
 		default:
