@@ -54,25 +54,31 @@ func (t *handoffTable) put(rctx *chi.Context, st *reqState) {
 	sh.mu.Unlock()
 }
 
-// unlink takes st out of its route context's chain, wherever it is: an
-// outer Handler ends before an inner one when http.TimeoutHandler between
-// them answers at its deadline. The caller holds sh.mu; st is recorded in
-// sh or unlinked already.
+// unlink takes st out of its route context's chain, with the states in
+// front of it: those of inner Handlers whose chain outlived st's (an outer
+// Handler ends first, or its response starts, only when a middleware
+// between them, such as http.TimeoutHandler at its deadline, answered
+// while the inner chain runs on in a goroutine). Left linked, those would
+// be taken for the states of the next request routed with rctx, which chi
+// pools. The caller holds sh.mu; st is recorded in sh or unlinked already.
 func (sh *handoffShard) unlink(st *reqState) {
 	key := st.handoffKey
-	if head := sh.m[key]; head == st {
+	head := sh.m[key]
+	for p := head; p != nil; p = p.handoffOuter {
+		if p != st {
+			continue
+		}
 		if st.handoffOuter != nil {
 			sh.m[key] = st.handoffOuter
 		} else {
 			delete(sh.m, key)
 		}
-	} else {
-		for p := head; p != nil; p = p.handoffOuter {
-			if p.handoffOuter == st {
-				p.handoffOuter = st.handoffOuter
-				break
-			}
+		for q := head; q != st; {
+			next := q.handoffOuter
+			q.handoffOuter = nil
+			q = next
 		}
+		break
 	}
 	st.handoffOuter = nil
 }

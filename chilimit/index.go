@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,12 +148,13 @@ type item struct {
 	exempt ExemptScope
 	isExm  bool
 	// foreign is a middleware not of this package, which may answer the
-	// request itself; handler is the limiter's own Handler, otherHandler
-	// another Limiter's.
-	foreign, handler, otherHandler bool
-	level                          int // 2*depth for router-level, 2*depth+1 for route-level
-	depth                          int
-	route                          bool
+	// request itself; handler is the limiter's own Handler, owner the
+	// Limiter whose Handler it is (this one's or another's).
+	foreign, handler bool
+	owner            *Limiter
+	level            int // 2*depth for router-level, 2*depth+1 for route-level
+	depth            int
+	route            bool
 }
 
 type indexBuilder struct {
@@ -196,8 +198,7 @@ func (b *indexBuilder) items(hs []http.Handler, depth int, route bool) []item {
 	for _, h := range hs {
 		switch h := h.(type) {
 		case foreignMiddleware:
-			out = append(out, item{foreign: true, handler: h.owner == b.lim, otherHandler: h.owner != nil && h.owner != b.lim,
-				level: level, depth: depth, route: route})
+			out = append(out, item{foreign: true, handler: h.owner == b.lim, owner: h.owner, level: level, depth: depth, route: route})
 		case *markerHandler:
 			b.idx.markers[h.g] = true
 			b.idx.anyMarkers = true
@@ -344,12 +345,16 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 	}
 	gap := true          // other middleware since the last active marker
 	otherNearer := false // another limiter's Handler is the nearest one so far
+	var handlers []*Limiter
 	for i, it := range items {
 		switch {
 		case it.foreign:
 			gap = true
-			if it.handler || it.otherHandler {
-				otherNearer = it.otherHandler
+			// A Handler installed again on the path only passes the
+			// request on: the state before it stays the nearest.
+			if it.owner != nil && !slices.Contains(handlers, it.owner) {
+				handlers = append(handlers, it.owner)
+				otherNearer = it.owner != b.lim
 			}
 			continue
 		case it.isExm:
@@ -515,33 +520,49 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 
 // getHeadOn reports whether a router on the way to a route runs
 // middleware.GetHead, which serves a HEAD request with the GET route when
-// the router has no HEAD route for it. patterns are the route's, as chi's
-// Find reports them from root: a mount's "/prefix/*" for each sub-router,
-// then the route's own.
+// the router has no HEAD route for it: in a router's stack or in a mount's
+// With chain. patterns are the route's, as chi's Find reports them from
+// root: a mount's "/prefix/*" for each sub-router, then the route's own.
 func getHeadOn(root chi.Routes, patterns []string) bool {
 	rs := root
 	for i := 0; rs != nil; i++ {
-		for _, mw := range rs.Middlewares() {
-			if codePointer(mw) == codePointer(middleware.GetHead) {
-				return true
-			}
+		if hasGetHead(rs.Middlewares()) {
+			return true
 		}
 		if i >= len(patterns)-1 {
 			return false
 		}
-		rs = subRouter(rs, patterns[i])
+		var chain []func(http.Handler) http.Handler
+		rs, chain = subRouter(rs, patterns[i])
+		if hasGetHead(chain) {
+			return true
+		}
 	}
 	return false
 }
 
-// subRouter returns the router mounted on rs at pattern, or nil.
-func subRouter(rs chi.Routes, pattern string) chi.Routes {
-	for _, rt := range rs.Routes() {
-		if rt.Pattern == pattern {
-			return rt.SubRoutes
+func hasGetHead(mws []func(http.Handler) http.Handler) bool {
+	for _, mw := range mws {
+		if codePointer(mw) == codePointer(middleware.GetHead) {
+			return true
 		}
 	}
-	return nil
+	return false
+}
+
+// subRouter returns the router mounted on rs at pattern, or nil, and the
+// middleware the mount's With chain runs before it.
+func subRouter(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) http.Handler) {
+	for _, rt := range rs.Routes() {
+		if rt.Pattern == pattern {
+			var chain []func(http.Handler) http.Handler
+			if ch, ok := rt.Handlers["*"].(*chi.ChainHandler); ok {
+				chain = ch.Middlewares
+			}
+			return rt.SubRoutes, chain
+		}
+	}
+	return nil, nil
 }
 
 // resolve is lookup without the cache.

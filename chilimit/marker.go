@@ -14,13 +14,13 @@ import (
 // them. Without one it applies its limits on its own.
 func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(w, m.g.bound)
-	if st == nil {
+	if st == nil || st.entry == nil && m.g.bound == nil {
 		// A writer wrapper without Unwrap may hide the Handler's state.
 		if rctx := chi.RouteContext(r.Context()); rctx != nil {
-			if st = handoffs.borrow(rctx, m.g.bound); st != nil {
+			if hs := handoffs.borrow(rctx, m.g.bound); hs != nil {
 				pass := func() bool {
-					defer st.giveBack() // before next (markers further in borrow it too), and on a panic
-					return m.apply(st, w, r)
+					defer hs.giveBack() // before next (markers further in borrow it too), and on a panic
+					return m.apply(hs, w, r)
 				}()
 				if pass {
 					m.next.ServeHTTP(w, r)

@@ -265,3 +265,102 @@ func TestHandoffChainWhenOuterHandlerEndsFirst(t *testing.T) {
 	close(release)
 	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 200}, {path: "/x", code: 429, body: "3 per 1 hour"}})
 }
+
+// One limiter's Handler installed on both sides of another's (a, b, a): the
+// second a.Handler only passes the request on, so an unbound marker after
+// it belongs to b, the nearest Handler that prepared the request, and a
+// counts its defaults itself. a's index took the marker for a's, whose
+// defaults then waited for it in vain.
+func TestHandlerInstalledAroundAnotherLimiters(t *testing.T) {
+	a, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	b, _ := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+	r := chi.NewRouter()
+	r.Use(a.Handler, b.Handler, a.Handler)
+	r.With(chilimit.Limit("2/hour", chilimit.OverrideDefaults(false))).Get("/x", text("x"))
+	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 429, body: "1 per 1 hour"}})
+}
+
+// An unbound marker behind another limiter's route limit that runs on its
+// own (no Handler of that limiter) still belongs to the Handler upstream:
+// it found the nearer stand-alone state and left the Handler's defaults
+// uncounted.
+func TestUnboundMarkerBehindAnotherLimitersStandaloneLimit(t *testing.T) {
+	for _, hidden := range []bool{false, true} {
+		t.Run(fmt.Sprintf("writer hidden %v", hidden), func(t *testing.T) {
+			a, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+			b, _ := newLimiter(t)
+			r := chi.NewRouter()
+			r.Use(a.Handler)
+			if hidden {
+				r.Use(hideWriter)
+			}
+			r.With(b.Limit("1000/hour"), chilimit.Limit("1000/hour", chilimit.OverrideDefaults(false))).Get("/x", text("x"))
+			run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 429, body: "1 per 1 hour"}})
+		})
+	}
+}
+
+// http.TimeoutHandler between two Handlers answers at its deadline while
+// the inner chain runs on. When the outer Handler ends, the inner state
+// leaves the handoff table with it: chi pools route contexts, and the next
+// request routed with the same one (here one the inner limiter filters)
+// took the stale state for its own, applying the inner limit under a
+// cancelled context (a 500).
+func TestStaleInnerStateNotTakenByNextRequest(t *testing.T) {
+	outer, _ := newLimiter(t)
+	inner, _ := newLimiter(t, chilimit.WithRequestFilter(func(r *http.Request) bool { return r.Header.Get("X-Skip") != "" }))
+	var mu sync.Mutex
+	var gate, done, entered chan struct{}
+	var rctxs []*chi.Context
+	r := chi.NewRouter()
+	r.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			rctxs = append(rctxs, chi.RouteContext(r.Context()))
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	})
+	r.Use(outer.Handler)
+	r.Use(func(next http.Handler) http.Handler { return http.TimeoutHandler(next, 20*time.Millisecond, "timeout") })
+	r.Use(inner.Handler, hideWriter)
+	r.With(outer.Limit("1000/hour"), inner.Limit("1/hour")).Get("/x", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		g, d, e := gate, done, entered
+		mu.Unlock()
+		if r.Header.Get("X-Skip") == "" && g != nil {
+			close(e)
+			<-g
+			defer close(d)
+		}
+		_, _ = io.WriteString(w, "x")
+	})
+	reused := 0
+	for round := range 20 {
+		addr := from(fmt.Sprintf("192.0.2.%d:1234", round+1))
+		mu.Lock()
+		gate, done, entered = make(chan struct{}), make(chan struct{}), make(chan struct{})
+		g, d, e := gate, done, entered
+		rctxs = rctxs[:0]
+		mu.Unlock()
+		if w := get(r, "/x", addr); w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("round %d: slow request = %d, want 503 from the TimeoutHandler", round, w.Code)
+		}
+		<-e // the slow request's markers ran
+		w2 := get(r, "/x", addr, header("X-Skip", "1"))
+		mu.Lock()
+		same := len(rctxs) == 2 && rctxs[0] == rctxs[1]
+		gate = nil
+		mu.Unlock()
+		close(g)
+		<-d
+		time.Sleep(5 * time.Millisecond) // the inner Handler ends
+		if same {
+			reused++
+		}
+		if w2.Code != http.StatusOK {
+			t.Fatalf("round %d (route context reused: %v): request the inner limiter filters = %d %q, want 200", round, same, w2.Code, w2.Body.String())
+		}
+	}
+	t.Logf("route context reused in %d of 20 rounds", reused)
+}

@@ -488,6 +488,19 @@ func TestHeadFallsBackToGetInSubRouter(t *testing.T) {
 		})
 		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
 	})
+	t.Run("GetHead in the mount's With chain", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(middleware.GetHead).Route("/api", func(api chi.Router) { api.Get("/x", text("x")) })
+		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
+	})
+	t.Run("standalone, GetHead in the mount's With chain", func(t *testing.T) {
+		lim, clock := newLimiter(t)
+		r := chi.NewRouter()
+		r.With(lim.Limit("1/hour"), middleware.GetHead).Route("/api", func(api chi.Router) { api.Get("/x", text("x")) })
+		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
+	})
 	for _, order := range []string{"GetHead first", "limit first"} {
 		t.Run("standalone, "+order, func(t *testing.T) {
 			lim, clock := newLimiter(t)

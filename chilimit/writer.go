@@ -156,23 +156,29 @@ func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
 type writerOnly struct{ io.Writer }
 
 // stateOf finds the rate-limit state that l's Handler (or a route limit of
-// l's) attached to w, unwrapping middleware wrappers that implement Unwrap;
-// with l nil, the nearest one of any Limiter.
+// l's) attached to w, unwrapping middleware wrappers that implement Unwrap.
+// With l nil it finds the nearest Handler's state, of any Limiter, for an
+// unbound marker, which belongs to that Handler; else the nearest state a
+// route limit running on its own attached.
 func stateOf(w http.ResponseWriter, l *Limiter) *reqState {
+	var standalone *reqState
 	for range 16 {
 		switch v := w.(type) {
 		case *responseWriter:
-			if l == nil || v.st.lim == l {
-				return &v.st
+			switch st := &v.st; {
+			case l != nil && st.lim == l, l == nil && st.entry != nil:
+				return st
+			case l == nil && standalone == nil:
+				standalone = st
 			}
 			w = v.w
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = v.Unwrap()
 		default:
-			return nil
+			return standalone
 		}
 	}
-	return nil
+	return standalone
 }
 
 var (
