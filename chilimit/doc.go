@@ -64,10 +64,15 @@
 // key functions see URL parameters and what earlier middleware put in the
 // context. A marker installed before Handler runs before Handler has
 // looked the route up: it limits on its own and is logged as misplaced.
-// Markers find the
-// request's state through the ResponseWriter (wrappers that implement
-// Unwrap are seen through) or, behind a wrapper that hides it, through the
-// chi route context.
+// Markers find the request's state through the ResponseWriter (wrappers
+// that implement Unwrap are seen through) or, behind a wrapper that hides
+// it, through the chi route context.
+//
+// Several Limiters may run on one router, each with its own storage, keys
+// and defaults. A marker made by [Limiter.Limit] cooperates with that
+// limiter's Handler wherever the others' sit; one made by [Limit] belongs
+// to the nearest Handler before it, and the others count their defaults
+// as on a route without markers.
 //
 // Install Handler on the root router, after any path-rewriting middleware
 // (middleware.StripSlashes, middleware.CleanPath). HEAD requests count
