@@ -468,39 +468,46 @@ func TestExemptionInNestedGroupIsOneLevel(t *testing.T) {
 // routes; the HEAD counts against the GET route, with Handler at the root
 // or with a standalone limit, as it does when GetHead is on the root.
 func TestHeadFallsBackToGetInSubRouter(t *testing.T) {
-	t.Run("Handler", func(t *testing.T) {
-		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
-		r := chi.NewRouter()
-		r.Use(lim.Handler)
-		r.Route("/api", func(api chi.Router) {
-			api.Use(middleware.GetHead)
-			api.With(chilimit.Limit("2/hour")).Get("/x", text("x"))
+	headThenGet := []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}}
+	for _, tc := range []struct {
+		name     string
+		defaults string // "": no Handler
+		route    func(r chi.Router, lim *chilimit.Limiter)
+		steps    []step
+	}{
+		{"Handler", "100/hour", func(r chi.Router, _ *chilimit.Limiter) {
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead)
+				api.With(chilimit.Limit("2/hour")).Get("/x", text("x"))
+			})
+		}, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 200}, {method: "HEAD", path: "/api/x", code: 429}}},
+		{"Handler defaults", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead)
+				api.Get("/x", text("x"))
+			})
+		}, headThenGet},
+		{"GetHead in the mount's With chain", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
+			r.With(middleware.GetHead).Route("/api", func(api chi.Router) { api.Get("/x", text("x")) })
+		}, headThenGet},
+		{"standalone, GetHead in the mount's With chain", "", func(r chi.Router, lim *chilimit.Limiter) {
+			r.With(lim.Limit("1/hour"), middleware.GetHead).Route("/api", func(api chi.Router) { api.Get("/x", text("x")) })
+		}, headThenGet},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []chilimit.Option
+			if tc.defaults != "" {
+				opts = append(opts, chilimit.WithDefaultLimits(tc.defaults))
+			}
+			lim, clock := newLimiter(t, opts...)
+			r := chi.NewRouter()
+			if tc.defaults != "" {
+				r.Use(lim.Handler)
+			}
+			tc.route(r, lim)
+			run(t, r, clock, tc.steps)
 		})
-		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 200}, {method: "HEAD", path: "/api/x", code: 429}})
-	})
-	t.Run("Handler defaults", func(t *testing.T) {
-		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
-		r := chi.NewRouter()
-		r.Use(lim.Handler)
-		r.Route("/api", func(api chi.Router) {
-			api.Use(middleware.GetHead)
-			api.Get("/x", text("x"))
-		})
-		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
-	})
-	t.Run("GetHead in the mount's With chain", func(t *testing.T) {
-		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
-		r := chi.NewRouter()
-		r.Use(lim.Handler)
-		r.With(middleware.GetHead).Route("/api", func(api chi.Router) { api.Get("/x", text("x")) })
-		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
-	})
-	t.Run("standalone, GetHead in the mount's With chain", func(t *testing.T) {
-		lim, clock := newLimiter(t)
-		r := chi.NewRouter()
-		r.With(lim.Limit("1/hour"), middleware.GetHead).Route("/api", func(api chi.Router) { api.Get("/x", text("x")) })
-		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
-	})
+	}
 	for _, order := range []string{"GetHead first", "limit first"} {
 		t.Run("standalone, "+order, func(t *testing.T) {
 			lim, clock := newLimiter(t)
