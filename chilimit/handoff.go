@@ -2,6 +2,7 @@ package chilimit
 
 import (
 	"hash/maphash"
+	"net/http"
 	"sync"
 
 	"github.com/go-chi/chi/v5"
@@ -54,13 +55,23 @@ func (t *handoffTable) put(rctx *chi.Context, st *reqState) {
 	sh.mu.Unlock()
 }
 
+// putFor records st for r's route context, if r has one.
+func (t *handoffTable) putFor(r *http.Request, st *reqState) {
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		t.put(rctx, st)
+	}
+}
+
 // unlink takes st out of its route context's chain, with the states in
 // front of it: those of inner Handlers whose chain outlived st's (an outer
 // Handler ends first, or its response starts, only when a middleware
 // between them, such as http.TimeoutHandler at its deadline, answered
 // while the inner chain runs on in a goroutine). Left linked, those would
 // be taken for the states of the next request routed with rctx, which chi
-// pools. The caller holds sh.mu; st is recorded in sh or unlinked already.
+// pools. Only the end of st's Handler calls it: until then the states in
+// front may still be at work, even once st's response has started (a
+// middleware between the Handlers may write while the inner chain runs).
+// The caller holds sh.mu; st is recorded in sh or unlinked already.
 func (sh *handoffShard) unlink(st *reqState) {
 	key := st.handoffKey
 	head := sh.m[key]
@@ -111,7 +122,7 @@ func (t *handoffTable) borrow(rctx *chi.Context, l *Limiter) *reqState {
 	sh := t.shard(rctx)
 	sh.mu.Lock()
 	st := sh.m[rctx]
-	for l != nil && st != nil && st.lim != l {
+	for st != nil && (st.answered || l != nil && st.lim != l) {
 		st = st.handoffOuter
 	}
 	if st != nil {

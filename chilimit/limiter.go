@@ -269,6 +269,8 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		rw := getWriter(w)
 		defer putWriter(rw)
 		rw.st.lim, rw.st.entry, rw.st.skip = l, emptyEntry, true
+		handoffs.putFor(r, &rw.st) // the same for markers behind a writer that hides rw
+		defer handoffs.drop(&rw.st)
 		next.ServeHTTP(rw, r)
 		return
 	}
@@ -300,16 +302,18 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		st.skip = true
 		if entry == nil {
 			st.entry = emptyEntry
+		} else if len(entry.all) > 0 {
+			handoffs.putFor(r, st) // the route's markers must learn it too
+			defer handoffs.drop(st)
 		}
 		next.ServeHTTP(out, r)
 		return
 	}
 	st.markersLeft = len(entry.active)
-	if st.markersLeft > 0 {
-		// For markers behind a writer wrapper that hides rw (handoff.go).
-		if rctx := chi.RouteContext(r.Context()); rctx != nil {
-			handoffs.put(rctx, st)
-		}
+	if len(entry.all) > 0 {
+		// For markers behind a writer wrapper that hides rw (handoff.go),
+		// those this limiter exempts as well as its own.
+		handoffs.putFor(r, st)
 	}
 	// finish ends the request: markers that borrowed st let go of it, then
 	// the deduct-when predicates see the status, whatever it is (a 429

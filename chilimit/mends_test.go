@@ -364,3 +364,105 @@ func TestStaleInnerStateNotTakenByNextRequest(t *testing.T) {
 	}
 	t.Logf("route context reused in %d of 20 rounds", reused)
 }
+
+// A middleware between two Handlers may write to the outer one's writer
+// while the inner chain runs (a heartbeat that sends the headers early).
+// The outer state's response has started, but the inner Handler's state
+// must stay in the handoff table until that Handler ends: its markers,
+// behind a writer without Unwrap, found none and ran on the process-wide
+// limiter, and the inner limiter's defaults, left to them, went uncounted.
+func TestInnerStateKeptWhileOuterResponseStarts(t *testing.T) {
+	for _, hidden := range []bool{false, true} {
+		t.Run(fmt.Sprintf("writer hidden %v", hidden), func(t *testing.T) {
+			outer, clock := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+			inner, _ := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+			heartbeat := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					beats := make(chan chan struct{})
+					go func() {
+						for done := range beats {
+							w.WriteHeader(http.StatusOK) // headers out at once; body later
+							_ = http.NewResponseController(w).Flush()
+							close(done)
+						}
+					}()
+					defer close(beats)
+					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), beatKey{}, beats)))
+				})
+			}
+			slowAuth := func(next http.Handler) http.Handler { // takes a while: one beat
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					done := make(chan struct{})
+					r.Context().Value(beatKey{}).(chan chan struct{}) <- done
+					<-done
+					next.ServeHTTP(w, r)
+				})
+			}
+			r := chi.NewRouter()
+			r.Use(outer.Handler, heartbeat, inner.Handler)
+			if hidden {
+				r.Use(hideWriter)
+			}
+			r.Use(slowAuth)
+			r.With(outer.Limit("1000/hour", chilimit.OverrideDefaults(false)),
+				chilimit.Limit("1000/hour", chilimit.OverrideDefaults(false))).Get("/beat", text("x"))
+			addr := from(fmt.Sprintf("198.51.100.%d:1", map[bool]int{false: 1, true: 2}[hidden]))
+			run(t, r, clock, []step{
+				{path: "/beat", opts: []reqOpt{addr}, code: 200},
+				// The heartbeat sent 200 already: the breach shows in the body.
+				{path: "/beat", opts: []reqOpt{addr}, code: 200, body: "1 per 1 hour"},
+			})
+		})
+	}
+}
+
+// An unbound marker behind a disabled or filtering inner Handler limits
+// nothing, as with writers that unwrap: behind one that does not, the
+// handoff table held no state for it, and the process-wide limiter
+// enforced it.
+func TestUnboundMarkerBehindSkippingHandler(t *testing.T) {
+	for i, opt := range []chilimit.Option{chilimit.WithEnabled(false),
+		chilimit.WithRequestFilter(func(*http.Request) bool { return true })} {
+		for _, hidden := range []bool{false, true} {
+			t.Run(fmt.Sprintf("inner %d, writer hidden %v", i, hidden), func(t *testing.T) {
+				outer, clock := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+				inner, _ := newLimiter(t, opt)
+				r := chi.NewRouter()
+				r.Use(outer.Handler, inner.Handler)
+				if hidden {
+					r.Use(hideWriter)
+				}
+				path := fmt.Sprintf("/skip-%d-%v", i, hidden)
+				r.With(chilimit.Limit("1/hour")).Get(path, text("x"))
+				addr := from("198.51.100.20:1")
+				run(t, r, clock, repeat(3, step{path: path, opts: []reqOpt{addr}, code: 200}))
+			})
+		}
+	}
+}
+
+// One limiter: a root route limit exempted on a sub-router is known to the
+// route but not active; behind a writer without Unwrap it found no state
+// (Handler recorded one only for routes with active markers) and the
+// process-wide limiter enforced the limit the exemption removed.
+func TestExemptedMarkerBehindWriterWithoutUnwrap(t *testing.T) {
+	for _, hidden := range []bool{false, true} {
+		t.Run(fmt.Sprintf("writer hidden %v", hidden), func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			if hidden {
+				r.Use(hideWriter)
+			}
+			r.Use(chilimit.Limit("1/hour"))
+			r.Route("/free", func(api chi.Router) {
+				api.Use(chilimit.Exempt)
+				api.Get(fmt.Sprintf("/%v", hidden), text("x"))
+			})
+			addr := from("198.51.100.30:1")
+			run(t, r, clock, repeat(3, step{path: fmt.Sprintf("/free/%v", hidden), opts: []reqOpt{addr}, code: 200}))
+		})
+	}
+}
+
+type beatKey struct{}

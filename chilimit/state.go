@@ -45,12 +45,15 @@ type reqState struct {
 
 	// The handoff table's entry for this state (handoff.go): its shard and
 	// key while recorded, the state recorded before it for the same key (an
-	// outer Handler's), whether a marker borrowed the state, and the lock a
-	// borrower holds. handoffOuter and lent are guarded by handoff.mu.
+	// outer Handler's), whether a marker borrowed the state, whether its
+	// response started (no marker borrows it from then on), and the lock a
+	// borrower holds. handoffOuter, lent and answered are guarded by
+	// handoff.mu.
 	handoff      *handoffShard
 	handoffKey   *chi.Context
 	handoffOuter *reqState
 	lent         bool
+	answered     bool
 	borrowed     sync.Mutex     // held by the borrower at work
 	borrowers    sync.WaitGroup // borrows taken and not given back
 
@@ -83,7 +86,7 @@ func (st *reqState) reset() {
 	st.lim, st.req, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, nil, "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
 	st.dryRunBreached = false
-	st.handoff, st.handoffKey, st.handoffOuter, st.lent = nil, nil, nil, false // dropped already
+	st.handoff, st.handoffKey, st.handoffOuter, st.lent, st.answered = nil, nil, nil, false, false // dropped already
 	st.haveBest, st.best = false, reported{}
 	st.policies, st.pending, st.checks = nil, nil, nil
 	st.keyBuf = st.keyBuf[:0]

@@ -78,13 +78,12 @@ func (rw *responseWriter) statusKnown(code int) {
 	}
 	if sh := st.handoff; sh != nil {
 		sh.mu.Lock()
-		sh.unlink(st) // no marker borrows it from now on
+		st.answered = true // no marker borrows it from now on; drop unlinks it
 		lent := st.lent
 		sh.mu.Unlock()
 		if lent {
 			return
 		}
-		st.handoff, st.handoffKey = nil, nil
 	}
 	if len(st.pending) == 0 {
 		return
