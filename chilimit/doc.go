@@ -41,7 +41,11 @@
 // limits are checked where they are declared, markers with no other
 // middleware between them together, and the route's last marker adds the
 // defaults unless a route limit replaced them. So a limit declared before
-// an authentication middleware counts the requests it rejects. The first
+// an authentication middleware counts the requests it rejects. Where
+// middleware that may answer the request sits between Handler and the
+// route's last marker and no route limit can replace the defaults
+// (they add to them, or apply to other methods), Handler checks the
+// defaults itself, so that middleware cannot keep them from counting. The first
 // breached limit rejects the request with 429 and is reported in the body
 // and headers. Limits checked before it have counted the request.
 // The route identity is chi's route pattern ("/users/{id}"). 404 and 405

@@ -38,16 +38,42 @@ type routeEntry struct {
 	// joinNext[i]: active[i] is followed by active[i+1] with no other
 	// middleware between them, so both are counted in one evaluation at
 	// the later one (one storage round trip, smallest window first).
-	joinNext      []bool
-	all           []*group // every marker in the chain, exempted or not
-	exemptDefault bool
-	exemptApp     bool
-	exemptMeta    bool
+	joinNext []bool
+	// answerBeforeLast: middleware that may answer the request runs
+	// between Handler and the last active marker.
+	answerBeforeLast bool
+	all              []*group // every marker in the chain, exempted or not
+	exemptDefault    bool
+	exemptApp        bool
+	exemptMeta       bool
 }
 
 func (e *routeEntry) isActive(g *group) bool {
 	for _, a := range e.active {
 		if a == g {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultsUpFront reports whether Handler checks the default limits of a
+// request with method itself, instead of the route's last marker: when
+// middleware between them may answer the request (authentication), which
+// must not keep the defaults from counting, as they count in
+// Flask-Limiter's before_request, and no route limit may replace them.
+// Else the last marker checks them with its own limits, smallest window
+// first, so a request its limits reject does not count against them.
+func (e *routeEntry) defaultsUpFront(method string) bool {
+	return e.answerBeforeLast && !e.mayReplaceDefaults(method)
+}
+
+// mayReplaceDefaults reports whether a route limit may replace the default
+// limits for a request with method: an active marker that overrides them
+// and applies to the method.
+func (e *routeEntry) mayReplaceDefaults(method string) bool {
+	for _, g := range e.active {
+		if g.override && g.appliesTo(method) {
 			return true
 		}
 	}
@@ -345,11 +371,13 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 	}
 	gap := true          // other middleware since the last active marker
 	otherNearer := false // another limiter's Handler is the nearest one so far
+	mayAnswer := false   // other middleware since Handler
 	var handlers []*Limiter
 	for i, it := range items {
 		switch {
 		case it.foreign:
 			gap = true
+			mayAnswer = mayAnswer || i >= afterHandler
 			// A Handler installed again on the path only passes the
 			// request on: the state before it stays the nearest.
 			if it.owner != nil && !slices.Contains(handlers, it.owner) {
@@ -365,6 +393,7 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 		// belongs to the nearest Handler before it, whose state it finds.
 		if bound := it.marker.bound; bound != nil && bound != b.lim || bound == nil && otherNearer {
 			gap = true // another limiter's marker may answer the request
+			mayAnswer = mayAnswer || i >= afterHandler
 			continue
 		}
 		if i < afterHandler {
@@ -382,6 +411,7 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 			e.joinNext = append(e.joinNext, !gap)
 		}
 		e.active = append(e.active, it.marker)
+		e.answerBeforeLast = mayAnswer
 		gap = false
 	}
 	if len(e.active) > 0 {

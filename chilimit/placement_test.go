@@ -297,3 +297,55 @@ func TestStandaloneBehindStripPrefix(t *testing.T) {
 	r.Mount("/v1", http.StripPrefix("/v1", sub))
 	run(t, r, clock, []step{{path: "/v1/x", code: 200}, {path: "/v1/x", code: 429}})
 }
+
+// The defaults are checked by Handler, before the route, whenever no route
+// limit can replace them for the request: on routes whose limits add to
+// them (OverrideDefaults(false)) or apply to other methods. Then a
+// middleware that answers before the route's markers (authentication)
+// cannot keep the defaults from counting its answers. Where a route limit
+// replaces them, it is that limit which counts, where it is declared; a
+// callable one may replace them or not, so its marker decides.
+func TestDefaultsCountBeforeMarkersThatCannotReplaceThem(t *testing.T) {
+	auth := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") == "" {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	signedIn := header("Authorization", "Bearer x")
+	for _, tc := range []struct {
+		name  string
+		limit func(http.Handler) http.Handler
+		steps []step
+	}{
+		{"adds to the defaults", chilimit.Limit("100/day", chilimit.OverrideDefaults(false)), []step{
+			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 429, body: "2 per 1 minute"},
+		}},
+		{"adds to the defaults, signed in: counted once", chilimit.Limit("100/day", chilimit.OverrideDefaults(false)), []step{
+			{path: "/x", opts: []reqOpt{signedIn}, code: 200}, {path: "/x", opts: []reqOpt{signedIn}, code: 200},
+			{path: "/x", opts: []reqOpt{signedIn}, code: 429, body: "2 per 1 minute"},
+		}},
+		{"for another method", chilimit.Limit("1/minute", chilimit.Methods(http.MethodPost)), []step{
+			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 429, body: "2 per 1 minute"},
+		}},
+		{"replaces the defaults", chilimit.Limit("3/minute"), []step{
+			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 401},
+			{path: "/x", opts: []reqOpt{signedIn}, code: 200}, {path: "/x", opts: []reqOpt{signedIn}, code: 200},
+			{path: "/x", opts: []reqOpt{signedIn}, code: 200}, {path: "/x", opts: []reqOpt{signedIn}, code: 429, body: "3 per 1 minute"},
+		}},
+		{"callable", chilimit.LimitFunc(func(*http.Request) string { return "3/minute" }), []step{
+			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 401},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/minute"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.With(auth, tc.limit).Get("/x", text("x"))
+			run(t, r, clock, tc.steps)
+		})
+	}
+}
