@@ -380,6 +380,9 @@ func TestConfiguration(t *testing.T) {
 			{"RATELIMIT_IN_MEMORY_FALLBACK", "5/sec"},
 			{"RATELIMIT_HEADER_LIMIT", "X Limit"},
 			{"RATELIMIT_HEADER_RETRY_AFTER", "Retry(After)"},
+			{"RATELIMIT_STORAGE_OPTIONS", "nosuch=1"},
+			{"RATELIMIT_STORAGE_OPTIONS", "shards=-1"},
+			{"RATELIMIT_STORAGE_OPTIONS", "shards=%zz"},
 		} {
 			_, err := chilimit.New(chilimit.WithConfigLookup(func(k string) (string, bool) {
 				if k == kv[0] {
@@ -392,6 +395,24 @@ func TestConfiguration(t *testing.T) {
 			} else if !strings.Contains(err.Error(), kv[0]) {
 				t.Errorf("New with %s=%q: error %q does not name the key", kv[0], kv[1], err)
 			}
+		}
+	})
+	t.Run("storage options are the storage URI's query parameters", func(t *testing.T) {
+		for _, env := range []map[string]string{
+			{"RATELIMIT_STORAGE_OPTIONS": "shards=4&sweep_interval=0"},
+			{"RATELIMIT_STORAGE_URI": "memory://?shards=4", "RATELIMIT_STORAGE_OPTIONS": "sweep_interval=0"},
+		} {
+			lim, err := chilimit.New(chilimit.WithConfigLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
+			if err != nil {
+				t.Fatalf("New with %v: %v", env, err)
+			}
+			_ = lim.Close()
+		}
+		// A parameter the URI gives already is a parameter given twice.
+		env := map[string]string{"RATELIMIT_STORAGE_URI": "memory://?shards=4", "RATELIMIT_STORAGE_OPTIONS": "shards=8"}
+		_, err := chilimit.New(chilimit.WithConfigLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
+		if err == nil || !strings.Contains(err.Error(), "RATELIMIT_STORAGE_URI and RATELIMIT_STORAGE_OPTIONS") {
+			t.Errorf("New with %v: error %v, want one naming both keys", env, err)
 		}
 	})
 }
