@@ -1,6 +1,7 @@
 package chilimit
 
 import (
+	"cmp"
 	"hash/maphash"
 	"net/http"
 	"sync"
@@ -115,16 +116,13 @@ func (t *handoffTable) drop(st *reqState) {
 	}
 }
 
-// borrow returns the state l's Handler recorded for rctx (with l nil, the
-// innermost Handler's), or nil. The caller holds the state's borrowed lock
-// until it calls giveBack; see drop.
-func (t *handoffTable) borrow(rctx *chi.Context, l *Limiter) *reqState {
+// borrow returns the state recorded for rctx that route marker g works on,
+// chosen as markerStateOf chooses, or nil. The caller holds the state's
+// borrowed lock until it calls giveBack; see drop.
+func (t *handoffTable) borrow(rctx *chi.Context, g *group) *reqState {
 	sh := t.shard(rctx)
 	sh.mu.Lock()
-	st := sh.m[rctx]
-	for st != nil && (st.answered || l != nil && st.lim != l) {
-		st = st.handoffOuter
-	}
+	st := sh.chosen(rctx, g)
 	if st != nil {
 		st.lent = true
 		st.borrowers.Add(1) // under sh.mu: drop, which takes it too, then waits
@@ -136,6 +134,45 @@ func (t *handoffTable) borrow(rctx *chi.Context, l *Limiter) *reqState {
 		st.borrowed.Lock()
 	}
 	return st
+}
+
+// chosen is borrow's choice. The caller holds sh.mu.
+func (sh *handoffShard) chosen(rctx *chi.Context, g *group) *reqState {
+	var known, nearest *reqState
+	for p := sh.m[rctx]; p != nil; p = p.handoffOuter {
+		switch {
+		case p.answered:
+		case g.bound != nil:
+			if p.lim == g.bound {
+				return p
+			}
+		case p.entry.isActive(g):
+			return p
+		case p.entry.knows(g):
+			known = cmp.Or(known, p)
+		default:
+			nearest = cmp.Or(nearest, p)
+		}
+	}
+	return cmp.Or(known, nearest)
+}
+
+// recordedFor reports whether l's Handler recorded a state for r's route
+// context.
+func (t *handoffTable) recordedFor(r *http.Request, l *Limiter) bool {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil {
+		return false
+	}
+	sh := t.shard(rctx)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for p := sh.m[rctx]; p != nil; p = p.handoffOuter {
+		if p.lim == l {
+			return true
+		}
+	}
+	return false
 }
 
 // giveBack ends a borrow of st.

@@ -42,10 +42,13 @@ type routeEntry struct {
 	// answerBeforeLast: middleware that may answer the request runs
 	// between Handler and the last active marker.
 	answerBeforeLast bool
-	all              []*group // every marker in the chain, exempted or not
-	exemptDefault    bool
-	exemptApp        bool
-	exemptMeta       bool
+	// handlerTwice: the limiter's Handler is installed more than once on
+	// the route's way; the later ones pass the request on.
+	handlerTwice  bool
+	all           []*group // every marker in the chain, exempted or not
+	exemptDefault bool
+	exemptApp     bool
+	exemptMeta    bool
 }
 
 func (e *routeEntry) isActive(g *group) bool {
@@ -365,8 +368,11 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 	afterHandler := 0
 	for i, it := range items {
 		if it.handler {
+			if afterHandler > 0 {
+				e.handlerTwice = true
+				break
+			}
 			afterHandler = i + 1
-			break
 		}
 	}
 	gap := true          // other middleware since the last active marker

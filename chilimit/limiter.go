@@ -279,6 +279,10 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	pattern, entry, _ := l.lookup(r)
+	if entry != nil && entry.handlerTwice && handoffs.recordedFor(r, l) {
+		next.ServeHTTP(w, r) // installed twice, behind a writer without Unwrap
+		return
+	}
 	rw := getWriter(w)
 	defer putWriter(rw)
 	st := &rw.st
@@ -310,9 +314,10 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	st.markersLeft = len(entry.active)
-	if len(entry.all) > 0 {
+	if len(entry.all) > 0 || entry.handlerTwice {
 		// For markers behind a writer wrapper that hides rw (handoff.go),
-		// those this limiter exempts as well as its own.
+		// those this limiter exempts as well as its own, and for this
+		// Handler installed again behind one.
 		handoffs.putFor(r, st)
 	}
 	// finish ends the request: markers that borrowed st let go of it, then

@@ -13,11 +13,11 @@ import (
 // last one also applies the default limits unless a route limit overrode
 // them. Without one it applies its limits on its own.
 func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	st := stateOf(w, m.g.bound)
-	if st == nil || st.entry == nil && m.g.bound == nil {
+	st := markerStateOf(w, m.g)
+	if st == nil || st.entry == nil || !st.entry.knows(m.g) {
 		// A writer wrapper without Unwrap may hide the Handler's state.
 		if rctx := chi.RouteContext(r.Context()); rctx != nil {
-			if hs := handoffs.borrow(rctx, m.g.bound); hs != nil {
+			if hs := handoffs.borrow(rctx, m.g); hs != nil {
 				pass := func() bool {
 					defer hs.giveBack() // before next (markers further in borrow it too), and on a panic
 					return m.apply(hs, w, r)

@@ -465,3 +465,37 @@ func TestExemptedMarkerBehindWriterWithoutUnwrap(t *testing.T) {
 }
 
 type beatKey struct{}
+
+// Another limiter's Handler the index cannot see, wrapped in a closure (as
+// middleware.Maybe wraps one): the outer limiter's index counts the unbound
+// marker as its own, and the marker works on the state of the Handler
+// whose index counts it, not on the nearer one's. It took the inner
+// Handler's, whose index knows it as the outer one's and so passed it by:
+// the limit, which replaces the outer defaults, was never enforced.
+func TestUnboundMarkerBehindHandlerInClosure(t *testing.T) {
+	for _, hidden := range []bool{false, true} {
+		t.Run(fmt.Sprintf("writer hidden %v", hidden), func(t *testing.T) {
+			outer, clock := newLimiter(t, chilimit.WithDefaultLimits("1000/hour"))
+			inner, _ := newLimiter(t)
+			r := chi.NewRouter()
+			r.Use(outer.Handler, func(next http.Handler) http.Handler { return inner.Handler(next) })
+			if hidden {
+				r.Use(hideWriter)
+			}
+			r.With(chilimit.Limit("1/hour")).Get("/x", text("x"))
+			run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 429, body: "1 per 1 hour"}})
+		})
+	}
+}
+
+// One limiter's Handler installed twice with a writer without Unwrap
+// between: the second finds the first's state through the handoff table
+// and passes the request on. It prepared the request again, counting the
+// application limits twice.
+func TestHandlerTwiceBehindWriterWithoutUnwrap(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithApplicationLimits("3/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler, hideWriter, lim.Handler)
+	r.With(chilimit.Limit("1000/hour", chilimit.OverrideDefaults(false))).Get("/x", text("x"))
+	run(t, r, clock, concat(repeat(3, step{path: "/x", code: 200}), []step{{path: "/x", code: 429, body: "3 per 1 hour"}}))
+}

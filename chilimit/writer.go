@@ -2,6 +2,7 @@ package chilimit
 
 import (
 	"bufio"
+	"cmp"
 	"io"
 	"net"
 	"net/http"
@@ -156,28 +157,55 @@ type writerOnly struct{ io.Writer }
 
 // stateOf finds the rate-limit state that l's Handler (or a route limit of
 // l's) attached to w, unwrapping middleware wrappers that implement Unwrap.
-// With l nil it finds the nearest Handler's state, of any Limiter, for an
-// unbound marker, which belongs to that Handler; else the nearest state a
-// route limit running on its own attached.
 func stateOf(w http.ResponseWriter, l *Limiter) *reqState {
-	var standalone *reqState
 	for range 16 {
 		switch v := w.(type) {
 		case *responseWriter:
-			switch st := &v.st; {
-			case l != nil && st.lim == l, l == nil && st.entry != nil:
-				return st
-			case l == nil && standalone == nil:
-				standalone = st
+			if v.st.lim == l {
+				return &v.st
 			}
 			w = v.w
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = v.Unwrap()
 		default:
-			return standalone
+			return nil
 		}
 	}
-	return standalone
+	return nil
+}
+
+// markerStateOf finds the state route marker g works on: its limiter's, if
+// it is bound to one. An unbound marker belongs to a Handler whose route
+// index counts it (the nearest such, as the indexes decide together); else
+// to the nearest that knows it, and exempts it; else to the nearest
+// Handler, then to the nearest route limit running on its own.
+func markerStateOf(w http.ResponseWriter, g *group) *reqState {
+	if g.bound != nil {
+		return stateOf(w, g.bound)
+	}
+	var known, handler, standalone *reqState
+	for range 16 {
+		switch v := w.(type) {
+		case *responseWriter:
+			st := &v.st
+			switch {
+			case st.entry == nil:
+				standalone = cmp.Or(standalone, st)
+			case st.entry.isActive(g):
+				return st
+			case st.entry.knows(g):
+				known = cmp.Or(known, st)
+			default:
+				handler = cmp.Or(handler, st)
+			}
+			w = v.w
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return cmp.Or(known, handler, standalone)
+		}
+	}
+	return cmp.Or(known, handler, standalone)
 }
 
 var (
