@@ -25,7 +25,7 @@ func FromEnv() Option { return WithConfigLookup(os.LookupEnv) }
 //	RATELIMIT_APPLICATION                 limits                WithApplicationLimits
 //	RATELIMIT_STRATEGY                    strategy name         WithStrategy
 //	RATELIMIT_STORAGE_URI (or _URL)       storage URI           WithStorageURI
-//	RATELIMIT_STORAGE_OPTIONS             name=value&...        query parameters added to the storage URI
+//	RATELIMIT_STORAGE_OPTIONS             name=value&...        query parameters added to the storage URI; WithStorageOptions wins
 //	RATELIMIT_HEADERS_ENABLED             true/false            WithHeaders
 //	RATELIMIT_HEADER_LIMIT                header name           WithHeaderNames
 //	RATELIMIT_HEADER_REMAINING            header name           WithHeaderNames
@@ -121,15 +121,17 @@ func (c *config) applyEnv() error {
 		str("RATELIMIT_STORAGE_URL", setStorage, &c.storageURI)
 		str("RATELIMIT_STORAGE_URI", setStorage, &c.storageURI) // wins over the older name
 	}
-	if v, ok := get("RATELIMIT_STORAGE_OPTIONS"); ok && c.storage == nil {
+	if v, ok := get("RATELIMIT_STORAGE_OPTIONS"); ok && c.storage == nil && !c.set[setStorageOptions] {
 		// Flask-Limiter's storage_options, the storage's constructor
 		// arguments: here the storage URI's query parameters, which each
-		// storage checks (an unknown or repeated one fails New).
+		// storage checks (an unknown or repeated one fails New). They join
+		// an explicit WithStorageURI too, as Flask's configuration updates
+		// the constructor's storage_options; WithStorageOptions wins.
 		if _, err := url.ParseQuery(v); err != nil {
 			return invalid("RATELIMIT_STORAGE_OPTIONS=%q: want URI query parameters (name=value&...): %v", v, err)
 		}
 		if strings.Contains(c.storageURI, "#") {
-			return invalid("RATELIMIT_STORAGE_OPTIONS: storage URI %q has a fragment", c.storageURI)
+			return invalid("RATELIMIT_STORAGE_OPTIONS: the storage URI has a fragment ('#'); percent-encode it")
 		}
 		sep := "?"
 		if strings.Contains(c.storageURI, "?") {
@@ -138,6 +140,8 @@ func (c *config) applyEnv() error {
 		c.storageURI += sep + v
 		if k := c.envKey[setStorage]; k != "" {
 			c.envKey[setStorage] = k + " and RATELIMIT_STORAGE_OPTIONS"
+		} else if c.set[setStorage] {
+			c.envKey[setStorage] = "WithStorageURI and RATELIMIT_STORAGE_OPTIONS"
 		} else {
 			c.envKey[setStorage] = "RATELIMIT_STORAGE_OPTIONS"
 		}

@@ -119,10 +119,13 @@ func (t *handoffTable) drop(st *reqState) {
 // borrow returns the state recorded for rctx that route marker g works on,
 // chosen as markerStateOf chooses, or nil. The caller holds the state's
 // borrowed lock until it calls giveBack; see drop.
-func (t *handoffTable) borrow(rctx *chi.Context, g *group) *reqState {
+func (t *handoffTable) borrow(rctx *chi.Context, g *group, have *reqState) *reqState {
 	sh := t.shard(rctx)
 	sh.mu.Lock()
 	st := sh.chosen(rctx, g)
+	if st == have {
+		st = nil // the writer leads to it: no borrow needed
+	}
 	if st != nil {
 		st.lent = true
 		st.borrowers.Add(1) // under sh.mu: drop, which takes it too, then waits

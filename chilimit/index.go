@@ -383,7 +383,8 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 		switch {
 		case it.foreign:
 			gap = true
-			mayAnswer = mayAnswer || i >= afterHandler
+			// This limiter's Handler installed again only passes the request on.
+			mayAnswer = mayAnswer || i >= afterHandler && !it.handler
 			// A Handler installed again on the path only passes the
 			// request on: the state before it stays the nearest.
 			if it.owner != nil && !slices.Contains(handlers, it.owner) {

@@ -366,9 +366,9 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	ahead.undo()
-	if st.markersLeft == 0 {
-		l.writeHeaders(out, st, false)
-	}
+	// The headers describe what was counted here, whatever answers next;
+	// the route's markers rewrite them.
+	l.writeHeaders(out, st, false)
 	st.release()
 	next.ServeHTTP(out, r)
 	finish(rw.statusCode())

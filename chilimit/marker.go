@@ -17,7 +17,7 @@ func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if st == nil || st.entry == nil || !st.entry.knows(m.g) {
 		// A writer wrapper without Unwrap may hide the Handler's state.
 		if rctx := chi.RouteContext(r.Context()); rctx != nil {
-			if hs := handoffs.borrow(rctx, m.g); hs != nil {
+			if hs := handoffs.borrow(rctx, m.g, st); hs != nil {
 				pass := func() bool {
 					defer hs.giveBack() // before next (markers further in borrow it too), and on a panic
 					return m.apply(hs, w, r)

@@ -499,3 +499,28 @@ func TestHandlerTwiceBehindWriterWithoutUnwrap(t *testing.T) {
 	r.With(chilimit.Limit("1000/hour", chilimit.OverrideDefaults(false))).Get("/x", text("x"))
 	run(t, r, clock, concat(repeat(3, step{path: "/x", code: 200}), []step{{path: "/x", code: 429, body: "3 per 1 hour"}}))
 }
+
+// A route marker the index cannot see (inside a closure), with the
+// Handler's writer in plain view, works on that state directly: it borrowed
+// it from the handoff table, which marks it lent, and the deduct-when
+// deduction then came after the headers went out.
+func TestUnindexedMarkerKeepsDeductionInHeaders(t *testing.T) {
+	always := func(*http.Request, int) bool { return true }
+	for _, closure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("closure %v", closure), func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			mws := []func(http.Handler) http.Handler{lim.Limit("5/hour", chilimit.DeductWhen(always))}
+			if closure {
+				inner := chilimit.Limit("10/day", chilimit.OverrideDefaults(false))
+				mws = append(mws, func(next http.Handler) http.Handler { return inner(next) })
+			}
+			r.With(mws...).Get("/x", text("x"))
+			run(t, r, clock, []step{
+				{path: "/x", code: 200, headers: map[string]string{"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4"}},
+				{path: "/x", code: 200, headers: map[string]string{"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "3"}},
+			})
+		})
+	}
+}

@@ -71,6 +71,7 @@ const (
 	setApplication
 	setStrategy
 	setStorage
+	setStorageOptions
 	setHeaders
 	setHeaderLimit
 	setHeaderRemaining
@@ -320,11 +321,12 @@ func WithStorage(s limiter.Storage) Option {
 }
 
 // WithStorageOptions passes options to the backend when the storage is
-// opened by URI (RATELIMIT_STORAGE_OPTIONS in Flask-Limiter). The default is
-// none.
+// opened by URI (Flask-Limiter's storage_options). Given, even empty, it
+// wins over RATELIMIT_STORAGE_OPTIONS. The default is none.
 func WithStorageOptions(opts ...limiter.StorageOption) Option {
 	return func(c *config) error {
 		c.storageOpts = append(c.storageOpts, opts...)
+		c.set[setStorageOptions] = true
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package chilimit_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -348,4 +349,50 @@ func TestDefaultsCountBeforeMarkersThatCannotReplaceThem(t *testing.T) {
 			run(t, r, clock, tc.steps)
 		})
 	}
+}
+
+// The same Handler installed twice is no middleware that may answer the
+// request: the defaults stay with the route's marker, checked with its
+// limits, smallest window first, so a request the route limit rejects does
+// not count against them. The second Handler moved them up front.
+func TestHandlerTwiceKeepsDefaultsWithMarker(t *testing.T) {
+	for _, twice := range []bool{false, true} {
+		t.Run(fmt.Sprintf("twice %v", twice), func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/hour"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			if twice {
+				r.Use(lim.Handler)
+			}
+			r.With(chilimit.Limit("1/minute", chilimit.OverrideDefaults(false))).Get("/x", text("x"))
+			run(t, r, clock, []step{
+				{path: "/x", code: 200},
+				{path: "/x", code: 429, body: "1 per 1 minute"},
+				{path: "/x", advance: time.Minute, code: 200},
+				{path: "/x", advance: time.Minute, code: 429, body: "2 per 1 hour"},
+			})
+		})
+	}
+}
+
+// The limits Handler counts show in the headers of a response that
+// middleware before the route's markers answers, as on a route without
+// markers: the defaults it counts up front, the application limits.
+func TestHeadersWhenMiddlewareAnswersBeforeMarkers(t *testing.T) {
+	auth := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+		})
+	}
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/minute"), chilimit.WithApplicationLimits("5/hour"), chilimit.WithHeaders(true))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(auth).Get("/plain", text("x"))
+	r.With(auth, chilimit.Limit("100/day", chilimit.OverrideDefaults(false))).Get("/adds", text("x"))
+	r.With(auth, chilimit.Limit("100/day")).Get("/replaces", text("x"))
+	run(t, r, clock, []step{
+		{path: "/plain", code: 401, headers: map[string]string{"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "1"}},
+		{path: "/adds", code: 401, headers: map[string]string{"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "1"}},
+		{path: "/replaces", code: 401, headers: map[string]string{"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "2"}},
+	})
 }

@@ -408,11 +408,29 @@ func TestConfiguration(t *testing.T) {
 			}
 			_ = lim.Close()
 		}
-		// A parameter the URI gives already is a parameter given twice.
+		// A parameter the URI gives already is a parameter given twice;
+		// the error names where the URI and the options came from.
 		env := map[string]string{"RATELIMIT_STORAGE_URI": "memory://?shards=4", "RATELIMIT_STORAGE_OPTIONS": "shards=8"}
-		_, err := chilimit.New(chilimit.WithConfigLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
-		if err == nil || !strings.Contains(err.Error(), "RATELIMIT_STORAGE_URI and RATELIMIT_STORAGE_OPTIONS") {
+		lookup := chilimit.WithConfigLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if _, err := chilimit.New(lookup); err == nil || !strings.Contains(err.Error(), "RATELIMIT_STORAGE_URI and RATELIMIT_STORAGE_OPTIONS") {
 			t.Errorf("New with %v: error %v, want one naming both keys", env, err)
+		}
+		delete(env, "RATELIMIT_STORAGE_URI")
+		if _, err := chilimit.New(lookup, chilimit.WithStorageURI("memory://?shards=4")); err == nil || !strings.Contains(err.Error(), "WithStorageURI and RATELIMIT_STORAGE_OPTIONS") {
+			t.Errorf("New with WithStorageURI and %v: error %v, want one naming both", env, err)
+		}
+		// Explicit storage options win over the environment's.
+		lim, err := chilimit.New(lookup, chilimit.WithStorageURI("memory://?shards=4"), chilimit.WithStorageOptions())
+		if err != nil {
+			t.Errorf("New with WithStorageOptions and %v: %v", env, err)
+		} else {
+			_ = lim.Close()
+		}
+		// No error shows the storage's password, not even the options'
+		// own check of the URI.
+		env = map[string]string{"RATELIMIT_STORAGE_URI": "redis://:s3cret@localhost:6379/0#x", "RATELIMIT_STORAGE_OPTIONS": "db=1"}
+		if _, err := chilimit.New(lookup); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("New with %v: error %v, want one without the password", env, err)
 		}
 	})
 }
