@@ -41,11 +41,10 @@
 // limits are checked where they are declared, markers with no other
 // middleware between them together, and the route's last marker adds the
 // defaults unless a route limit replaced them. So a limit declared before
-// an authentication middleware counts the requests it rejects. Where
-// middleware that may answer the request sits between Handler and the
-// route's last marker and no route limit can replace the defaults
-// (they add to them, or apply to other methods), Handler checks the
-// defaults itself, so that middleware cannot keep them from counting. The first
+// an authentication middleware counts the requests it rejects, against
+// its own limits and, if it is the route's last, the defaults; declared
+// after, it counts neither, and its key function sees what that
+// middleware put in the context (the user). The first
 // breached limit rejects the request with 429 and is reported in the body
 // and headers. Limits checked before it have counted the request.
 // The route identity is chi's route pattern ("/users/{id}"). 404 and 405
@@ -75,8 +74,9 @@
 // Several Limiters may run on one router, each with its own storage, keys
 // and defaults. A marker made by [Limiter.Limit] cooperates with that
 // limiter's Handler wherever the others' sit; one made by [Limit] belongs
-// to the nearest Handler before it, and the others count their defaults
-// as on a route without markers.
+// to the Handler whose route index counts it, the nearest before it that
+// the index can see (not one wrapped in a closure), and the others count
+// their defaults as on a route without markers.
 //
 // Install Handler on the root router, after any path-rewriting middleware
 // (middleware.StripSlashes, middleware.CleanPath). HEAD requests count

@@ -14,10 +14,12 @@ import (
 // method (http.TimeoutHandler's, many older ones) hides it; the handoff
 // table is the second way, keyed by the chi route context, which every
 // handler of one request shares however its middleware rewrap the request
-// and the writer. lim.Handler fills it only for routes that carry markers,
-// and the marker reads it only when the writer leads nowhere. Several
-// Limiters' Handlers on one path each record their state: the table holds
-// the innermost, which links to the next one out (reqState.handoffOuter).
+// and the writer. lim.Handler fills it for routes that carry markers
+// (exempted ones included) or the Handler twice, and for every request when
+// disabled; a marker reads it when the writer leads to no state that knows
+// the marker. Several Limiters' Handlers on one path each record their
+// state: the table holds the innermost, which links to the next one out
+// (reqState.handoffOuter).
 
 // handoffs is the process's table: markers made by [Limit] may run under
 // any Limiter's Handler.

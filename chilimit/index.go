@@ -39,9 +39,6 @@ type routeEntry struct {
 	// middleware between them, so both are counted in one evaluation at
 	// the later one (one storage round trip, smallest window first).
 	joinNext []bool
-	// answerBeforeLast: middleware that may answer the request runs
-	// between Handler and the last active marker.
-	answerBeforeLast bool
 	// handlerTwice: the limiter's Handler is installed more than once on
 	// the route's way; the later ones pass the request on.
 	handlerTwice  bool
@@ -54,29 +51,6 @@ type routeEntry struct {
 func (e *routeEntry) isActive(g *group) bool {
 	for _, a := range e.active {
 		if a == g {
-			return true
-		}
-	}
-	return false
-}
-
-// defaultsUpFront reports whether Handler checks the default limits of a
-// request with method itself, instead of the route's last marker: when
-// middleware between them may answer the request (authentication), which
-// must not keep the defaults from counting, as they count in
-// Flask-Limiter's before_request, and no route limit may replace them.
-// Else the last marker checks them with its own limits, smallest window
-// first, so a request its limits reject does not count against them.
-func (e *routeEntry) defaultsUpFront(method string) bool {
-	return e.answerBeforeLast && !e.mayReplaceDefaults(method)
-}
-
-// mayReplaceDefaults reports whether a route limit may replace the default
-// limits for a request with method: an active marker that overrides them
-// and applies to the method.
-func (e *routeEntry) mayReplaceDefaults(method string) bool {
-	for _, g := range e.active {
-		if g.override && g.appliesTo(method) {
 			return true
 		}
 	}
@@ -377,14 +351,11 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 	}
 	gap := true          // other middleware since the last active marker
 	otherNearer := false // another limiter's Handler is the nearest one so far
-	mayAnswer := false   // other middleware since Handler
 	var handlers []*Limiter
 	for i, it := range items {
 		switch {
 		case it.foreign:
 			gap = true
-			// This limiter's Handler installed again only passes the request on.
-			mayAnswer = mayAnswer || i >= afterHandler && !it.handler
 			// A Handler installed again on the path only passes the
 			// request on: the state before it stays the nearest.
 			if it.owner != nil && !slices.Contains(handlers, it.owner) {
@@ -400,7 +371,6 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 		// belongs to the nearest Handler before it, whose state it finds.
 		if bound := it.marker.bound; bound != nil && bound != b.lim || bound == nil && otherNearer {
 			gap = true // another limiter's marker may answer the request
-			mayAnswer = mayAnswer || i >= afterHandler
 			continue
 		}
 		if i < afterHandler {
@@ -418,7 +388,6 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 			e.joinNext = append(e.joinNext, !gap)
 		}
 		e.active = append(e.active, it.marker)
-		e.answerBeforeLast = mayAnswer
 		gap = false
 	}
 	if len(e.active) > 0 {

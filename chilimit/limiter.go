@@ -351,10 +351,9 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		// route, as in Flask-Limiter's before_request, whatever middleware
 		// between here and the route's markers then does.
 		l.prepareApplication(st, cr)
-		if st.markersLeft == 0 || entry.defaultsUpFront(r.Method) {
-			l.prepareDefaults(st, cr)
-			st.defaultsDone = true
-		} // else the route's last marker adds them unless a route limit replaced them
+		if st.markersLeft == 0 {
+			l.prepareDefaults(st, cr) // else the route's last marker decides
+		}
 	}
 	if breach == nil && err == nil && len(st.checks) > 0 {
 		breach, err = l.evaluate(st, cr)

@@ -78,7 +78,7 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 			st.overridden = true
 		}
 		l.prepare(st, g, r, st.pattern, limits)
-		if st.markersLeft == 0 && !st.overridden && !st.defaultsDone {
+		if st.markersLeft == 0 && !st.overridden {
 			l.prepareDefaults(st, r)
 		}
 		if st.markersLeft > 0 && st.entry.active[pos] == g && st.entry.joinNext[pos] {

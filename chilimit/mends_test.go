@@ -336,8 +336,11 @@ func TestStaleInnerStateNotTakenByNextRequest(t *testing.T) {
 		_, _ = io.WriteString(w, "x")
 	})
 	reused := 0
-	for round := range 20 {
-		addr := from(fmt.Sprintf("192.0.2.%d:1234", round+1))
+	// Until chi has reused the route context a few times, which it does in
+	// some rounds only (sync.Pool).
+	round := 0
+	for ; round < 200 && reused < 5; round++ {
+		addr := from(fmt.Sprintf("192.0.%d.%d:1234", round/250, round%250+1))
 		mu.Lock()
 		gate, done, entered = make(chan struct{}), make(chan struct{}), make(chan struct{})
 		g, d, e := gate, done, entered
@@ -362,7 +365,10 @@ func TestStaleInnerStateNotTakenByNextRequest(t *testing.T) {
 			t.Fatalf("round %d (route context reused: %v): request the inner limiter filters = %d %q, want 200", round, same, w2.Code, w2.Body.String())
 		}
 	}
-	t.Logf("route context reused in %d of 20 rounds", reused)
+	if reused == 0 {
+		t.Fatal("chi never reused the route context: the test proved nothing")
+	}
+	t.Logf("route context reused in %d of %d rounds", reused, round)
 }
 
 // A middleware between two Handlers may write to the outer one's writer

@@ -2,7 +2,6 @@ package chilimit_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -299,14 +298,12 @@ func TestStandaloneBehindStripPrefix(t *testing.T) {
 	run(t, r, clock, []step{{path: "/v1/x", code: 200}, {path: "/v1/x", code: 429}})
 }
 
-// The defaults are checked by Handler, before the route, whenever no route
-// limit can replace them for the request: on routes whose limits add to
-// them (OverrideDefaults(false)) or apply to other methods. Then a
-// middleware that answers before the route's markers (authentication)
-// cannot keep the defaults from counting its answers. Where a route limit
-// replaces them, it is that limit which counts, where it is declared; a
-// callable one may replace them or not, so its marker decides.
-func TestDefaultsCountBeforeMarkersThatCannotReplaceThem(t *testing.T) {
+// On a route with limits of its own, the defaults go with the route's last
+// marker, where the key function sees what middleware before it put in the
+// context: middleware that answers before that marker (authentication)
+// keeps the defaults from counting its answers. A limit declared before
+// that middleware counts them, the defaults with it.
+func TestDefaultsGoWithTheLastMarker(t *testing.T) {
 	auth := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") == "" {
@@ -317,52 +314,46 @@ func TestDefaultsCountBeforeMarkersThatCannotReplaceThem(t *testing.T) {
 		})
 	}
 	signedIn := header("Authorization", "Bearer x")
+	adds := chilimit.Limit("100/day", chilimit.OverrideDefaults(false))
 	for _, tc := range []struct {
 		name  string
-		limit func(http.Handler) http.Handler
+		chain []func(http.Handler) http.Handler
 		steps []step
 	}{
-		{"adds to the defaults", chilimit.Limit("100/day", chilimit.OverrideDefaults(false)), []step{
-			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 429, body: "2 per 1 minute"},
-		}},
-		{"adds to the defaults, signed in: counted once", chilimit.Limit("100/day", chilimit.OverrideDefaults(false)), []step{
+		{"limit behind authentication", []func(http.Handler) http.Handler{auth, adds}, []step{
+			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 401},
 			{path: "/x", opts: []reqOpt{signedIn}, code: 200}, {path: "/x", opts: []reqOpt{signedIn}, code: 200},
 			{path: "/x", opts: []reqOpt{signedIn}, code: 429, body: "2 per 1 minute"},
 		}},
-		{"for another method", chilimit.Limit("1/minute", chilimit.Methods(http.MethodPost)), []step{
+		{"limit before authentication", []func(http.Handler) http.Handler{adds, auth}, []step{
 			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 429, body: "2 per 1 minute"},
-		}},
-		{"replaces the defaults", chilimit.Limit("3/minute"), []step{
-			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 401},
-			{path: "/x", opts: []reqOpt{signedIn}, code: 200}, {path: "/x", opts: []reqOpt{signedIn}, code: 200},
-			{path: "/x", opts: []reqOpt{signedIn}, code: 200}, {path: "/x", opts: []reqOpt{signedIn}, code: 429, body: "3 per 1 minute"},
-		}},
-		{"callable", chilimit.LimitFunc(func(*http.Request) string { return "3/minute" }), []step{
-			{path: "/x", code: 401}, {path: "/x", code: 401}, {path: "/x", code: 401},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/minute"))
 			r := chi.NewRouter()
 			r.Use(lim.Handler)
-			r.With(auth, tc.limit).Get("/x", text("x"))
+			r.With(tc.chain...).Get("/x", text("x"))
 			run(t, r, clock, tc.steps)
 		})
 	}
 }
 
-// The same Handler installed twice is no middleware that may answer the
-// request: the defaults stay with the route's marker, checked with its
-// limits, smallest window first, so a request the route limit rejects does
-// not count against them. The second Handler moved them up front.
-func TestHandlerTwiceKeepsDefaultsWithMarker(t *testing.T) {
-	for _, twice := range []bool{false, true} {
-		t.Run(fmt.Sprintf("twice %v", twice), func(t *testing.T) {
+// The defaults are checked with the route's limits at its last marker,
+// smallest window first, so a request the route limit rejects does not
+// count against them, whatever runs between Handler and the marker: the
+// same Handler again, or middleware that only passes the request on.
+func TestDefaultsCheckedWithRouteLimitsSmallestWindowFirst(t *testing.T) {
+	for _, between := range []string{"nothing", "the Handler again", "a logger"} {
+		t.Run(between, func(t *testing.T) {
 			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/hour"))
 			r := chi.NewRouter()
 			r.Use(lim.Handler)
-			if twice {
+			switch between {
+			case "the Handler again":
 				r.Use(lim.Handler)
+			case "a logger":
+				r.Use(middleware.RequestID)
 			}
 			r.With(chilimit.Limit("1/minute", chilimit.OverrideDefaults(false))).Get("/x", text("x"))
 			run(t, r, clock, []step{
@@ -377,7 +368,7 @@ func TestHandlerTwiceKeepsDefaultsWithMarker(t *testing.T) {
 
 // The limits Handler counts show in the headers of a response that
 // middleware before the route's markers answers, as on a route without
-// markers: the defaults it counts up front, the application limits.
+// markers: the application limits (the defaults wait for the marker).
 func TestHeadersWhenMiddlewareAnswersBeforeMarkers(t *testing.T) {
 	auth := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -392,7 +383,7 @@ func TestHeadersWhenMiddlewareAnswersBeforeMarkers(t *testing.T) {
 	r.With(auth, chilimit.Limit("100/day")).Get("/replaces", text("x"))
 	run(t, r, clock, []step{
 		{path: "/plain", code: 401, headers: map[string]string{"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "1"}},
-		{path: "/adds", code: 401, headers: map[string]string{"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "1"}},
+		{path: "/adds", code: 401, headers: map[string]string{"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "3"}},
 		{path: "/replaces", code: 401, headers: map[string]string{"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "2"}},
 	})
 }

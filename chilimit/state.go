@@ -24,7 +24,6 @@ type reqState struct {
 	fallbackMode bool // the storage is down and fallback limits replace all
 	markersLeft  int  // active route markers still to run
 	overridden   bool // a route limit replaced the defaults
-	defaultsDone bool // Handler checked the defaults: no route limit can replace them
 	rejected     bool
 	// dryRunBreached: a dry-run breach of this request was counted.
 	dryRunBreached bool
@@ -86,7 +85,7 @@ func (st *reqState) reset() {
 	clear(st.checks)
 	st.lim, st.req, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, nil, "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
-	st.dryRunBreached, st.defaultsDone = false, false
+	st.dryRunBreached = false
 	st.handoff, st.handoffKey, st.handoffOuter, st.lent, st.answered = nil, nil, nil, false, false // dropped already
 	st.haveBest, st.best = false, reported{}
 	st.policies, st.pending, st.checks = nil, nil, nil
