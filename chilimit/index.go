@@ -524,27 +524,46 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 	return "" // a 404 or 405 inside the mount
 }
 
-// getHeadOn reports whether a router on the way to a route runs
-// middleware.GetHead, which serves a HEAD request with the GET route when
-// the router has no HEAD route for it: in a router's stack or in a mount's
-// With chain. patterns are the route's, as chi's Find reports them from
-// root: a mount's "/prefix/*" for each sub-router, then the route's own.
-func getHeadOn(root chi.Routes, patterns []string) bool {
+// getHeadOn reports whether a router on the way to a route serves a HEAD
+// with it through middleware.GetHead, in its stack or in a mount's With
+// chain. patterns are the route's, as chi's Find reports them from root: a
+// mount's "/prefix/*" for each sub-router, then the route's own; params
+// from index first are the URL parameters Find captured, a "*" per mount.
+//
+// GetHead serves the HEAD as a GET when no HEAD route matches the path the
+// router is routing; but it asks the root router (chi's route context keeps
+// the root) with the sub-router's own path, so on a sub-router a root route
+// that matches that path (a catch-all) keeps the HEAD a HEAD, which the
+// sub-router answers 405. As chi does, so is it counted.
+func getHeadOn(root chi.Routes, patterns []string, params *chi.RouteParams, first int) bool {
 	rs := root
 	for i := 0; rs != nil; i++ {
-		if hasGetHead(rs.Middlewares()) {
-			return true
+		var chain []func(http.Handler) http.Handler
+		if i < len(patterns)-1 {
+			chain = mountChain(rs, patterns[i])
+		}
+		if hasGetHead(rs.Middlewares()) || hasGetHead(chain) {
+			return i == 0 || !root.Match(chi.NewRouteContext(), http.MethodHead, "/"+mountRest(params, first, i))
 		}
 		if i >= len(patterns)-1 {
 			return false
 		}
-		var chain []func(http.Handler) http.Handler
-		rs, chain = subRouter(rs, patterns[i])
-		if hasGetHead(chain) {
-			return true
-		}
+		rs = subRouter(rs, patterns[i])
 	}
 	return false
+}
+
+// mountRest returns what the i-th mount on a route's way (1 for the root's)
+// leaves of the path: the value of the i-th "*" parameter from first on.
+func mountRest(params *chi.RouteParams, first, i int) string {
+	for k := first; k < len(params.Keys) && k < len(params.Values); k++ {
+		if params.Keys[k] == "*" {
+			if i--; i == 0 {
+				return params.Values[k]
+			}
+		}
+	}
+	return ""
 }
 
 func hasGetHead(mws []func(http.Handler) http.Handler) bool {
@@ -556,19 +575,27 @@ func hasGetHead(mws []func(http.Handler) http.Handler) bool {
 	return false
 }
 
-// subRouter returns the router mounted on rs at pattern, or nil, and the
-// middleware the mount's With chain runs before it.
-func subRouter(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) http.Handler) {
+// subRouter returns the router mounted on rs at pattern, or nil.
+func subRouter(rs chi.Routes, pattern string) chi.Routes {
 	for _, rt := range rs.Routes() {
 		if rt.Pattern == pattern {
-			var chain []func(http.Handler) http.Handler
-			if ch, ok := rt.Handlers["*"].(*chi.ChainHandler); ok {
-				chain = ch.Middlewares
-			}
-			return rt.SubRoutes, chain
+			return rt.SubRoutes
 		}
 	}
-	return nil, nil
+	return nil
+}
+
+// mountChain returns the middleware of the With chain of the mount at
+// pattern on rs, which runs while rs routes.
+func mountChain(rs chi.Routes, pattern string) []func(http.Handler) http.Handler {
+	for _, rt := range rs.Routes() {
+		if rt.Pattern == pattern {
+			if ch, ok := rt.Handlers["*"].(*chi.ChainHandler); ok {
+				return ch.Middlewares
+			}
+		}
+	}
+	return nil
 }
 
 // resolve is lookup without the cache.

@@ -494,6 +494,34 @@ func TestHeadFallsBackToGetInSubRouter(t *testing.T) {
 		{"standalone, GetHead in the mount's With chain", "", func(r chi.Router, lim *chilimit.Limiter) {
 			r.With(lim.Limit("1/hour"), middleware.GetHead).Route("/api", func(api chi.Router) { api.Get("/x", text("x")) })
 		}, headThenGet},
+		// chi's GetHead on a sub-router asks the root router about the
+		// sub-router's own path ("/x"): a root catch-all matches it, so the
+		// HEAD stays a HEAD and the sub-router answers 405, not counted.
+		{"root catch-all", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
+			r.Handle("/*", text("spa"))
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead)
+				api.Get("/x", text("x"))
+			})
+		}, []step{{method: "HEAD", path: "/api/x", code: 405}, {path: "/api/x", code: 200}, {path: "/api/x", code: 429}}},
+		{"root catch-all, nested sub-router", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
+			r.Handle("/*", text("spa"))
+			r.Route("/api", func(api chi.Router) {
+				api.Route("/v1", func(v1 chi.Router) {
+					v1.Use(middleware.GetHead)
+					v1.Get("/x", text("x"))
+				})
+			})
+		}, []step{{method: "HEAD", path: "/api/v1/x", code: 405}, {path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
+		{"root route elsewhere", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
+			r.Get("/y", text("y"))
+			r.Route("/api", func(api chi.Router) {
+				api.Route("/v1", func(v1 chi.Router) {
+					v1.Use(middleware.GetHead)
+					v1.Get("/x", text("x"))
+				})
+			})
+		}, []step{{method: "HEAD", path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var opts []chilimit.Option
