@@ -579,3 +579,25 @@ func TestEmptyScopeIsTheRoute(t *testing.T) {
 		})
 	}
 }
+
+// A 500 for a storage failure carries no rate-limit headers, whichever step
+// of the request failed: Handler's headers of the application limits it
+// counted went out with a failure at the route's marker.
+func TestStorageFailureResponseHasNoRateLimitHeaders(t *testing.T) {
+	lim, fs, clock, _ := flakyLimiter(t, chilimit.WithHeaders(true), chilimit.WithIETFHeaders(true), chilimit.WithApplicationLimits("5/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	down := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fs.down.Store(true)
+			defer fs.down.Store(false)
+			next.ServeHTTP(w, r)
+		})
+	}
+	r.With(down, chilimit.Limit("1/minute")).Get("/marker", text("x"))
+	r.Get("/handler", text("y"))
+	none := map[string]string{"X-RateLimit-Limit": "", "X-RateLimit-Remaining": "", "X-RateLimit-Reset": "", "RateLimit": "", "RateLimit-Policy": ""}
+	run(t, r, clock, []step{{path: "/marker", code: 500, headers: none}})
+	fs.down.Store(true)
+	run(t, r, clock, []step{{path: "/handler", code: 500, headers: none}})
+}

@@ -51,6 +51,23 @@ func (l *Limiter) writeHeaders(w http.ResponseWriter, st *reqState, rejected boo
 	}
 }
 
+// clearHeaders removes the rate-limit headers an earlier step of the
+// request wrote (Handler, an earlier route marker).
+func (l *Limiter) clearHeaders(w http.ResponseWriter) {
+	if !l.headers {
+		return
+	}
+	h := w.Header()
+	delete(h, l.names.Limit)
+	delete(h, l.names.Remaining)
+	delete(h, l.names.Reset)
+	delete(h, l.names.RetryAfter)
+	if l.ietf {
+		h.Del("RateLimit")
+		h.Del("RateLimit-Policy")
+	}
+}
+
 // httpDateAfter renders the instant d after now as an HTTP date, rounded
 // up to the second it falls in: a client retrying at that second is never
 // early.

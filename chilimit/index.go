@@ -534,7 +534,8 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 // router is routing; but it asks the root router (chi's route context keeps
 // the root) with the sub-router's own path, so on a sub-router a root route
 // that matches that path (a catch-all) keeps the HEAD a HEAD, which the
-// sub-router answers 405. As chi does, so is it counted.
+// sub-router answers 405, unless a GetHead further in serves it as a GET
+// after all. As chi does, so is it counted.
 func getHeadOn(root chi.Routes, patterns []string, params *chi.RouteParams, first int) bool {
 	rs := root
 	for i := 0; rs != nil; i++ {
@@ -542,8 +543,9 @@ func getHeadOn(root chi.Routes, patterns []string, params *chi.RouteParams, firs
 		if i < len(patterns)-1 {
 			chain = mountChain(rs, patterns[i])
 		}
-		if hasGetHead(rs.Middlewares()) || hasGetHead(chain) {
-			return i == 0 || !root.Match(chi.NewRouteContext(), http.MethodHead, "/"+mountRest(params, first, i))
+		if (hasGetHead(rs.Middlewares()) || hasGetHead(chain)) &&
+			(i == 0 || !root.Match(chi.NewRouteContext(), http.MethodHead, "/"+mountRest(params, first, i))) {
+			return true
 		}
 		if i >= len(patterns)-1 {
 			return false

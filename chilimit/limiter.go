@@ -818,6 +818,7 @@ func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, bre
 			return false
 		}
 		st.rejected = true
+		l.clearHeaders(w) // a 500 claims nothing about the limits counted before
 		l.writeError(w, r, fmt.Errorf("%w: %w", ErrStorage, err))
 		return true
 	}

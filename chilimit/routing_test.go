@@ -513,6 +513,38 @@ func TestHeadFallsBackToGetInSubRouter(t *testing.T) {
 				})
 			})
 		}, []step{{method: "HEAD", path: "/api/v1/x", code: 405}, {path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
+		// An outer GetHead that keeps the HEAD a HEAD (the root's "/v1/*"
+		// matches its path "/v1/x") does not stop an inner one from
+		// serving it as a GET.
+		{"outer GetHead keeps it, inner serves GET", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
+			r.Handle("/v1/*", text("root v1"))
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead)
+				api.Route("/v1", func(v1 chi.Router) {
+					v1.Use(middleware.GetHead)
+					v1.Get("/x", text("x"))
+				})
+			})
+		}, []step{{method: "HEAD", path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
+		{"outer GetHead keeps it, inner in a mount's With chain serves GET", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
+			r.Handle("/v1/*", text("root v1"))
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead)
+				api.Route("/v1", func(v1 chi.Router) {
+					v1.With(middleware.GetHead).Route("/w", func(w chi.Router) { w.Get("/x", text("x")) })
+				})
+			})
+		}, []step{{method: "HEAD", path: "/api/v1/w/x", code: 200}, {path: "/api/v1/w/x", code: 429}}},
+		{"standalone, outer GetHead keeps it, inner serves GET", "", func(r chi.Router, lim *chilimit.Limiter) {
+			r.Handle("/v1/*", text("root v1"))
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead)
+				api.Route("/v1", func(v1 chi.Router) {
+					v1.Use(middleware.GetHead, lim.Limit("1/hour"))
+					v1.Get("/x", text("x"))
+				})
+			})
+		}, []step{{method: "HEAD", path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
 		{"root route elsewhere", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
 			r.Get("/y", text("y"))
 			r.Route("/api", func(api chi.Router) {
