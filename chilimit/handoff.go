@@ -1,7 +1,6 @@
 package chilimit
 
 import (
-	"cmp"
 	"hash/maphash"
 	"net/http"
 	"sync"
@@ -143,7 +142,7 @@ func (t *handoffTable) borrow(rctx *chi.Context, g *group, have *reqState) *reqS
 
 // chosen is borrow's choice. The caller holds sh.mu.
 func (sh *handoffShard) chosen(rctx *chi.Context, g *group) *reqState {
-	var known, nearest *reqState
+	var pick markerPick
 	for p := sh.m[rctx]; p != nil; p = p.handoffOuter {
 		switch {
 		case p.answered:
@@ -151,15 +150,11 @@ func (sh *handoffShard) chosen(rctx *chi.Context, g *group) *reqState {
 			if p.lim == g.bound {
 				return p
 			}
-		case p.entry.isActive(g):
+		case pick.offer(p, g):
 			return p
-		case p.entry.knows(g):
-			known = cmp.Or(known, p)
-		default:
-			nearest = cmp.Or(nearest, p)
 		}
 	}
-	return cmp.Or(known, nearest)
+	return pick.best() // nil for a bound marker: nothing was offered
 }
 
 // recordedFor reports whether l's Handler recorded a state for r's route

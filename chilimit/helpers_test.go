@@ -175,3 +175,15 @@ func serveWithin(t *testing.T, h http.Handler, path string, d time.Duration) int
 		return 0
 	}
 }
+
+// requireAuthorization stands for authentication middleware: it answers 401
+// to a request without an Authorization header.
+func requireAuthorization(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -304,15 +304,7 @@ func TestStandaloneBehindStripPrefix(t *testing.T) {
 // keeps the defaults from counting its answers. A limit declared before
 // that middleware counts them, the defaults with it.
 func TestDefaultsGoWithTheLastMarker(t *testing.T) {
-	auth := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") == "" {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	auth := requireAuthorization
 	signedIn := header("Authorization", "Bearer x")
 	adds := chilimit.Limit("100/day", chilimit.OverrideDefaults(false))
 	for _, tc := range []struct {

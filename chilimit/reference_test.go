@@ -335,18 +335,9 @@ func TestConfiguration(t *testing.T) {
 		// the route's limit (an auth check) cannot take a request around
 		// the application limits.
 		lim, clock := newLimiter(t, chilimit.WithApplicationLimits("2/hour"))
-		auth := func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Header.Get("Authorization") == "" {
-					http.Error(w, "who are you", http.StatusUnauthorized)
-					return
-				}
-				next.ServeHTTP(w, r)
-			})
-		}
 		r := chi.NewRouter()
 		r.Use(lim.Handler)
-		r.With(auth, chilimit.Limit("100/second")).Get("/x", text("ok"))
+		r.With(requireAuthorization, chilimit.Limit("100/second")).Get("/x", text("ok"))
 		run(t, r, clock, []step{
 			{path: "/x", code: 401}, {path: "/x", code: 401},
 			{path: "/x", code: 429, body: "2 per 1 hour"},

@@ -470,6 +470,21 @@ func TestExemptionInNestedGroupIsOneLevel(t *testing.T) {
 // or with a standalone limit, as it does when GetHead is on the root.
 func TestHeadFallsBackToGetInSubRouter(t *testing.T) {
 	headThenGet := []step{{method: "HEAD", path: "/api/x", code: 200}, {path: "/api/x", code: 429}}
+	// apiV1 mounts v1 at /api/v1, after a root route at rootRoute, with
+	// GetHead on /api when outer.
+	apiV1 := func(r chi.Router, rootRoute string, outer bool, v1 func(chi.Router)) {
+		r.Handle(rootRoute, text("root"))
+		r.Route("/api", func(api chi.Router) {
+			if outer {
+				api.Use(middleware.GetHead)
+			}
+			api.Route("/v1", v1)
+		})
+	}
+	getHeadX := func(v1 chi.Router) {
+		v1.Use(middleware.GetHead)
+		v1.Get("/x", text("x"))
+	}
 	for _, tc := range []struct {
 		name     string
 		defaults string // "": no Handler
@@ -505,54 +520,27 @@ func TestHeadFallsBackToGetInSubRouter(t *testing.T) {
 			})
 		}, []step{{method: "HEAD", path: "/api/x", code: 405}, {path: "/api/x", code: 200}, {path: "/api/x", code: 429}}},
 		{"root catch-all, nested sub-router", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
-			r.Handle("/*", text("spa"))
-			r.Route("/api", func(api chi.Router) {
-				api.Route("/v1", func(v1 chi.Router) {
-					v1.Use(middleware.GetHead)
-					v1.Get("/x", text("x"))
-				})
-			})
+			apiV1(r, "/*", false, getHeadX)
 		}, []step{{method: "HEAD", path: "/api/v1/x", code: 405}, {path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
 		// An outer GetHead that keeps the HEAD a HEAD (the root's "/v1/*"
 		// matches its path "/v1/x") does not stop an inner one from
 		// serving it as a GET.
 		{"outer GetHead keeps it, inner serves GET", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
-			r.Handle("/v1/*", text("root v1"))
-			r.Route("/api", func(api chi.Router) {
-				api.Use(middleware.GetHead)
-				api.Route("/v1", func(v1 chi.Router) {
-					v1.Use(middleware.GetHead)
-					v1.Get("/x", text("x"))
-				})
-			})
+			apiV1(r, "/v1/*", true, getHeadX)
 		}, []step{{method: "HEAD", path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
 		{"outer GetHead keeps it, inner in a mount's With chain serves GET", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
-			r.Handle("/v1/*", text("root v1"))
-			r.Route("/api", func(api chi.Router) {
-				api.Use(middleware.GetHead)
-				api.Route("/v1", func(v1 chi.Router) {
-					v1.With(middleware.GetHead).Route("/w", func(w chi.Router) { w.Get("/x", text("x")) })
-				})
+			apiV1(r, "/v1/*", true, func(v1 chi.Router) {
+				v1.With(middleware.GetHead).Route("/w", func(w chi.Router) { w.Get("/x", text("x")) })
 			})
 		}, []step{{method: "HEAD", path: "/api/v1/w/x", code: 200}, {path: "/api/v1/w/x", code: 429}}},
 		{"standalone, outer GetHead keeps it, inner serves GET", "", func(r chi.Router, lim *chilimit.Limiter) {
-			r.Handle("/v1/*", text("root v1"))
-			r.Route("/api", func(api chi.Router) {
-				api.Use(middleware.GetHead)
-				api.Route("/v1", func(v1 chi.Router) {
-					v1.Use(middleware.GetHead, lim.Limit("1/hour"))
-					v1.Get("/x", text("x"))
-				})
+			apiV1(r, "/v1/*", true, func(v1 chi.Router) {
+				v1.Use(middleware.GetHead, lim.Limit("1/hour"))
+				v1.Get("/x", text("x"))
 			})
 		}, []step{{method: "HEAD", path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
 		{"root route elsewhere", "1/hour", func(r chi.Router, _ *chilimit.Limiter) {
-			r.Get("/y", text("y"))
-			r.Route("/api", func(api chi.Router) {
-				api.Route("/v1", func(v1 chi.Router) {
-					v1.Use(middleware.GetHead)
-					v1.Get("/x", text("x"))
-				})
-			})
+			apiV1(r, "/y", false, getHeadX)
 		}, []step{{method: "HEAD", path: "/api/v1/x", code: 200}, {path: "/api/v1/x", code: 429}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

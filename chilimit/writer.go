@@ -183,30 +183,44 @@ func markerStateOf(w http.ResponseWriter, g *group) *reqState {
 	if g.bound != nil {
 		return stateOf(w, g.bound)
 	}
-	var known, handler, standalone *reqState
+	var pick markerPick
 	for range 16 {
 		switch v := w.(type) {
 		case *responseWriter:
-			st := &v.st
-			switch {
-			case st.entry == nil:
-				standalone = cmp.Or(standalone, st)
-			case st.entry.isActive(g):
-				return st
-			case st.entry.knows(g):
-				known = cmp.Or(known, st)
-			default:
-				handler = cmp.Or(handler, st)
+			if pick.offer(&v.st, g) {
+				return &v.st
 			}
 			w = v.w
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = v.Unwrap()
 		default:
-			return cmp.Or(known, handler, standalone)
+			return pick.best()
 		}
 	}
-	return cmp.Or(known, handler, standalone)
+	return pick.best()
 }
+
+// markerPick chooses the state an unbound marker works on among those
+// offered, nearest first, as markerStateOf describes.
+type markerPick struct{ known, handler, standalone *reqState }
+
+// offer reports whether st is the choice: its Handler's index counts g.
+func (p *markerPick) offer(st *reqState, g *group) bool {
+	switch {
+	case st.entry == nil:
+		p.standalone = cmp.Or(p.standalone, st)
+	case st.entry.isActive(g):
+		return true
+	case st.entry.knows(g):
+		p.known = cmp.Or(p.known, st)
+	default:
+		p.handler = cmp.Or(p.handler, st)
+	}
+	return false
+}
+
+// best is the choice when no state offered was one whose index counts g.
+func (p *markerPick) best() *reqState { return cmp.Or(p.known, p.handler, p.standalone) }
 
 var (
 	_ http.Flusher  = (*responseWriter)(nil)
