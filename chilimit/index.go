@@ -539,18 +539,16 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 func getHeadOn(root chi.Routes, patterns []string, params *chi.RouteParams, first int) bool {
 	rs := root
 	for i := 0; rs != nil; i++ {
+		var sub chi.Routes
 		var chain []func(http.Handler) http.Handler
 		if i < len(patterns)-1 {
-			chain = mountChain(rs, patterns[i])
+			sub, chain = mountAt(rs, patterns[i])
 		}
 		if (hasGetHead(rs.Middlewares()) || hasGetHead(chain)) &&
 			(i == 0 || !root.Match(chi.NewRouteContext(), http.MethodHead, "/"+mountRest(params, first, i))) {
 			return true
 		}
-		if i >= len(patterns)-1 {
-			return false
-		}
-		rs = subRouter(rs, patterns[i])
+		rs = sub
 	}
 	return false
 }
@@ -577,27 +575,19 @@ func hasGetHead(mws []func(http.Handler) http.Handler) bool {
 	return false
 }
 
-// subRouter returns the router mounted on rs at pattern, or nil.
-func subRouter(rs chi.Routes, pattern string) chi.Routes {
+// mountAt returns the router mounted on rs at pattern, or nil, and the
+// middleware of the mount's With chain, which runs while rs routes.
+func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) http.Handler) {
 	for _, rt := range rs.Routes() {
 		if rt.Pattern == pattern {
-			return rt.SubRoutes
-		}
-	}
-	return nil
-}
-
-// mountChain returns the middleware of the With chain of the mount at
-// pattern on rs, which runs while rs routes.
-func mountChain(rs chi.Routes, pattern string) []func(http.Handler) http.Handler {
-	for _, rt := range rs.Routes() {
-		if rt.Pattern == pattern {
+			var chain []func(http.Handler) http.Handler
 			if ch, ok := rt.Handlers["*"].(*chi.ChainHandler); ok {
-				return ch.Middlewares
+				chain = ch.Middlewares
 			}
+			return rt.SubRoutes, chain
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // resolve is lookup without the cache.
