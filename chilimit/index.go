@@ -532,11 +532,14 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 //
 // GetHead serves the HEAD as a GET when no HEAD route matches the path the
 // router is routing; but it asks the root router (chi's route context keeps
-// the root) with the sub-router's own path, so on a sub-router a root route
-// that matches that path (a catch-all) keeps the HEAD a HEAD, which the
-// sub-router answers 405, unless a GetHead further in serves it as a GET
-// after all. As chi does, so is it counted.
-func getHeadOn(root chi.Routes, patterns []string, params *chi.RouteParams, first int) bool {
+// the root) with the router's own path: path on the root, the rest after
+// the mount on a sub-router. So a root route that matches that rest (a
+// catch-all) keeps the HEAD a HEAD, which the sub-router answers 405,
+// unless a GetHead further in serves it as a GET after all; and a mount's
+// own path ("/api"), which the root matches for every method, stays a HEAD
+// until the mounted router, whose rest is "/". As chi does, so is it
+// counted.
+func getHeadOn(root chi.Routes, path string, patterns []string, params *chi.RouteParams, first int) bool {
 	rs := root
 	for i := 0; rs != nil; i++ {
 		var sub chi.Routes
@@ -544,13 +547,34 @@ func getHeadOn(root chi.Routes, patterns []string, params *chi.RouteParams, firs
 		if i < len(patterns)-1 {
 			sub, chain = mountAt(rs, patterns[i])
 		}
-		if (hasGetHead(rs.Middlewares()) || hasGetHead(chain)) &&
-			(i == 0 || !root.Match(chi.NewRouteContext(), http.MethodHead, "/"+mountRest(params, first, i))) {
-			return true
+		if hasGetHead(rs.Middlewares()) || hasGetHead(chain) {
+			asked := path
+			if i > 0 {
+				asked = "/" + mountRest(params, first, i)
+			}
+			if !root.Match(chi.NewRouteContext(), http.MethodHead, asked) {
+				return true
+			}
 		}
 		rs = sub
 	}
 	return false
+}
+
+// headOnMountPath reports whether chi serves a HEAD on path, the own path
+// of a mount (stub, "/api" or "/api/", as Find reports it), as a GET:
+// through a GetHead in a router on the way, the mounted router included.
+func headOnMountPath(root chi.Routes, path, stub string) bool {
+	c := chi.NewRouteContext()
+	if root.Find(c, http.MethodHead, path) != stub || len(c.RoutePatterns) == 0 {
+		return false
+	}
+	// The way goes on through the mount (its "/*" route) into the mounted
+	// router, at "/".
+	pats := c.RoutePatterns[:len(c.RoutePatterns)-1]
+	last := c.RoutePatterns[len(c.RoutePatterns)-1]
+	pats = append(pats, strings.TrimSuffix(last, "/")+"/*", "/")
+	return getHeadOn(root, path, pats, &c.URLParams, 0)
 }
 
 // mountRest returns what the i-th mount on a route's way (1 for the root's)
@@ -606,7 +630,7 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 	}
 	e := idx.entries[routeKey{method, pattern}]
 	if e == nil {
-		pattern, e = l.resolveStub(idx, method, pattern)
+		pattern, e = l.stubEntry(idx, method, path, pattern)
 	}
 	if e == nil {
 		key := routeKey{method, pattern}
@@ -616,7 +640,7 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 		// A route the index has not seen: added after it was built.
 		idx = l.index(routes, true)
 		if e = idx.entries[routeKey{method, pattern}]; e == nil {
-			pattern2, e2 := l.resolveStub(idx, method, pattern)
+			pattern2, e2 := l.stubEntry(idx, method, path, pattern)
 			if e2 != nil {
 				return pattern2, e2, idx
 			}
@@ -632,6 +656,19 @@ func (l *Limiter) find(idx *routeIndex, method, path string) string {
 	p := idx.routes.Find(c, method, path)
 	l.finder.ctxPool.Put(c)
 	return p
+}
+
+// stubEntry is resolveStub for the pattern Find reported for path, and
+// finds the GET route a HEAD on a mount's own path is served as.
+func (l *Limiter) stubEntry(idx *routeIndex, method, path, pattern string) (string, *routeEntry) {
+	p, e := l.resolveStub(idx, method, pattern)
+	if e != nil || method != http.MethodHead {
+		return p, e
+	}
+	if m, ok := idx.mounts[pattern]; !ok || m.sub == nil || !headOnMountPath(idx.routes, path, pattern) {
+		return p, e
+	}
+	return l.resolveStub(idx, http.MethodGet, pattern)
 }
 
 // resolveStub maps the patterns chi's Find reports for a mount's own path

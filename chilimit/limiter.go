@@ -427,7 +427,7 @@ func lookAhead(c *chi.Context, routes chi.Routes, method, path string, anyHead b
 	a.undo()
 	a.rctx = c
 	p := routes.Find(c, http.MethodGet, path)
-	if p == "" || anyHead || getHeadOn(routes, c.RoutePatterns[a.patterns:], &c.URLParams, a.params) {
+	if p == "" || anyHead || getHeadOn(routes, path, c.RoutePatterns[a.patterns:], &c.URLParams, a.params) {
 		return a, p
 	}
 	a.undo()

@@ -586,3 +586,96 @@ func TestHeadFallsBackToGetInSubRouter(t *testing.T) {
 		run(t, r, clock, []step{{method: "HEAD", path: "/api/x", code: 405}, {path: "/api/x", code: 200}})
 	})
 }
+
+// A HEAD on a mount's own path ("/api", "/api/") is served by the mounted
+// router's "/" route; a GetHead there serves it as the GET route, and the
+// HEAD counts against it. chi's GetHead asks the root router about the path
+// it routes: on the root that is the mount's path, which the root matches
+// for every method, so a GetHead before the mounted router keeps the HEAD a
+// HEAD (405, not counted); inside it the path is "/", which a root route
+// for HEAD "/" matches.
+func TestHeadOnMountPath(t *testing.T) {
+	served := func(path string) []step {
+		return []step{{method: "HEAD", path: path, code: 200}, {path: path, code: 429}}
+	}
+	notAllowed := func(path string) []step {
+		return []step{{method: "HEAD", path: path, code: 405}, {path: path, code: 200}, {path: path, code: 429}}
+	}
+	apiRoot := func(api chi.Router) { api.Get("/", text("api")) }
+	for _, tc := range []struct {
+		name  string
+		route func(r chi.Router)
+		steps func(path string) []step
+	}{
+		{"GetHead in the mounted router", func(r chi.Router) {
+			r.Route("/api", func(api chi.Router) { api.Use(middleware.GetHead); apiRoot(api) })
+		}, served},
+		{"GetHead there, a root GET route for /", func(r chi.Router) {
+			r.Get("/", text("home"))
+			r.Route("/api", func(api chi.Router) { api.Use(middleware.GetHead); apiRoot(api) })
+		}, served},
+		{"GetHead there, a root route for every method at /", func(r chi.Router) {
+			r.Handle("/", text("home"))
+			r.Route("/api", func(api chi.Router) { api.Use(middleware.GetHead); apiRoot(api) })
+		}, notAllowed},
+		{"GetHead on the root only", func(r chi.Router) {
+			r.Use(middleware.GetHead)
+			r.Route("/api", apiRoot)
+		}, notAllowed},
+		{"GetHead in the mount's With chain only", func(r chi.Router) {
+			r.With(middleware.GetHead).Route("/api", apiRoot)
+		}, notAllowed},
+		{"a route limit on the mounted router's /", func(r chi.Router) {
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead)
+				api.With(chilimit.Limit("1/hour")).Get("/", text("api"))
+			})
+		}, served},
+	} {
+		for _, path := range []string{"/api", "/api/"} {
+			t.Run(tc.name+" "+path, func(t *testing.T) {
+				defaults := "1/hour"
+				if strings.Contains(tc.name, "route limit") {
+					defaults = "100/hour"
+				}
+				lim, clock := newLimiter(t, chilimit.WithDefaultLimits(defaults))
+				r := chi.NewRouter()
+				r.Use(lim.Handler)
+				tc.route(r)
+				run(t, r, clock, tc.steps(path))
+			})
+		}
+	}
+	// Nested: /api/v1 is the own path of v1, mounted in api. A GetHead in
+	// api asks the root about "/v1"; one in v1, about "/".
+	for _, where := range []string{"api", "v1"} {
+		t.Run("nested, GetHead in "+where, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.Route("/api", func(api chi.Router) {
+				if where == "api" {
+					api.Use(middleware.GetHead)
+				}
+				api.Route("/v1", func(v1 chi.Router) {
+					if where == "v1" {
+						v1.Use(middleware.GetHead)
+					}
+					v1.Get("/", text("v1"))
+				})
+			})
+			run(t, r, clock, served("/api/v1"))
+		})
+	}
+	t.Run("nested, GetHead in api, a root route for HEAD /v1", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Head("/v1", text("v1 at the root"))
+		r.Route("/api", func(api chi.Router) {
+			api.Use(middleware.GetHead)
+			api.Route("/v1", func(v1 chi.Router) { v1.Get("/", text("v1")) })
+		})
+		run(t, r, clock, notAllowed("/api/v1"))
+	})
+}
