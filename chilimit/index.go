@@ -505,7 +505,7 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 	method, path := routeTarget(rctx, r)
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
-	if _, p := lookAhead(c, rctx.Routes, method, path, false); p != "" {
+	if _, p, _ := lookAhead(c, rctx.Routes, method, path, false); p != "" {
 		return c.RoutePattern()
 	}
 	at := rctx.RoutePattern()
@@ -617,10 +617,10 @@ func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) ht
 // resolve is lookup without the cache.
 func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path string) (string, *routeEntry, *routeIndex) {
 	pattern := l.find(idx, method, path)
-	if pattern == "" && method == http.MethodHead {
+	if method == http.MethodHead {
 		// Served as the GET route where middleware.GetHead runs.
 		c := l.finder.newCtx()
-		if _, p := lookAhead(c, routes, method, path, false); p != "" {
+		if _, p, asGet := lookAhead(c, routes, method, path, false); asGet {
 			method, pattern = http.MethodGet, p
 		}
 		l.finder.ctxPool.Put(c)

@@ -399,7 +399,7 @@ func fillAhead(r *http.Request) routeAhead {
 		return routeAhead{fresh: true}
 	}
 	method, path := routeTarget(rctx, r)
-	a, _ := lookAhead(rctx, rctx.Routes, method, path, true)
+	a, _, _ := lookAhead(rctx, rctx.Routes, method, path, true)
 	return a
 }
 
@@ -418,21 +418,34 @@ func routedCopy(r *http.Request) *http.Request {
 // the GET it may be served as: for every route when anyHead (the
 // callbacks' look-ahead, which only informs), else only for a GET route
 // that a router running middleware.GetHead leads to, as chi serves it.
-// The routeAhead returned undoes what the look-up added to c.
-func lookAhead(c *chi.Context, routes chi.Routes, method, path string, anyHead bool) (routeAhead, string) {
-	a := routeAhead{rctx: c, path: c.RoutePath, params: len(c.URLParams.Keys), patterns: len(c.RoutePatterns)}
-	if p := routes.Find(c, method, path); p != "" || method != http.MethodHead {
-		return a, p
+// Unless anyHead, so is a HEAD that finds a HEAD route in a sub-router,
+// which chi serves as the GET route all the same when a GetHead on the way
+// asks the root router about the rest of the path and the root has no HEAD
+// route for it.
+// The routeAhead returned undoes what the look-up added to c; asGet reports
+// a HEAD looked up as a GET.
+func lookAhead(c *chi.Context, routes chi.Routes, method, path string, anyHead bool) (a routeAhead, pattern string, asGet bool) {
+	a = routeAhead{rctx: c, path: c.RoutePath, params: len(c.URLParams.Keys), patterns: len(c.RoutePatterns)}
+	p := routes.Find(c, method, path)
+	if method != http.MethodHead || p != "" && anyHead {
+		return a, p, false
+	}
+	shadowed := false
+	if p != "" {
+		if len(c.RoutePatterns)-a.patterns < 2 || !getHeadOn(routes, path, c.RoutePatterns[a.patterns:], &c.URLParams, a.params) {
+			return a, p, false
+		}
+		shadowed = true
 	}
 	a.undo()
 	a.rctx = c
-	p := routes.Find(c, http.MethodGet, path)
-	if p == "" || anyHead || getHeadOn(routes, path, c.RoutePatterns[a.patterns:], &c.URLParams, a.params) {
-		return a, p
+	p = routes.Find(c, http.MethodGet, path)
+	if p != "" && (shadowed || anyHead || getHeadOn(routes, path, c.RoutePatterns[a.patterns:], &c.URLParams, a.params)) {
+		return a, p, true
 	}
 	a.undo()
 	a.rctx = c
-	return a, ""
+	return a, "", false
 }
 
 // undo restores the route context as it was before fillAhead; it does

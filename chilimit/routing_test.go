@@ -679,3 +679,55 @@ func TestHeadOnMountPath(t *testing.T) {
 		run(t, r, clock, notAllowed("/api/v1"))
 	})
 }
+
+// A GetHead on a sub-router asks the root router about the rest of the
+// path, so chi serves a HEAD as the GET route even where the sub-router has
+// its own HEAD route, unless the root has a HEAD route for that rest. The
+// request counts against the route chi serves.
+func TestHeadRouteShadowedByGetHead(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rootHead bool // a root HEAD route for "/x"
+		getHead  bool // GetHead on the sub-router
+		served   string
+	}{
+		{"GetHead on the sub-router serves the GET route", false, true, "get"},
+		{"a root HEAD route for the rest keeps the HEAD route", true, true, "head"},
+		{"without GetHead the HEAD route", false, false, "head"},
+	} {
+		for _, headLimit := range []string{"exempt", "own limit"} {
+			t.Run(tc.name+", HEAD route "+headLimit, func(t *testing.T) {
+				lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithHeaders(true))
+				r := chi.NewRouter()
+				r.Use(lim.Handler)
+				if tc.rootHead {
+					r.Head("/x", text("root"))
+				}
+				r.Route("/api", func(api chi.Router) {
+					if tc.getHead {
+						api.Use(middleware.GetHead)
+					}
+					api.Get("/x", text("get"))
+					if headLimit == "exempt" {
+						api.With(chilimit.Exempt).Head("/x", text("head"))
+					} else {
+						api.With(chilimit.Limit("5/hour")).Head("/x", text("head"))
+					}
+				})
+				want := map[string]string{"X-Ratelimit-Limit": "1"} // the GET route's defaults
+				then := 429
+				if tc.served == "head" {
+					then = 200 // the HEAD did not count against the GET route
+					want["X-Ratelimit-Limit"] = "5"
+					if headLimit == "exempt" {
+						want["X-Ratelimit-Limit"] = ""
+					}
+				}
+				run(t, r, clock, []step{
+					{method: "HEAD", path: "/api/x", code: 200, body: tc.served, headers: want},
+					{path: "/api/x", code: then},
+				})
+			})
+		}
+	}
+}
