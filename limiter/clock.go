@@ -11,6 +11,7 @@ import (
 // layers that fill it in (chilimit, the memory storage's sweeper) take a
 // Clock option so tests can step time exactly.
 type Clock interface {
+	// Now returns the current time. It must be safe for concurrent use.
 	Now() time.Time
 }
 

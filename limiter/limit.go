@@ -144,7 +144,9 @@ const maxWindowReason = "window longer than MaxWindow, 50 years of 360 days"
 // A LimitError reports a Limit value that cannot be enforced. It wraps
 // [ErrInvalidLimit].
 type LimitError struct {
-	Limit  Limit
+	// Limit is the limit refused, as given.
+	Limit Limit
+	// Reason says what is wrong with it, e.g. "negative amount".
 	Reason string
 }
 

@@ -219,6 +219,8 @@ type ResetAller interface {
 // its key (as the strategy's Peek method would) instead of acquiring.
 type BatchOp struct {
 	Request
+	// Peek makes the step look at its key without counting, as the
+	// strategy's Peek method would.
 	Peek bool
 }
 

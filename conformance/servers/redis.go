@@ -24,7 +24,10 @@ const sentinelMaster = "limits"
 // Sentinel is a Redis sentinel deployment: the sentinels' addresses and the
 // name of the master they monitor.
 type Sentinel struct {
-	Addrs  []string
+	// Addrs are the sentinels' host:port addresses, on loopback.
+	Addrs []string
+	// Master is the name the sentinels monitor the master under, as a
+	// redis+sentinel URI's service.
 	Master string
 }
 
