@@ -18,7 +18,7 @@ import (
 
 // A Server is an example's handler served by httptest on 127.0.0.1.
 type Server struct {
-	URL    string
+	URL    string // the server's base URL, http://127.0.0.1:port
 	t      testing.TB
 	client *http.Client
 }
@@ -33,9 +33,9 @@ func Start(t testing.TB, h http.Handler) *Server {
 
 // A Response is what a request got back.
 type Response struct {
-	Code   int
-	Body   string
-	Header http.Header
+	Code   int         // the status code
+	Body   string      // the whole body
+	Header http.Header // the response headers
 }
 
 // Do sends a request with the given method and path (relative to the
