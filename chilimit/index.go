@@ -628,10 +628,8 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 	if pattern == "" {
 		return "", nil, idx
 	}
-	e := idx.entries[routeKey{method, pattern}]
-	if e == nil {
-		pattern, e = l.stubEntry(idx, method, path, pattern)
-	}
+	found := pattern
+	pattern, e := l.entryFor(idx, method, path, found)
 	if e == nil {
 		key := routeKey{method, pattern}
 		if _, missed := idx.misses.Load(key); missed {
@@ -639,16 +637,25 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 		}
 		// A route the index has not seen: added after it was built.
 		idx = l.index(routes, true)
-		if e = idx.entries[routeKey{method, pattern}]; e == nil {
-			pattern2, e2 := l.stubEntry(idx, method, path, pattern)
-			if e2 != nil {
-				return pattern2, e2, idx
-			}
-			idx.misses.Store(routeKey{ownMethod(method), pattern}, true)
-			e = emptyEntry
+		pattern2, e2 := l.entryFor(idx, method, path, found)
+		if e2 != nil {
+			return pattern2, e2, idx
 		}
+		idx.misses.Store(routeKey{ownMethod(method), pattern}, true)
+		e = emptyEntry
 	}
 	return pattern, e, idx
+}
+
+// entryFor returns the route that serves pattern, as Find reported it for
+// method and path, and its index entry (nil if the index has none).
+func (l *Limiter) entryFor(idx *routeIndex, method, path, pattern string) (string, *routeEntry) {
+	if _, stub := idx.mounts[pattern]; !stub {
+		return pattern, idx.entries[routeKey{method, pattern}]
+	}
+	// A mount's own path: "/api/" may also be the mounted router's own
+	// "/" route, but a HEAD there is served as that router decides.
+	return l.stubEntry(idx, method, path, pattern)
 }
 
 func (l *Limiter) find(idx *routeIndex, method, path string) string {
@@ -659,16 +666,15 @@ func (l *Limiter) find(idx *routeIndex, method, path string) string {
 }
 
 // stubEntry is resolveStub for the pattern Find reported for path, and
-// finds the GET route a HEAD on a mount's own path is served as.
+// finds the GET route a HEAD on a mount's own path is served as (even
+// where the mounted router has a HEAD route for "/", as chi does).
 func (l *Limiter) stubEntry(idx *routeIndex, method, path, pattern string) (string, *routeEntry) {
-	p, e := l.resolveStub(idx, method, pattern)
-	if e != nil || method != http.MethodHead {
-		return p, e
+	if method == http.MethodHead {
+		if m, ok := idx.mounts[pattern]; ok && m.sub != nil && headOnMountPath(idx.routes, path, pattern) {
+			return l.resolveStub(idx, http.MethodGet, pattern)
+		}
 	}
-	if m, ok := idx.mounts[pattern]; !ok || m.sub == nil || !headOnMountPath(idx.routes, path, pattern) {
-		return p, e
-	}
-	return l.resolveStub(idx, http.MethodGet, pattern)
+	return l.resolveStub(idx, method, pattern)
 }
 
 // resolveStub maps the patterns chi's Find reports for a mount's own path
@@ -689,7 +695,7 @@ func (l *Limiter) resolveStub(idx *routeIndex, method, pattern string) (string, 
 		return "", nil
 	}
 	full := m.prefix + sp
-	if e := idx.entries[routeKey{method, full}]; e != nil {
+	if e := idx.entries[routeKey{method, full}]; e != nil || full == pattern {
 		return full, e
 	}
 	return l.resolveStub(idx, method, full)

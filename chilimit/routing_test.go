@@ -625,6 +625,13 @@ func TestHeadOnMountPath(t *testing.T) {
 		{"GetHead in the mount's With chain only", func(r chi.Router) {
 			r.With(middleware.GetHead).Route("/api", apiRoot)
 		}, notAllowed},
+		{"GetHead there, and a HEAD route for / it shadows", func(r chi.Router) {
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead)
+				apiRoot(api)
+				api.With(chilimit.Exempt).Head("/", text("head"))
+			})
+		}, served},
 		{"a route limit on the mounted router's /", func(r chi.Router) {
 			r.Route("/api", func(api chi.Router) {
 				api.Use(middleware.GetHead)
