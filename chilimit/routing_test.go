@@ -220,6 +220,21 @@ func TestRoutesAddedLater(t *testing.T) {
 		repeat(7, step{path: "/free", code: 200})))
 }
 
+// A sub-router's "/" route registered after the first request serves the
+// mount's own paths, counted as one route. The look-up of a route the index
+// did not know yet recursed without end here, and the stack overflow killed
+// the process.
+func TestSubRouterRootAddedLater(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	var api chi.Router
+	r.Route("/api", func(a chi.Router) { api = a; a.Get("/x", text("x")) })
+	run(t, r, clock, []step{{path: "/api/x", code: 200}, {path: "/api", code: 404}})
+	api.Get("/", text("api"))
+	run(t, r, clock, []step{{path: "/api", code: 200, body: "api"}, {path: "/api/", code: 200}, {path: "/api", code: 429}})
+}
+
 var standaloneRuns atomic.Int64
 
 // Limit works without a Limiter upstream (process-wide in-memory limiter
