@@ -650,12 +650,15 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 // entryFor returns the route that serves pattern, as Find reported it for
 // method and path, and its index entry (nil if the index has none).
 func (l *Limiter) entryFor(idx *routeIndex, method, path, pattern string) (string, *routeEntry) {
-	if _, stub := idx.mounts[pattern]; !stub {
-		return pattern, idx.entries[routeKey{method, pattern}]
+	if m, ok := idx.mounts[pattern]; ok && m.sub != nil {
+		// A mounted router's own path: "/api/" is also the pattern of
+		// its "/" route, but a HEAD there is served as the router decides.
+		return l.stubEntry(idx, method, path, pattern)
 	}
-	// A mount's own path: "/api/" may also be the mounted router's own
-	// "/" route, but a HEAD there is served as that router decides.
-	return l.stubEntry(idx, method, path, pattern)
+	if e := idx.entries[routeKey{method, pattern}]; e != nil {
+		return pattern, e // a route of its own beside a wildcard ("/files", "/files/*")
+	}
+	return l.resolveStub(idx, method, pattern)
 }
 
 func (l *Limiter) find(idx *routeIndex, method, path string) string {

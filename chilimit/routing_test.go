@@ -235,6 +235,18 @@ func TestSubRouterRootAddedLater(t *testing.T) {
 	run(t, r, clock, []step{{path: "/api", code: 200, body: "api"}, {path: "/api/", code: 200}, {path: "/api", code: 429}})
 }
 
+// A route of its own beside a wildcard route ("/files" and "/files/*") is
+// its own route, not the wildcard's mount path.
+func TestRouteBesideWildcardRoute(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Exempt).Get("/files/*", text("file"))
+	r.Get("/files", text("listing"))
+	run(t, r, clock, concat(repeat(2, step{path: "/files/a", code: 200, body: "file"}),
+		[]step{{path: "/files", code: 200, body: "listing"}, {path: "/files", code: 429}}))
+}
+
 var standaloneRuns atomic.Int64
 
 // Limit works without a Limiter upstream (process-wide in-memory limiter
