@@ -616,20 +616,26 @@ func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) ht
 
 // resolve is lookup without the cache.
 func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path string) (string, *routeEntry, *routeIndex) {
-	pattern := l.find(idx, method, path)
+	var pattern string
 	if method == http.MethodHead {
 		// Served as the GET route where middleware.GetHead runs.
 		c := l.finder.newCtx()
-		if _, p, asGet := lookAhead(c, routes, method, path, false); asGet {
-			method, pattern = http.MethodGet, p
-		}
+		_, p, asGet := lookAhead(c, routes, method, path, false)
 		l.finder.ctxPool.Put(c)
+		if pattern = p; asGet {
+			method = http.MethodGet
+		}
+	} else {
+		pattern = l.find(idx, method, path)
 	}
 	if pattern == "" {
 		return "", nil, idx
 	}
 	found := pattern
 	pattern, e := l.entryFor(idx, method, path, found)
+	if pattern == "" {
+		return "", nil, idx // a mount's own path its router does not serve: 404 or 405
+	}
 	if e == nil {
 		key := routeKey{method, pattern}
 		if _, missed := idx.misses.Load(key); missed {

@@ -626,7 +626,7 @@ func TestHeadOnMountPath(t *testing.T) {
 		return []step{{method: "HEAD", path: path, code: 200}, {path: path, code: 429}}
 	}
 	notAllowed := func(path string) []step {
-		return []step{{method: "HEAD", path: path, code: 405}, {path: path, code: 200}, {path: path, code: 429}}
+		return []step{{method: "HEAD", path: path, code: 405}, {method: "HEAD", path: path, code: 405}, {path: path, code: 200}, {path: path, code: 429}}
 	}
 	apiRoot := func(api chi.Router) { api.Get("/", text("api")) }
 	for _, tc := range []struct {
@@ -764,4 +764,37 @@ func TestHeadRouteShadowedByGetHead(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A mount's own path that its router does not serve (no "/" route: 404; no
+// route for the method: 405) is not counted, in any bucket.
+func TestMountOwnPath404And405NotCounted(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithApplicationLimits("3/hour"))
+	r := chi.NewRouter()
+	r.Use(middleware.GetHead)
+	r.Use(lim.Handler)
+	r.Get("/", text("home"))
+	r.Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
+	r.Route("/v2", func(r chi.Router) { r.Get("/", text("v2 root")) })
+	steps := concat(
+		repeat(3, step{path: "/api", code: 404}),
+		repeat(3, step{path: "/api/", code: 404}),
+		repeat(3, step{method: http.MethodPost, path: "/v2", code: 405}),
+		repeat(3, step{method: http.MethodHead, path: "/v2", code: 405}),
+		[]step{{path: "/", code: 200}, {path: "/api/items", code: 200}, {path: "/api/items", code: 429}},
+	)
+	run(t, r, clock, steps)
+}
+
+// A HEAD route in a sub-router whose GetHead serves HEAD as GET is never
+// reached: with no GET route there, chi answers 405, not counted.
+func TestHeadOnlyRouteShadowedByGetHeadNotCounted(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(middleware.GetHead)
+		r.Head("/ping", text("head ping"))
+	})
+	run(t, r, clock, repeat(3, step{method: http.MethodHead, path: "/api/ping", code: 405}))
 }
