@@ -267,7 +267,10 @@ func (b *indexBuilder) routeMarkers(h http.Handler) []http.Handler {
 }
 
 func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, depth int) {
-	stack := append(append([]item(nil), inherited...), b.items(b.probed(rs.Middlewares()), depth, false)...)
+	stack := append([]item(nil), inherited...)
+	if !inlineMux(rs) {
+		stack = append(stack, b.items(b.probed(rs.Middlewares()), depth, false)...)
+	}
 	for _, rt := range rs.Routes() {
 		if rt.SubRoutes != nil {
 			mp := prefix + strings.TrimSuffix(rt.Pattern, "/*")
@@ -309,6 +312,21 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, dept
 			b.idx.entries[routeKey{method, full}] = b.entry(full, items, depth)
 		}
 	}
+}
+
+// inlineMux reports whether rs is an inline chi.Mux (made by With or
+// Group) mounted as a router of its own, as in
+// r.Mount("/admin", chi.NewRouter().With(mw)). chi runs such a mux's
+// middlewares inside each of its routes' chains, where the walk finds them
+// already; taken from the stack too, a marker would count twice or, waiting
+// for its own second run, not at all.
+func inlineMux(rs chi.Routes) bool {
+	m, ok := rs.(*chi.Mux)
+	if !ok || m == nil {
+		return false
+	}
+	f := reflect.ValueOf(m).Elem().FieldByName("inline")
+	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
 }
 
 // entry decides which markers and exemptions apply to a route at depth.
@@ -547,7 +565,7 @@ func getHeadOn(root chi.Routes, path string, patterns []string, params *chi.Rout
 		if i < len(patterns)-1 {
 			sub, chain = mountAt(rs, patterns[i])
 		}
-		if hasGetHead(rs.Middlewares()) || hasGetHead(chain) {
+		if (!inlineMux(rs) && hasGetHead(rs.Middlewares())) || hasGetHead(chain) {
 			asked := path
 			if i > 0 {
 				asked = "/" + mountRest(params, first, i)

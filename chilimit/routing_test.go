@@ -798,3 +798,31 @@ func TestHeadOnlyRouteShadowedByGetHeadNotCounted(t *testing.T) {
 	})
 	run(t, r, clock, repeat(3, step{method: http.MethodHead, path: "/api/ping", code: 405}))
 }
+
+// A mounted inline mux (chi.NewRouter().With(...)) runs its middlewares
+// once, in each route's chain: its route limit counts, once.
+func TestMountedInlineMux(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
+	admin := chi.NewRouter().With(chilimit.Limit("1/hour"))
+	admin.Get("/", text("admin"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Mount("/admin", admin)
+	run(t, r, clock, []step{
+		{path: "/admin/", code: 200, body: "admin"},
+		{path: "/admin/", code: 429, body: "1 per 1 hour"},
+	})
+}
+
+func TestMountedInlineMuxAddedLimitKeepsDefaults(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	admin := chi.NewRouter().With(chilimit.Limit("100/hour", chilimit.OverrideDefaults(false)))
+	admin.Get("/x", text("x"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Mount("/admin", admin)
+	run(t, r, clock, []step{
+		{path: "/admin/x", code: 200, body: "x"},
+		{path: "/admin/x", code: 429, body: "1 per 1 hour"},
+	})
+}
