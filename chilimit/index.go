@@ -34,6 +34,7 @@ type routeKey struct{ method, path string }
 // A routeEntry is what the index knows of one (method, pattern).
 type routeEntry struct {
 	pattern string
+	chain   string   // chainKey of the route
 	active  []*group // route markers that count, in chain order
 	// joinNext[i]: active[i] is followed by active[i+1] with no other
 	// middleware between them, so both are counted in one evaluation at
@@ -80,8 +81,15 @@ type mount struct {
 }
 
 type routeIndex struct {
-	routes     chi.Routes
-	entries    map[routeKey]*routeEntry
+	routes  chi.Routes
+	entries map[routeKey]*routeEntry
+	// byChain holds the entries of routes whose method and full pattern
+	// another route shares (a root route "/api/users" and a mounted
+	// router's "/users" under "/api"), keyed by the method and the chain
+	// of patterns chi's Find reports for each ("/api/users" against
+	// "/api/*", "/users"); ambiguous marks their routeKeys.
+	byChain    map[string]*routeEntry
+	ambiguous  map[routeKey]bool
 	mounts     map[string]mount // by "/prefix" and "/prefix/"
 	anyMarkers bool
 	markers    map[*group]bool // every marker seen
@@ -168,10 +176,12 @@ type indexBuilder struct {
 
 func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 	idx := &routeIndex{
-		routes:  routes,
-		entries: make(map[routeKey]*routeEntry),
-		mounts:  make(map[string]mount),
-		markers: make(map[*group]bool),
+		routes:    routes,
+		entries:   make(map[routeKey]*routeEntry),
+		byChain:   make(map[string]*routeEntry),
+		ambiguous: make(map[routeKey]bool),
+		mounts:    make(map[string]mount),
+		markers:   make(map[*group]bool),
 	}
 	idx.cache.seed = maphash.MakeSeed()
 	self := codePointer(lim.Handler)
@@ -188,7 +198,7 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 			})
 		}
 	}
-	b.walk(routes, "", nil, 0)
+	b.walk(routes, "", nil, nil, 0)
 	return idx
 }
 
@@ -266,7 +276,9 @@ func (b *indexBuilder) routeMarkers(h http.Handler) []http.Handler {
 	return append(out, direct...)
 }
 
-func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, depth int) {
+// walk indexes the routes of rs, a router mounted at prefix, reached
+// through the patterns of chain.
+func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inherited []item, depth int) {
 	stack := append([]item(nil), inherited...)
 	if !inlineMux(rs) {
 		stack = append(stack, b.items(b.probed(rs.Middlewares()), depth, false)...)
@@ -292,7 +304,7 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, dept
 				}
 			}
 			sub := append(append([]item(nil), stack...), b.items(hs, depth+1, false)...)
-			b.walk(inner, mp, sub, depth+1)
+			b.walk(inner, mp, append(chain[:len(chain):len(chain)], rt.Pattern), sub, depth+1)
 			continue
 		}
 		full := prefix + rt.Pattern
@@ -309,9 +321,26 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, inherited []item, dept
 				continue
 			}
 			items := append(append([]item(nil), stack...), b.items(b.routeMarkers(h), depth, true)...)
-			b.idx.entries[routeKey{method, full}] = b.entry(full, items, depth)
+			e := b.entry(full, items, depth)
+			k := routeKey{method, full}
+			ck := chainKey(method, append(chain[:len(chain):len(chain)], rt.Pattern))
+			if first, ok := b.idx.entries[k]; ok && !b.idx.ambiguous[k] {
+				b.idx.ambiguous[k] = true
+				b.idx.byChain[first.chain] = first
+			}
+			e.chain = ck
+			b.idx.entries[k] = e
+			if b.idx.ambiguous[k] {
+				b.idx.byChain[ck] = e
+			}
 		}
 	}
+}
+
+// chainKey names a route by its method and the patterns chi's Find
+// reports on the way to it.
+func chainKey(method string, patterns []string) string {
+	return method + "\x00" + strings.Join(patterns, "\x00")
 }
 
 // inlineMux reports whether rs is an inline chi.Mux (made by With or
@@ -635,22 +664,22 @@ func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) ht
 // resolve is lookup without the cache.
 func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path string) (string, *routeEntry, *routeIndex) {
 	var pattern string
+	c := l.finder.newCtx()
+	defer l.finder.ctxPool.Put(c)
 	if method == http.MethodHead {
 		// Served as the GET route where middleware.GetHead runs.
-		c := l.finder.newCtx()
 		_, p, asGet := lookAhead(c, routes, method, path, false)
-		l.finder.ctxPool.Put(c)
 		if pattern = p; asGet {
 			method = http.MethodGet
 		}
 	} else {
-		pattern = l.find(idx, method, path)
+		pattern = routes.Find(c, method, path)
 	}
 	if pattern == "" {
 		return "", nil, idx
 	}
-	found := pattern
-	pattern, e := l.entryFor(idx, method, path, found)
+	found, chain := pattern, c.RoutePatterns
+	pattern, e := l.entryFor(idx, method, path, found, chain)
 	if pattern == "" {
 		return "", nil, idx // a mount's own path its router does not serve: 404 or 405
 	}
@@ -661,7 +690,7 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 		}
 		// A route the index has not seen: added after it was built.
 		idx = l.index(routes, true)
-		pattern2, e2 := l.entryFor(idx, method, path, found)
+		pattern2, e2 := l.entryFor(idx, method, path, found, chain)
 		if e2 != nil {
 			return pattern2, e2, idx
 		}
@@ -672,24 +701,22 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 }
 
 // entryFor returns the route that serves pattern, as Find reported it for
-// method and path, and its index entry (nil if the index has none).
-func (l *Limiter) entryFor(idx *routeIndex, method, path, pattern string) (string, *routeEntry) {
+// method and path on the way of chain, and its index entry (nil if the
+// index has none).
+func (l *Limiter) entryFor(idx *routeIndex, method, path, pattern string, chain []string) (string, *routeEntry) {
 	if m, ok := idx.mounts[pattern]; ok && m.sub != nil {
 		// A mounted router's own path: "/api/" is also the pattern of
 		// its "/" route, but a HEAD there is served as the router decides.
 		return l.stubEntry(idx, method, path, pattern)
 	}
-	if e := idx.entries[routeKey{method, pattern}]; e != nil {
+	k := routeKey{method, pattern}
+	if idx.ambiguous[k] {
+		return pattern, idx.byChain[chainKey(method, chain)]
+	}
+	if e := idx.entries[k]; e != nil {
 		return pattern, e // a route of its own beside a wildcard ("/files", "/files/*")
 	}
 	return l.resolveStub(idx, method, pattern)
-}
-
-func (l *Limiter) find(idx *routeIndex, method, path string) string {
-	c := l.finder.newCtx()
-	p := idx.routes.Find(c, method, path)
-	l.finder.ctxPool.Put(c)
-	return p
 }
 
 // stubEntry is resolveStub for the pattern Find reported for path, and

@@ -826,3 +826,52 @@ func TestMountedInlineMuxAddedLimitKeepsDefaults(t *testing.T) {
 		{path: "/admin/x", code: 429, body: "1 per 1 hour"},
 	})
 }
+
+// Two routes with one method and full pattern: a root route "/api/users"
+// and a mounted router's "/users" under "/api". chi serves the root's
+// (a static segment beats the mount's "/api/*"), so its limits count, not
+// those of the route it shadows.
+func TestPatternCollisionRootRouteWins(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithApplicationLimits("2/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/api/users", text("root users")) // what chi serves
+	r.Route("/api", func(r chi.Router) {
+		r.With(chilimit.Exempt).Get("/users", text("sub users")) // shadowed, never served
+	})
+	run(t, r, clock, []step{
+		{path: "/api/users", code: 200, body: "root users"},
+		{path: "/api/users", code: 429, body: "1 per 1 hour"},
+	})
+}
+
+func TestPatternCollisionLenientShadowedLimit(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/api/users", text("root users"))
+	r.Route("/api", func(r chi.Router) {
+		r.With(chilimit.Limit("100/hour")).Get("/users", text("sub users"))
+	})
+	run(t, r, clock, []step{
+		{path: "/api/users", code: 200, body: "root users"},
+		{path: "/api/users", code: 429, body: "1 per 1 hour"},
+	})
+}
+
+// Of two mounts, chi serves the route of the more specific one: "/a/b/c"
+// goes to the "/c" of the router at "/a/b", not the "/b/c" of the one at
+// "/a".
+func TestPatternCollisionBetweenMounts(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/a", func(a chi.Router) { a.With(chilimit.Exempt).Get("/b/c", text("a")) })
+	r.Route("/a/b", func(b chi.Router) { b.With(chilimit.Limit("1/hour")).Get("/c", text("b")) })
+	r.Route("/x", func(x chi.Router) { x.With(chilimit.Limit("1/hour")).Get("/y/z", text("x")) })
+	r.Route("/x/y", func(y chi.Router) { y.With(chilimit.Exempt).Get("/z", text("y")) })
+	run(t, r, clock, concat(
+		[]step{{path: "/a/b/c", code: 200, body: "b"}, {path: "/a/b/c", code: 429}},
+		repeat(3, step{path: "/x/y/z", code: 200, body: "y"}),
+	))
+}
