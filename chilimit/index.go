@@ -550,22 +550,23 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 		return ""
 	}
 	method, path := routeTarget(rctx, r)
+	at := rctx.RoutePattern()
+	mount, inMount := strings.CutSuffix(at, "/*")
+	if inMount && !strings.Contains(mount, "{") && path != mount && !strings.HasPrefix(path, mount+"/") {
+		// Inside a mount whose path was rewritten (http.StripPrefix): the
+		// root cannot look it up (and might find another route); count
+		// under the mount, as chi names it.
+		return at
+	}
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
 	if _, p, _ := lookAhead(c, rctx.Routes, method, path, false); p != "" {
 		return c.RoutePattern()
 	}
-	at := rctx.RoutePattern()
-	mount, inMount := strings.CutSuffix(at, "/*")
-	switch {
-	case !inMount:
+	if !inMount {
 		// In a route's own chain chi has routed here already (or, before
 		// routing, at is "" for the 404 it is): a look-up that disagrees
 		// because the path was rewritten must not exempt the route.
-		return at
-	case !strings.Contains(mount, "{") && !strings.HasPrefix(path, mount):
-		// Inside a mount whose path was rewritten (http.StripPrefix): the
-		// root cannot look it up; count under the mount, as chi names it.
 		return at
 	}
 	return "" // a 404 or 405 inside the mount

@@ -379,3 +379,37 @@ func TestHeadersWhenMiddlewareAnswersBeforeMarkers(t *testing.T) {
 		{path: "/replaces", code: 401, headers: map[string]string{"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "2"}},
 	})
 }
+
+// Behind http.StripPrefix("/api"), the path "/apikeys" only looks like it
+// starts with the mount's "/api": it was rewritten, and counts under the
+// mount.
+func TestStandaloneStripPrefixPathSharingTheMountsText(t *testing.T) {
+	lim, clock := newLimiter(t)
+	sub := chi.NewRouter()
+	sub.Use(lim.Limit("1/hour"))
+	sub.Get("/apikeys", text("keys"))
+	r := chi.NewRouter()
+	r.Mount("/api", http.StripPrefix("/api", sub))
+	run(t, r, clock, []step{
+		{path: "/api/apikeys", code: 200, body: "keys"},
+		{path: "/api/apikeys", code: 429, body: "1 per 1 hour"},
+	})
+}
+
+// Behind http.StripPrefix("/v1"), the rewritten path "/items" is not the
+// root's route "/items": the limit counts under the mount, in its own
+// bucket, not in that route's.
+func TestStandaloneStripPrefixNotARootRoute(t *testing.T) {
+	lim, clock := newLimiter(t)
+	v1 := chi.NewRouter()
+	v1.Use(lim.Limit("1/hour"))
+	v1.Get("/items", text("v1 items"))
+	r := chi.NewRouter()
+	r.With(lim.Limit("1/hour")).Get("/items", text("legacy items"))
+	r.Mount("/v1", http.StripPrefix("/v1", v1))
+	run(t, r, clock, []step{
+		{path: "/items", code: 200, body: "legacy items"},
+		{path: "/v1/items", code: 200, body: "v1 items"},
+		{path: "/v1/items", code: 429},
+	})
+}
