@@ -25,34 +25,43 @@ func TestRequestAddsNoAllocations(t *testing.T) {
 		route   bool // a route limit; else the default limit alone
 		opts    []chilimit.Option
 		limit   []chilimit.LimitOption
+		wrap    bool // lim.Handler(r) instead of r.Use(lim.Handler)
 	}{
-		{"route limit, headers on", true, true, nil, nil},
-		{"route limit, headers off", false, true, nil, nil},
-		{"default limit, headers on", true, false, nil, nil},
+		{"route limit, headers on", true, true, nil, nil, false},
+		{"route limit, headers off", false, true, nil, nil, false},
+		{"default limit, headers on", true, false, nil, nil, false},
 		// Deductions after the handler outlive the request's context.
-		{"route limit with deduct-when", true, true, nil, []chilimit.LimitOption{chilimit.DeductWhen(always)}},
+		{"route limit with deduct-when", true, true, nil, []chilimit.LimitOption{chilimit.DeductWhen(always)}, false},
 		// A key function of the user's sees the route, looked up ahead.
 		{"default limit, own key function", true, false,
-			[]chilimit.Option{chilimit.WithKeyFunc(func(r *http.Request) string { return chi.URLParam(r, "id") })}, nil},
+			[]chilimit.Option{chilimit.WithKeyFunc(func(r *http.Request) string { return chi.URLParam(r, "id") })}, nil, false},
+		// Wrapped around the router, Handler adds the route context chi
+		// then does not.
+		{"wrapping the router, route limit, headers on", true, true, nil, nil, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			lim, _ := newLimiter(t, append([]chilimit.Option{chilimit.WithHeaders(tt.headers), chilimit.WithDefaultLimits("1000000000/day")}, tt.opts...)...)
 			r := chi.NewRouter()
-			r.Use(lim.Handler)
+			var h http.Handler = r
+			if tt.wrap {
+				h = lim.Handler(r)
+			} else {
+				r.Use(lim.Handler)
+			}
 			if tt.route {
 				r.With(chilimit.Limit("1000000000/hour", tt.limit...)).Get("/users/{id}", text("ok"))
 			} else {
 				r.Get("/users/{id}", text("ok"))
 			}
 			// Each request must be counted: the limit's remaining falls.
-			first, second := serveDiscard(r), serveDiscard(r)
+			first, second := serveDiscard(h), serveDiscard(h)
 			if tt.headers && (first == "" || first == second) {
 				t.Fatalf("X-RateLimit-Remaining = %q then %q, want two different values", first, second)
 			}
 			if !tt.headers && (first != "" || second != "") {
 				t.Fatalf("X-RateLimit-Remaining = %q, %q with headers off, want none", first, second)
 			}
-			added := requestAllocs(r) - requestAllocs(bare)
+			added := requestAllocs(h) - requestAllocs(bare)
 			if added != 0 {
 				t.Errorf("GET /users/42 makes %v allocations more than bare chi, want 0", added)
 			}

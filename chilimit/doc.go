@@ -78,9 +78,13 @@
 // the index can see (not one wrapped in a closure), and the others count
 // their defaults as on a route without markers.
 //
-// Install Handler on the root router, after any path-rewriting middleware
-// (middleware.StripSlashes, middleware.CleanPath). HEAD requests count
-// against GET routes when middleware.GetHead is installed.
+// Install Handler on the root router with r.Use, after any path-rewriting
+// middleware (middleware.StripSlashes, middleware.CleanPath,
+// middleware.URLFormat), or wrap the router itself, lim.Handler(r). A path
+// rewritten after Handler, or on a sub-router, is not the path Handler
+// looked up: the request counts as what that path would be (nothing, for
+// a 404), and the index logs a warning. HEAD requests count against GET
+// routes when middleware.GetHead is installed.
 //
 // # Exemptions and filters
 //

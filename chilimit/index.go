@@ -191,11 +191,8 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 		switch p := codePointer(mw); {
 		case b.handlerOwner(mw) == b.lim:
 			selfSeen = true
-		case selfSeen && (p == codePointer(middleware.StripSlashes) || p == codePointer(middleware.CleanPath)):
-			lim.pathRewriteWarning.Do(func() {
-				lim.logger.Warn("chilimit: path-rewriting middleware runs after the limiter's Handler; " +
-					"install it before, so the limiter sees the path chi routes")
-			})
+		case selfSeen && (rewritesPath(p) || p == codePointer(middleware.CleanPath)):
+			b.warnPathRewrite()
 		}
 	}
 	b.walk(routes, "", nil, nil, 0)
@@ -282,6 +279,13 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 	stack := append([]item(nil), inherited...)
 	if !inlineMux(rs) {
 		stack = append(stack, b.items(b.probed(rs.Middlewares()), depth, false)...)
+		if depth > 0 {
+			for _, mw := range rs.Middlewares() {
+				if rewritesPath(codePointer(mw)) {
+					b.warnPathRewrite()
+				}
+			}
+		}
 	}
 	for _, rt := range rs.Routes() {
 		if rt.SubRoutes != nil {
@@ -335,6 +339,22 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 			}
 		}
 	}
+}
+
+// rewritesPath reports whether the middleware at code pointer p changes
+// the path a router routes, where Handler cannot see it: after Handler on
+// the root router, or on a sub-router (CleanPath does nothing there).
+func rewritesPath(p uintptr) bool {
+	return p == codePointer(middleware.StripSlashes) || p == codePointer(middleware.URLFormat)
+}
+
+// warnPathRewrite logs, once per Limiter, that path-rewriting middleware
+// runs where Handler cannot see what it does.
+func (b *indexBuilder) warnPathRewrite() {
+	b.lim.pathRewriteWarning.Do(func() {
+		b.lim.logger.Warn("chilimit: path-rewriting middleware runs after the limiter's Handler or on a " +
+			"sub-router; install it on the root router before Handler, so the limiter sees the path chi routes")
+	})
 }
 
 // chainKey names a route by its method and the patterns chi's Find
@@ -500,6 +520,10 @@ func (f *routeFinder) newCtx() *chi.Context {
 func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
+		l.noRouterWarning.Do(func() {
+			l.logger.Warn("chilimit: Handler runs outside a chi router and counts nothing; " +
+				"install it with r.Use on the router, or wrap the router itself: lim.Handler(r)")
+		})
 		return "", nil, nil
 	}
 	idx := l.index(rctx.Routes, false)

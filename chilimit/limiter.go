@@ -70,6 +70,7 @@ type Limiter struct {
 	storageLog         logGate
 	dynamicLog         logGate
 	pathRewriteWarning sync.Once
+	noRouterWarning    sync.Once
 	// markerBeforeHandlerWarning: a route marker runs before Handler.
 	markerBeforeHandlerWarning sync.Once
 	closeOnce                  sync.Once
@@ -250,8 +251,14 @@ func (l *Limiter) DryRunRejections() uint64 { return l.dryRunRejections.Load() }
 //
 // Path-rewriting middleware such as middleware.StripSlashes or CleanPath
 // must run before Handler, so it looks up the path chi will route.
+//
+// Handler may also wrap the router itself, lim.Handler(r), as an
+// http.Handler given to the server: it then makes the route context chi
+// would make, and works as if installed with r.Use.
 func (l *Limiter) Handler(next http.Handler) http.Handler {
-	return &limiterHandler{l: l, next: next}
+	h := &limiterHandler{l: l, next: next}
+	h.router, _ = next.(chi.Routes)
+	return h
 }
 
 // limiterHandler is what Handler returns: the route index recognises its
@@ -259,9 +266,34 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 type limiterHandler struct {
 	l    *Limiter
 	next http.Handler
+	// router is next when it is a chi router: Handler wraps it rather
+	// than running in its middleware stack.
+	router chi.Routes
 }
 
-func (h *limiterHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.l.serve(w, r, h.next) }
+func (h *limiterHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.router != nil && chi.RouteContext(r.Context()) == nil {
+		r, c := withRouteContext(r, h.router)
+		defer routeContexts.Put(c)
+		h.l.serve(w, r, h.next)
+		return
+	}
+	h.l.serve(w, r, h.next)
+}
+
+// routeContexts recycles the route contexts of withRouteContext.
+var routeContexts = sync.Pool{New: func() any { return chi.NewRouteContext() }}
+
+// withRouteContext returns r with a fresh chi route context for the router
+// rs, as rs.ServeHTTP would add one: a limiter wrapped around a router
+// looks the route up in it, and the router then routes with it. Put c back
+// into routeContexts when the request is done.
+func withRouteContext(r *http.Request, rs chi.Routes) (*http.Request, *chi.Context) {
+	c := routeContexts.Get().(*chi.Context)
+	c.Reset()
+	c.Routes = rs
+	return r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, c)), c
+}
 
 func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if !l.enabled {

@@ -13,6 +13,17 @@ import (
 // last one also applies the default limits unless a route limit overrode
 // them. Without one it applies its limits on its own.
 func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if m.router != nil && chi.RouteContext(r.Context()) == nil {
+		// Wrapped around a router: look the route up as inside it.
+		r, c := withRouteContext(r, m.router)
+		defer routeContexts.Put(c)
+		m.serve(w, r)
+		return
+	}
+	m.serve(w, r)
+}
+
+func (m *markerHandler) serve(w http.ResponseWriter, r *http.Request) {
 	st := markerStateOf(w, m.g)
 	if st == nil || st.entry == nil || !st.entry.knows(m.g) {
 		// A writer wrapper without Unwrap may hide the Handler's state.

@@ -413,3 +413,46 @@ func TestStandaloneStripPrefixNotARootRoute(t *testing.T) {
 		{path: "/v1/items", code: 429},
 	})
 }
+
+// Handler and a route limit also work wrapped around the router, as
+// handlers given to the server: lim.Handler(r) as if installed with r.Use,
+// with the route markers inside; a limit around the router counts each
+// route apart, as r.Use(limit) does.
+func TestWrappingTheRouter(t *testing.T) {
+	t.Run("Handler", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithHeaders(true))
+		r := chi.NewRouter()
+		r.Get("/x", text("x"))
+		r.With(chilimit.Limit("2/hour")).Get("/y/{id}", text("y"))
+		r.With(chilimit.Exempt).Get("/free", text("free"))
+		run(t, lim.Handler(r), clock, concat([]step{
+			{path: "/x", code: 200, headers: map[string]string{"X-RateLimit-Limit": "1"}},
+			{path: "/x", code: 429},
+			{path: "/y/1", code: 200, headers: map[string]string{"X-RateLimit-Limit": "2"}},
+			{path: "/y/2", code: 200},
+			{path: "/y/3", code: 429, body: "2 per 1 hour"},
+			{path: "/nowhere", code: 404},
+			{path: "/nowhere", code: 404},
+		}, repeat(3, step{path: "/free", code: 200})))
+	})
+	t.Run("Limit", func(t *testing.T) {
+		lim, clock := newLimiter(t)
+		r := chi.NewRouter()
+		r.Get("/x", text("x"))
+		r.Get("/y", text("y"))
+		run(t, lim.Limit("1/hour")(r), clock, []step{
+			{path: "/x", code: 200}, {path: "/x", code: 429}, {path: "/y", code: 200}, {path: "/nowhere", code: 404},
+		})
+	})
+}
+
+// Handler outside any chi router, around a plain handler, counts nothing:
+// it says so once.
+func TestHandlerOutsideRouterWarns(t *testing.T) {
+	logs := new(syncBuffer)
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	run(t, lim.Handler(text("plain")), clock, repeat(3, step{path: "/", code: 200}))
+	if n := strings.Count(logs.String(), "outside a chi router"); n != 1 {
+		t.Fatalf("warnings = %d, want 1:\n%s", n, logs.String())
+	}
+}

@@ -241,10 +241,17 @@ func (h *exemptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.ne
 type markerHandler struct {
 	g    *group
 	next http.Handler
+	// router is next when it is a chi router the marker wraps from outside
+	// (chilimit.Limit("10/second")(r)).
+	router chi.Routes
 }
 
 func newMarker(g *group) func(http.Handler) http.Handler {
-	mw := func(next http.Handler) http.Handler { return visible(&markerHandler{g: g, next: next}, next) }
+	mw := func(next http.Handler) http.Handler {
+		m := &markerHandler{g: g, next: next}
+		m.router, _ = next.(chi.Routes)
+		return visible(m, next)
+	}
 	registerMarker(mw)
 	return mw
 }

@@ -273,14 +273,32 @@ func TestLimitWithoutHandler(t *testing.T) {
 
 // Path-rewriting middleware after lim.Handler is reported once.
 func TestPathRewritingAfterHandlerWarns(t *testing.T) {
-	logs := new(syncBuffer)
-	lim, clock := newLimiter(t, chilimit.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
-	r := chi.NewRouter()
-	r.Use(lim.Handler, middleware.StripSlashes)
-	r.Get("/a", text("a"))
-	run(t, r, clock, []step{{path: "/a", code: 200}, {path: "/a/", code: 200}})
-	if n := strings.Count(logs.String(), "path-rewriting middleware"); n != 1 {
-		t.Fatalf("warnings = %d, want 1; log: %s", n, logs)
+	for _, tc := range []struct {
+		name  string
+		route func(r chi.Router)
+	}{
+		{"StripSlashes after Handler", func(r chi.Router) { r.Use(middleware.StripSlashes); r.Get("/a", text("a")) }},
+		{"URLFormat after Handler", func(r chi.Router) { r.Use(middleware.URLFormat); r.Get("/a", text("a")) }},
+		{"StripSlashes on a sub-router", func(r chi.Router) {
+			r.Get("/a", text("a"))
+			r.Route("/api", func(api chi.Router) { api.Use(middleware.StripSlashes); api.Get("/x", text("x")) })
+		}},
+		{"URLFormat on a sub-router", func(r chi.Router) {
+			r.Get("/a", text("a"))
+			r.Route("/api", func(api chi.Router) { api.Use(middleware.URLFormat); api.Get("/x", text("x")) })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := new(syncBuffer)
+			lim, clock := newLimiter(t, chilimit.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			tc.route(r)
+			run(t, r, clock, []step{{path: "/a", code: 200}, {path: "/a", code: 200}})
+			if n := strings.Count(logs.String(), "path-rewriting middleware"); n != 1 {
+				t.Fatalf("warnings = %d, want 1; log: %s", n, logs)
+			}
+		})
 	}
 }
 
