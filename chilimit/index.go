@@ -312,8 +312,9 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 			continue
 		}
 		full := prefix + rt.Pattern
-		if strings.HasSuffix(rt.Pattern, "/*") {
-			// Perhaps a mounted http.Handler; its stubs resolve here.
+		if own, ok := strings.CutSuffix(rt.Pattern, "/*"); ok && rs.Find(chi.NewRouteContext(), http.MethodGet, own) == own {
+			// A mounted http.Handler (a plain wildcard route has no
+			// route at its own path): its stubs resolve here.
 			mp := strings.TrimSuffix(full, "/*")
 			if _, ok := b.idx.mounts[mp]; !ok {
 				b.idx.mounts[mp] = mount{prefix: mp, pattern: full}

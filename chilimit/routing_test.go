@@ -247,6 +247,22 @@ func TestRouteBesideWildcardRoute(t *testing.T) {
 		[]step{{path: "/files", code: 200, body: "listing"}, {path: "/files", code: 429}}))
 }
 
+// A route registered after the first request beside a wildcard route
+// ("/files" beside "/files/*") is its own route, not the wildcard's: a
+// plain wildcard route is no mount, whose own path its handler serves.
+func TestRouteAddedLaterBesideWildcardRoute(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Exempt).Get("/files/*", text("file"))
+	run(t, r, clock, []step{{path: "/files/a", code: 200, body: "file"}})
+	r.Get("/files", text("listing"))
+	run(t, r, clock, []step{
+		{path: "/files", code: 200, body: "listing"},
+		{path: "/files", code: 429, body: "1 per 1 hour"},
+	})
+}
+
 var standaloneRuns atomic.Int64
 
 // Limit works without a Limiter upstream (process-wide in-memory limiter
