@@ -634,6 +634,70 @@ func getHeadOn(root chi.Routes, path string, patterns []string, params *chi.Rout
 	return false
 }
 
+// headWay routes a HEAD from root as chi does: router by router along the
+// way the HEAD takes, where each middleware.GetHead (in a router's stack,
+// or in the With chain of the mount it goes through) serves it as a GET
+// from there on if the root router, asked about the path the router it
+// runs in routes, has no HEAD route for it. It adds to c what chi's
+// routing would, and returns the route's pattern, as Find names it ("" for
+// a 404 or 405), and whether the route is a GET one.
+func headWay(c *chi.Context, root chi.Routes, path string) (string, bool) {
+	h := chi.NewRouteContext()
+	p := root.Find(h, http.MethodHead, path) // the HEAD's way, whole or up to where it fails
+	converts := func(mws []func(http.Handler) http.Handler, asked string) bool {
+		return hasGetHead(mws) && !root.Match(chi.NewRouteContext(), http.MethodHead, asked)
+	}
+	rs, rest, prefix := root, path, ""
+	for i := 0; ; i++ {
+		if !inlineMux(rs) && converts(rs.Middlewares(), rest) {
+			return getFrom(c, h, i, rs, rest, prefix)
+		}
+		if i >= len(h.RoutePatterns) {
+			break
+		}
+		sub, chain := mountAt(rs, h.RoutePatterns[i])
+		if sub == nil {
+			break // the route itself
+		}
+		prefix += strings.TrimSuffix(h.RoutePatterns[i], "/*")
+		next := "/" + mountRest(&h.URLParams, 0, i+1)
+		if converts(chain, rest) {
+			// The mount's With chain runs once rs has routed to the
+			// mount: the mounted router routes a GET.
+			return getFrom(c, h, i+1, sub, next, prefix)
+		}
+		rs, rest = sub, next
+	}
+	if p == "" {
+		return "", false
+	}
+	c.RoutePatterns = append(c.RoutePatterns, h.RoutePatterns...)
+	c.URLParams.Keys = append(c.URLParams.Keys, h.URLParams.Keys...)
+	c.URLParams.Values = append(c.URLParams.Values, h.URLParams.Values...)
+	return p, false
+}
+
+// getFrom finishes headWay where a GetHead turned the HEAD into a GET: the
+// first level routers of the HEAD's way h (their patterns and parameters,
+// up to the level-th mount's "*") go into c, then rs, mounted at prefix,
+// routes the GET for rest.
+func getFrom(c, h *chi.Context, level int, rs chi.Routes, rest, prefix string) (string, bool) {
+	c.RoutePatterns = append(c.RoutePatterns, h.RoutePatterns[:level]...)
+	n := 0
+	for stars := 0; n < len(h.URLParams.Keys) && stars < level; n++ {
+		if h.URLParams.Keys[n] == "*" {
+			stars++
+		}
+	}
+	c.URLParams.Keys = append(c.URLParams.Keys, h.URLParams.Keys[:n]...)
+	c.URLParams.Values = append(c.URLParams.Values, h.URLParams.Values[:n]...)
+	p := rs.Find(c, http.MethodGet, rest)
+	if p == "" {
+		return "", false
+	}
+	return prefix + p, true
+}
+
 // headOnMountPath reports whether chi serves a HEAD on path, the own path
 // of a mount (stub, "/api" or "/api/", as Find reports it), as a GET:
 // through a GetHead in a router on the way, the mounted router included.

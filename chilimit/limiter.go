@@ -446,33 +446,30 @@ func routedCopy(r *http.Request) *http.Request {
 }
 
 // lookAhead looks the route of method and path up from routes into c, and
-// returns its pattern, "" for none. A HEAD that finds none is looked up as
-// the GET it may be served as: for every route when anyHead (the
-// callbacks' look-ahead, which only informs), else only for a GET route
-// that a router running middleware.GetHead leads to, as chi serves it.
-// Unless anyHead, so is a HEAD that finds a HEAD route in a sub-router,
-// which chi serves as the GET route all the same when a GetHead on the way
-// asks the root router about the rest of the path and the root has no HEAD
-// route for it.
+// returns its pattern, "" for none. A HEAD is routed as chi routes it
+// through the middleware.GetHead on its way (headWay), unless anyHead (the
+// callbacks' look-ahead, which only informs), where a HEAD that finds no
+// route is looked up as a GET.
 // The routeAhead returned undoes what the look-up added to c; asGet reports
 // a HEAD looked up as a GET.
 func lookAhead(c *chi.Context, routes chi.Routes, method, path string, anyHead bool) (a routeAhead, pattern string, asGet bool) {
 	a = routeAhead{rctx: c, path: c.RoutePath, params: len(c.URLParams.Keys), patterns: len(c.RoutePatterns)}
-	p := routes.Find(c, method, path)
-	if method != http.MethodHead || p != "" && anyHead {
-		return a, p, false
+	if method != http.MethodHead {
+		return a, routes.Find(c, method, path), false
 	}
-	shadowed := false
-	if p != "" {
-		if len(c.RoutePatterns)-a.patterns < 2 || !getHeadOn(routes, path, c.RoutePatterns[a.patterns:], &c.URLParams, a.params) {
-			return a, p, false
+	if !anyHead {
+		if pattern, asGet = headWay(c, routes, path); pattern == "" {
+			a.undo()
+			a.rctx = c
 		}
-		shadowed = true
+		return a, pattern, asGet
+	}
+	if p := routes.Find(c, method, path); p != "" {
+		return a, p, false
 	}
 	a.undo()
 	a.rctx = c
-	p = routes.Find(c, http.MethodGet, path)
-	if p != "" && (shadowed || anyHead || getHeadOn(routes, path, c.RoutePatterns[a.patterns:], &c.URLParams, a.params)) {
+	if p := routes.Find(c, http.MethodGet, path); p != "" {
 		return a, p, true
 	}
 	a.undo()

@@ -909,3 +909,24 @@ func TestPatternCollisionBetweenMounts(t *testing.T) {
 		repeat(3, step{path: "/x/y/z", code: 200, body: "y"}),
 	))
 }
+
+// A HEAD may take another way than the GET to the same path: the root's
+// "/api/{id}" serves GET only, so the HEAD goes on into the router mounted
+// at "/api", whose GetHead serves it as that router's GET "/x". It counts
+// there, where the GET of the same path goes to the root's route.
+func TestHeadTakesItsOwnWayToASubRouterGetHead(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/api/{id}", text("root item"))
+	r.Route("/api", func(r chi.Router) {
+		r.Use(middleware.GetHead)
+		r.Use(chilimit.Limit("1/hour"))
+		r.Get("/x", text("sub x"))
+	})
+	run(t, r, clock, []step{
+		{path: "/api/x", code: 200, body: "root item"}, // GET goes to the root route
+		{method: http.MethodHead, path: "/api/x", code: 200, body: "sub x"},
+		{method: http.MethodHead, path: "/api/x", code: 429, body: "1 per 1 hour"},
+	})
+}
