@@ -569,7 +569,7 @@ func routeTarget(rctx *chi.Context, r *http.Request) (method, path string) {
 // chi's RoutePattern is still "/api/*", so it looks the route up from the
 // root as Handler does, without the index, and names it as chi's
 // RoutePattern will ("/api" and "/api/" are one route).
-func (l *Limiter) standalonePattern(r *http.Request) string {
+func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
 		return ""
@@ -594,7 +594,51 @@ func (l *Limiter) standalonePattern(r *http.Request) string {
 		// because the path was rewritten must not exempt the route.
 		return at
 	}
+	// A path rewritten on the root router (StripSlashes, CleanPath) is not
+	// the request's: look the route up in the router whose routing runs
+	// the marker, on the path that router routes.
+	if rs, before, ok := l.routerOf(rctx, g); ok && rctx.RoutePath != "" {
+		c.Reset()
+		c.RoutePatterns = append(c.RoutePatterns, before...)
+		if rs.Find(c, method, rctx.RoutePath) != "" {
+			return c.RoutePattern()
+		}
+	}
 	return "" // a 404 or 405 inside the mount
+}
+
+// routerOf returns the router whose routing runs marker g, and the route
+// patterns chi reported before that router: the router mounted last (the
+// end of rctx's route patterns) when g sits in its stack, or the router it
+// is mounted on when g sits in the mount's With chain.
+func (l *Limiter) routerOf(rctx *chi.Context, g *group) (chi.Routes, []string, bool) {
+	rs := rctx.Routes
+	for i, mp := range rctx.RoutePatterns {
+		sub, chain := mountAt(rs, mp)
+		if sub == nil {
+			return nil, nil, false
+		}
+		if i == len(rctx.RoutePatterns)-1 {
+			if hasMarker(chain, g) {
+				return rs, rctx.RoutePatterns[:i], true
+			}
+			if !inlineMux(sub) && hasMarker(sub.Middlewares(), g) {
+				return sub, rctx.RoutePatterns, true
+			}
+		}
+		rs = sub
+	}
+	return nil, nil, false
+}
+
+// hasMarker reports whether mws holds marker g.
+func hasMarker(mws []func(http.Handler) http.Handler, g *group) bool {
+	for _, mw := range mws {
+		if m, ok := probe(mw).(*markerHandler); ok && m.g == g {
+			return true
+		}
+	}
+	return false
 }
 
 // getHeadOn reports whether a router on the way to a route serves a HEAD

@@ -128,7 +128,7 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 		l.serveStacked(outer, g, next, w, r)
 		return
 	}
-	pattern := l.standalonePattern(r)
+	pattern := l.standalonePattern(r, g)
 	if pattern == "" {
 		next.ServeHTTP(w, r)
 		return

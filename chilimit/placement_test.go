@@ -456,3 +456,58 @@ func TestHandlerOutsideRouterWarns(t *testing.T) {
 		t.Fatalf("warnings = %d, want 1:\n%s", n, logs.String())
 	}
 }
+
+// Without Handler, a limit in a sub-router's stack or a mount's With chain
+// counts a request whose path the root router rewrote (StripSlashes,
+// CleanPath before it, as the package doc asks) as the route chi serves.
+func TestStandaloneLimitAfterRootPathRewrite(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mw   func(http.Handler) http.Handler
+		path string
+	}{
+		"StripSlashes": {middleware.StripSlashes, "/api/items/"},
+		"CleanPath":    {middleware.CleanPath, "/api//items"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			lim, clock := newLimiter(t)
+			r := chi.NewRouter()
+			r.Use(tc.mw)
+			r.Route("/api", func(r chi.Router) {
+				r.Use(lim.Limit("1/hour"))
+				r.Get("/items", text("items"))
+			})
+			r.With(lim.Limit("1/hour")).Route("/v2", func(r chi.Router) {
+				r.Get("/items", text("v2 items"))
+			})
+			run(t, r, clock, []step{
+				{path: "/api/items", code: 200, body: "items"},
+				{path: tc.path, code: 429, body: "1 per 1 hour"},
+				{path: "/v2/items", code: 200, body: "v2 items"},
+				{path: "/v2" + tc.path[len("/api"):], code: 429, body: "1 per 1 hour"},
+			})
+		})
+	}
+}
+
+// Without Handler, a limit in a sub-router's stack after path-rewriting
+// middleware there counts the route chi serves; a 404 inside the mount is
+// not counted, even where the root router has a route for the rest of its
+// path.
+func TestStandaloneLimitInSubRouter(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Get("/nope", text("root nope"))
+	r.Route("/api", func(api chi.Router) {
+		api.Use(middleware.StripSlashes, lim.Limit("2/hour"))
+		api.Get("/items", text("items"))
+	})
+	sub := chi.NewRouter()
+	sub.Get("/x", text("x"))
+	r.Mount("/wrapped", lim.Limit("2/hour")(sub))
+	run(t, r, clock, concat(
+		[]step{{path: "/api/items/", code: 200, body: "items"}, {path: "/api/items", code: 200}, {path: "/api/items/", code: 429}},
+		repeat(3, step{path: "/api/nope", code: 404}),
+		repeat(3, step{path: "/wrapped/nope", code: 404}),
+		[]step{{path: "/wrapped/x", code: 200}, {path: "/wrapped/x", code: 200}, {path: "/wrapped/x", code: 429}},
+	))
+}
