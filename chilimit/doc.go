@@ -82,8 +82,9 @@
 // middleware (middleware.StripSlashes, middleware.CleanPath,
 // middleware.URLFormat), or wrap the router itself, lim.Handler(r). A path
 // rewritten after Handler, or on a sub-router, is not the path Handler
-// looked up: the request counts as what that path would be (nothing, for
-// a 404), and the index logs a warning. HEAD requests count against GET
+// looked up: the request counts as what that path would be (for a 404,
+// only the route's own limits count, on their own), and the index logs a
+// warning. HEAD requests count against GET
 // routes when middleware.GetHead is installed.
 //
 // # Exemptions and filters

@@ -62,6 +62,13 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		return false // serveStandalone called next itself
 	}
 	l := st.lim
+	if st.skip && st.entry == emptyEntry && st.pattern == "" && l.enabled && g.err == nil {
+		// Handler took the request for a 404, yet chi routed it here: its
+		// path was rewritten where Handler could not see (StripSlashes on
+		// a sub-router). The route's own limits count here, on their own.
+		l.serveStandalone(g, m.next, w, r)
+		return false
+	}
 	if st.skip || st.fallbackMode || st.rejected || g.err != nil {
 		return true
 	}

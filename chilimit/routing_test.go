@@ -930,3 +930,46 @@ func TestHeadTakesItsOwnWayToASubRouterGetHead(t *testing.T) {
 		{method: http.MethodHead, path: "/api/x", code: 429, body: "1 per 1 hour"},
 	})
 }
+
+// Path-rewriting middleware on a sub-router changes the path after Handler
+// looked it up, so Handler takes the request for a 404 (the package doc
+// warns of it); the route's own limit, which chi runs all the same, counts
+// it on its own.
+func TestRouteLimitAfterSubRouterPathRewrite(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mw   func(http.Handler) http.Handler
+		path string
+	}{
+		"StripSlashes": {middleware.StripSlashes, "/api/items/"},
+		"URLFormat":    {middleware.URLFormat, "/api/items.json"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithApplicationLimits("1/hour"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.Route("/api", func(r chi.Router) {
+				r.Use(tc.mw)
+				r.With(chilimit.Limit("1/hour", chilimit.OverrideDefaults(false))).Get("/items", text("items"))
+			})
+			run(t, r, clock, []step{
+				{path: "/api/items", code: 200, body: "items"},
+				{path: tc.path, code: 429},
+				{path: tc.path, code: 429},
+			})
+		})
+	}
+}
+
+// A 404 inside a mount runs the mounted router's stack, its limit
+// included, and is not counted there either.
+func TestSubRouterLimitOn404(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(api chi.Router) {
+		api.Use(middleware.StripSlashes, chilimit.Limit("1/hour"))
+		api.Get("/items", text("items"))
+	})
+	run(t, r, clock, concat(repeat(3, step{path: "/api/nope", code: 404}),
+		[]step{{path: "/api/items/", code: 200}, {path: "/api/items", code: 429}}))
+}
