@@ -61,7 +61,9 @@
 // chi's Routes.Find gives the pattern the request will match, and an index
 // of the router's middleware stacks (built on the first request, rebuilt
 // when unknown routes show up) says which limits and exemptions that route
-// carries. Markers made by this package register themselves when created;
+// carries. Register routes before serving, as chi requires: a path already
+// looked up keeps the route it found (/users/{id} for /users/me) when a
+// route registered later would match it better, until the next rebuild. Markers made by this package register themselves when created;
 // the index invokes only those, with a probe handler, to read their
 // settings. Route limits themselves run where they are declared, so their
 // key functions see URL parameters and what earlier middleware put in the
