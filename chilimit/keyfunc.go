@@ -3,6 +3,7 @@ package chilimit
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync"
@@ -27,6 +28,13 @@ func RemoteAddr(r *http.Request) string {
 // trusted proxy saw it. Addresses further left are chosen by the client and
 // ignored. A request carrying fewer than hops addresses did not come through
 // the proxies and is keyed by [RemoteAddr].
+//
+// An address is keyed in its canonical form, as RemoteAddr gives it: a port
+// some proxies append ("192.0.2.7:50001", "[2001:db8::7]:443") is dropped,
+// an IPv4-mapped IPv6 address is the IPv4 address, and IPv6 is written in
+// lower case, compressed; so a client cannot get several buckets by the
+// spelling of its address or by opening new connections. A value that is
+// no IP address ("unknown", an obfuscated identifier) is kept as it is.
 func ForwardedFor(hops int) func(r *http.Request) string {
 	if hops < 1 {
 		hops = 1
@@ -44,7 +52,7 @@ func ForwardedFor(hops int) func(r *http.Request) string {
 					if part == "" {
 						return RemoteAddr(r)
 					}
-					return part
+					return canonicalAddr(part)
 				}
 				if comma < 0 {
 					break
@@ -56,6 +64,34 @@ func ForwardedFor(hops int) func(r *http.Request) string {
 	}
 	builtinKeys.Store(reflect.ValueOf(fn).Pointer(), true)
 	return fn
+}
+
+// canonicalAddr returns the IP address s names, without a port or
+// brackets, IPv4-mapped addresses unmapped, in netip's canonical text; s
+// itself when that is what it is already (no allocation), or when it is no
+// IP address.
+func canonicalAddr(s string) string {
+	if s == "" || !isHexDigit(s[0]) && s[0] != '[' && s[0] != ':' {
+		return s // "unknown", "_hidden": no address (and no parse error to allocate)
+	}
+	a, err := netip.ParseAddr(s) // first: the usual case, which allocates nothing
+	if err != nil {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			a = ap.Addr()
+		} else if a, err = netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err != nil {
+			return s
+		}
+	}
+	var buf [64]byte
+	out := a.Unmap().AppendTo(buf[:0])
+	if string(out) == s {
+		return s
+	}
+	return string(out)
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f'
 }
 
 // builtinKeys holds the code pointers of the key functions ForwardedFor

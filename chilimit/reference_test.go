@@ -828,6 +828,50 @@ func TestDeployingBehindAProxy(t *testing.T) {
 	}
 }
 
+// One client is one key, however a proxy spells its address: with a port
+// (a new one per connection), in brackets, IPv4-mapped, in upper case.
+// What is no address is kept as it is.
+func TestForwardedForCanonicalAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":             "192.0.2.7",
+		"192.0.2.7:50001":       "192.0.2.7",
+		"::ffff:192.0.2.7":      "192.0.2.7",
+		"[::ffff:192.0.2.7]:80": "192.0.2.7",
+		"2001:db8::7":           "2001:db8::7",
+		"[2001:db8::7]":         "2001:db8::7",
+		"[2001:DB8:0::7]:443":   "2001:db8::7",
+		"2001:0db8:0:0:0:0:0:7": "2001:db8::7",
+		"unknown":               "unknown",
+		"_hidden":               "_hidden",
+	} {
+		if got := chilimit.ForwardedFor(1)(httptestRequest("10.0.0.1:1", in)); got != want {
+			t.Errorf("ForwardedFor(1) with X-Forwarded-For %q = %q, want %q", in, got, want)
+		}
+	}
+	if !raceEnabled {
+		// An address already canonical costs no allocation.
+		fn := chilimit.ForwardedFor(1)
+		for _, in := range []string{"192.0.2.7", "2001:db8::7"} {
+			req := httptestRequest("10.0.0.1:1", in)
+			if n := testing.AllocsPerRun(100, func() { fn(req) }); n != 0 {
+				t.Errorf("ForwardedFor(1) with X-Forwarded-For %q: %v allocations, want 0", in, n)
+			}
+		}
+	}
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithTrustedProxies(1))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	via := func(xff string) []reqOpt { return []reqOpt{from("10.0.0.1:443"), header("X-Forwarded-For", xff)} }
+	run(t, r, clock, []step{
+		{path: "/", opts: via("192.0.2.7:50001"), code: 200},
+		{path: "/", opts: via("192.0.2.7:50002"), code: 429},
+		{path: "/", opts: via("::ffff:192.0.2.7"), code: 429},
+		{path: "/", opts: via("[2001:db8::7]:50001"), code: 200},
+		{path: "/", opts: via("2001:DB8::7"), code: 429},
+	})
+}
+
 // API: the Limiter constructor's parameters not covered above: storage by
 // URI and options, key prefix, swallow errors, reset.
 func TestAPI(t *testing.T) {
