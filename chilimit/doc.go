@@ -104,7 +104,10 @@
 // headers, which clients can forge, are read only through an explicit
 // number of trusted proxies ([WithTrustedProxies], [ForwardedFor]). A key
 // function returning "" puts those requests in one shared bucket and logs a
-// warning once per log interval.
+// warning once per log interval. A route limit with a key function of its
+// own ([KeyFunc]) counts in buckets of that function: a per-user limit and
+// a per-address limit never share one, even when a user name reads as an
+// address.
 //
 // # Responses and headers
 //

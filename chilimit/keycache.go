@@ -38,6 +38,7 @@ type cachedKey struct {
 type keyParts struct {
 	limit  limiter.Limit
 	kind   groupKind
+	tag    string // a route limit's own key function (keyFuncTag), a fixed string
 	scope  string
 	method string
 	client string
@@ -72,7 +73,11 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	if ok && e.parts == p {
 		return e.key
 	}
-	*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.scope, p.method, p.client)
+	if p.tag == "" {
+		*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.scope, p.method, p.client)
+	} else {
+		*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.tag, p.scope, p.method, p.client)
+	}
 	if len(*buf) > maxCachedKey {
 		return string(*buf) // a long key costs its allocation, not cache memory
 	}

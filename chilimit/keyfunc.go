@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 )
@@ -92,6 +93,19 @@ func canonicalAddr(s string) string {
 
 func isHexDigit(c byte) bool {
 	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f'
+}
+
+// keyFuncTag names a route limit's own key function in its storage keys, so
+// limits keyed by different functions never share a bucket, whatever the
+// functions return: a per-username limit fed the name "203.0.113.9" must not
+// count against the per-address limit of that address. The name is the
+// function's, stable across the processes of one program; closures made by
+// one function share it.
+func keyFuncTag(fn func(*http.Request) string) string {
+	if f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()); f != nil {
+		return "keyfunc " + f.Name()
+	}
+	return "keyfunc"
 }
 
 // builtinKeys holds the code pointers of the key functions ForwardedFor

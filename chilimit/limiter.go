@@ -727,7 +727,7 @@ func (l *Limiter) storageAnswered(gen uint64) bool {
 
 // storageKey is the storage key of check c.
 func (l *Limiter) storageKey(st *reqState, c *check) string {
-	return l.keys.key(keyParts{limit: c.cl.limit, kind: c.g.kind, scope: c.scope, method: c.method, client: c.key}, l.keyPrefix, &st.keyBuf)
+	return l.keys.key(keyParts{limit: c.cl.limit, kind: c.g.kind, tag: c.g.keyTag, scope: c.scope, method: c.method, client: c.key}, l.keyPrefix, &st.keyBuf)
 }
 
 // hit makes one storage call, through the fallback when the storage is

@@ -511,3 +511,27 @@ func TestStandaloneLimitInSubRouter(t *testing.T) {
 		[]step{{path: "/wrapped/x", code: 200}, {path: "/wrapped/x", code: 200}, {path: "/wrapped/x", code: 429}},
 	))
 }
+
+// A route limit keyed by a function of its own (per user name) and one
+// keyed by the limiter's key (per address), with the same text on one
+// route, never share a bucket: an attacker posting the user name
+// "203.0.113.9" spends only the per-user bucket of that name, not the
+// per-address bucket of the client at 203.0.113.9.
+func TestOwnKeyFunctionHasItsOwnBuckets(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	byUsername := func(r *http.Request) string { return r.Header.Get("X-Username") }
+	r.Route("/auth", func(auth chi.Router) {
+		auth.Use(chilimit.Limit("3/minute")) // per address
+		auth.With(chilimit.Limit("3/minute", chilimit.KeyFunc(byUsername))).Post("/login", text("ok"))
+	})
+	attacker := []reqOpt{from("198.51.100.66:1234"), header("X-Username", "203.0.113.9")}
+	victim := []reqOpt{from("203.0.113.9:5555"), header("X-Username", "alice")}
+	run(t, r, clock, concat(
+		repeat(3, step{method: "POST", path: "/auth/login", opts: attacker, code: 200}),
+		[]step{
+			{method: "POST", path: "/auth/login", opts: attacker, code: 429},
+			{method: "POST", path: "/auth/login", opts: victim, code: 200},
+		}))
+}

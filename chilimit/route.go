@@ -148,6 +148,9 @@ func newRouteGroup(l *Limiter, spec string, fn func(*http.Request) string, opts 
 			o(g)
 		}
 	}
+	if g.keyFunc != nil {
+		g.keyTag = keyFuncTag(g.keyFunc)
+	}
 	if fn != nil {
 		g.dynamic = []*dynamicSource{{fn: fn}}
 		return g
