@@ -549,6 +549,7 @@ type check struct {
 	scope    string
 	method   string
 	key      string
+	skey     string // the storage key, set by evaluate
 	cost     int64
 	testOnly bool
 	deferred bool // counted after the handler if the group's deduct-when says so
@@ -610,6 +611,18 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 			cs[j], cs[j-1] = cs[j-1], cs[j]
 		}
 	}
+	// Each check's storage key, once; a check a sibling counts already
+	// goes (see counts).
+	kept := cs[:0]
+	for i := range cs {
+		c := cs[i]
+		c.skey = l.storageKey(st, &c)
+		if st.counts(&c) {
+			kept = append(kept, c)
+		}
+	}
+	clear(cs[len(kept):])
+	cs = kept
 	gen := l.storageGen()
 	if l.batch && len(cs) > 1 && !l.dryRun && (l.fb == nil || !l.fb.dead.Load()) {
 		if breach, err, done := l.evaluateBatch(st, r, cs, gen); done {
@@ -619,7 +632,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 	for i := range cs {
 		c := &cs[i]
 		kind := c.g.kind.String()
-		req := limiter.Request{Key: l.storageKey(st, c), Limit: c.cl.limit, Cost: c.cost, Now: st.now}
+		req := limiter.Request{Key: c.skey, Limit: c.cl.limit, Cost: c.cost, Now: st.now}
 		var res limiter.Result
 		cached := false
 		if l.over != nil {
@@ -661,7 +674,7 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen u
 	cachedAt, cachedRes := -1, limiter.Result{}
 	for i := range cs {
 		c := &cs[i]
-		key := l.storageKey(st, c)
+		key := c.skey
 		if l.over != nil {
 			if res, ok := l.over.get(key, c.cl.limit, c.cost, st.now); ok {
 				// Known to be over its limit: the batch stops before it.

@@ -535,3 +535,24 @@ func TestOwnKeyFunctionHasItsOwnBuckets(t *testing.T) {
 			{method: "POST", path: "/auth/login", opts: victim, code: 200},
 		}))
 }
+
+// Two route limits of the same text on one route, keyed alike (a
+// sub-router's limit and the route's own), are one bucket: a request fills
+// it once, not twice. A different cost is a different count.
+func TestSameLimitTwiceOnARouteCountsOnce(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(api chi.Router) {
+		api.Use(chilimit.Limit("2/minute"))
+		api.With(chilimit.Limit("2/minute", chilimit.Methods("POST"))).Post("/orders", text("ok"))
+		api.With(chilimit.Limit("4/minute", chilimit.Cost(1)), chilimit.Limit("4/minute", chilimit.Cost(2))).Post("/big", text("big"))
+	})
+	run(t, r, clock, []step{
+		{method: "POST", path: "/api/orders", code: 200, headers: map[string]string{"X-RateLimit-Remaining": "1"}},
+		{method: "POST", path: "/api/orders", code: 200, headers: map[string]string{"X-RateLimit-Remaining": "0"}},
+		{method: "POST", path: "/api/orders", code: 429},
+		{method: "POST", path: "/api/big", code: 200}, // 1 + 2 of 4
+		{method: "POST", path: "/api/big", code: 429}, // 3 + 1 fits, 4 + 2 does not
+	})
+}

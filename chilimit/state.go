@@ -30,9 +30,10 @@ type reqState struct {
 
 	haveBest bool
 	best     reported
-	policies []reported // for the IETF headers
-	pending  []pending  // deduct-when hits to make after the handler
-	checks   []check    // limits to test, gathered before evaluation
+	policies []reported   // for the IETF headers
+	pending  []pending    // deduct-when hits to make after the handler
+	checks   []check      // limits to test, gathered before evaluation
+	counted  []countedKey // storage keys counted (or to count) by this request
 	keyBuf   []byte
 
 	now     time.Time
@@ -60,6 +61,7 @@ type reqState struct {
 	policyBuf  [4]reported
 	pendingBuf [2]pending
 	checksBuf  [4]check
+	countedBuf [4]countedKey
 }
 
 // reported is one limit's result, as the headers need it.
@@ -83,12 +85,13 @@ func (st *reqState) reset() {
 	clear(st.policies)
 	clear(st.pending)
 	clear(st.checks)
+	clear(st.counted)
 	st.lim, st.req, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, nil, "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
 	st.dryRunBreached = false
 	st.handoff, st.handoffKey, st.handoffOuter, st.lent, st.answered = nil, nil, nil, false, false // dropped already
 	st.haveBest, st.best = false, reported{}
-	st.policies, st.pending, st.checks = nil, nil, nil
+	st.policies, st.pending, st.checks, st.counted = nil, nil, nil, nil
 	st.keyBuf = st.keyBuf[:0]
 	st.now, st.baseCtx, st.ctx, st.cancel = time.Time{}, nil, nil, nil
 }
@@ -98,9 +101,36 @@ func (st *reqState) init(l *Limiter, r *http.Request) {
 	st.policies = st.policyBuf[:0]
 	st.pending = st.pendingBuf[:0]
 	st.checks = st.checksBuf[:0]
+	st.counted = st.countedBuf[:0]
 	st.now = l.clock.Now()
 	st.baseCtx = r.Context()
 	st.ctx = st.baseCtx
+}
+
+// A countedKey is a storage key a request counts under, and the cost.
+type countedKey struct {
+	key  string
+	cost int64
+}
+
+// counts reports whether check c, with storage key c.skey, is to be
+// counted, and records it: not when an earlier check of the request
+// counted the same cost under the same key. Two limits of the same text on
+// one route, keyed alike (a sub-router's and the route's own), are one
+// bucket, which a request fills once, not twice; the earlier check's
+// result stands for both.
+func (st *reqState) counts(c *check) bool {
+	if c.testOnly {
+		return true
+	}
+	k := countedKey{c.skey, c.cost}
+	for _, seen := range st.counted {
+		if seen == k {
+			return false
+		}
+	}
+	st.counted = append(st.counted, k)
+	return true
 }
 
 // storageContext returns the context for storage calls, bounded by the
