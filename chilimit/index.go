@@ -34,7 +34,6 @@ type routeKey struct{ method, path string }
 // A routeEntry is what the index knows of one (method, pattern).
 type routeEntry struct {
 	pattern string
-	chain   string   // chainKey of the route
 	active  []*group // route markers that count, in chain order
 	// joinNext[i]: active[i] is followed by active[i+1] with no other
 	// middleware between them, so both are counted in one evaluation at
@@ -83,13 +82,12 @@ type mount struct {
 type routeIndex struct {
 	routes  chi.Routes
 	entries map[routeKey]*routeEntry
-	// byChain holds the entries of routes whose method and full pattern
-	// another route shares (a root route "/api/users" and a mounted
-	// router's "/users" under "/api"), keyed by the method and the chain
-	// of patterns chi's Find reports for each ("/api/users" against
-	// "/api/*", "/users"); ambiguous marks their routeKeys.
+	// byChain holds every route's entry by its method and the chain of
+	// patterns chi's Find reports for it: a root route "/api/users" is
+	// "/api/users", a mounted router's "/users" under "/api" is "/api/*",
+	// "/users". Two routes may share a method and full pattern, never a
+	// chain; entries keeps the last one walked.
 	byChain    map[string]*routeEntry
-	ambiguous  map[routeKey]bool
 	mounts     map[string]mount // by "/prefix" and "/prefix/"
 	anyMarkers bool
 	markers    map[*group]bool // every marker seen
@@ -176,12 +174,11 @@ type indexBuilder struct {
 
 func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 	idx := &routeIndex{
-		routes:    routes,
-		entries:   make(map[routeKey]*routeEntry),
-		byChain:   make(map[string]*routeEntry),
-		ambiguous: make(map[routeKey]bool),
-		mounts:    make(map[string]mount),
-		markers:   make(map[*group]bool),
+		routes:  routes,
+		entries: make(map[routeKey]*routeEntry),
+		byChain: make(map[string]*routeEntry),
+		mounts:  make(map[string]mount),
+		markers: make(map[*group]bool),
 	}
 	idx.cache.seed = maphash.MakeSeed()
 	self := codePointer(lim.Handler)
@@ -327,17 +324,8 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 			}
 			items := append(append([]item(nil), stack...), b.items(b.routeMarkers(h), depth, true)...)
 			e := b.entry(full, items, depth)
-			k := routeKey{method, full}
-			ck := chainKey(method, append(chain[:len(chain):len(chain)], rt.Pattern))
-			if first, ok := b.idx.entries[k]; ok && !b.idx.ambiguous[k] {
-				b.idx.ambiguous[k] = true
-				b.idx.byChain[first.chain] = first
-			}
-			e.chain = ck
-			b.idx.entries[k] = e
-			if b.idx.ambiguous[k] {
-				b.idx.byChain[ck] = e
-			}
+			b.idx.entries[routeKey{method, full}] = e
+			b.idx.byChain[chainKey(method, append(chain[:len(chain):len(chain)], rt.Pattern))] = e
 		}
 	}
 }
@@ -838,37 +826,32 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 // method and path on the way of chain, and its index entry (nil if the
 // index has none).
 func (l *Limiter) entryFor(idx *routeIndex, method, path, pattern string, chain []string) (string, *routeEntry) {
-	if m, ok := idx.mounts[pattern]; ok && m.sub != nil {
-		// A mounted router's own path: "/api/" is also the pattern of
-		// its "/" route, but a HEAD there is served as the router decides.
-		return l.stubEntry(idx, method, path, pattern)
+	if e := idx.byChain[chainKey(method, chain)]; e != nil {
+		return pattern, e // the route Find reached
 	}
-	k := routeKey{method, pattern}
-	if idx.ambiguous[k] {
-		return pattern, idx.byChain[chainKey(method, chain)]
+	if len(chain) == 0 {
+		return pattern, nil
 	}
-	if e := idx.entries[k]; e != nil {
-		return pattern, e // a route of its own beside a wildcard ("/files", "/files/*")
-	}
-	return l.resolveStub(idx, method, pattern)
+	// A mount's own path ("/api", "/api/"): Find stops at the mount's stub.
+	return l.stubEntry(idx, method, path, pattern, chain)
 }
 
 // stubEntry is resolveStub for the pattern Find reported for path, and
 // finds the GET route a HEAD on a mount's own path is served as (even
 // where the mounted router has a HEAD route for "/", as chi does).
-func (l *Limiter) stubEntry(idx *routeIndex, method, path, pattern string) (string, *routeEntry) {
+func (l *Limiter) stubEntry(idx *routeIndex, method, path, pattern string, chain []string) (string, *routeEntry) {
 	if method == http.MethodHead {
 		if m, ok := idx.mounts[pattern]; ok && m.sub != nil && headOnMountPath(idx.routes, path, pattern) {
-			return l.resolveStub(idx, http.MethodGet, pattern)
+			return l.resolveStub(idx, http.MethodGet, pattern, chain)
 		}
 	}
-	return l.resolveStub(idx, method, pattern)
+	return l.resolveStub(idx, method, pattern, chain)
 }
 
 // resolveStub maps the patterns chi's Find reports for a mount's own path
 // ("/api", "/api/") to the route that serves it: the sub-router's "/", or
 // the mounted handler's wildcard pattern.
-func (l *Limiter) resolveStub(idx *routeIndex, method, pattern string) (string, *routeEntry) {
+func (l *Limiter) resolveStub(idx *routeIndex, method, pattern string, chain []string) (string, *routeEntry) {
 	m, ok := idx.mounts[pattern]
 	if !ok {
 		return pattern, nil
@@ -877,16 +860,19 @@ func (l *Limiter) resolveStub(idx *routeIndex, method, pattern string) (string, 
 		return m.pattern, idx.entries[routeKey{method, m.pattern}]
 	}
 	c := l.finder.newCtx()
+	defer l.finder.ctxPool.Put(c)
 	sp := m.sub.Find(c, method, "/")
-	l.finder.ctxPool.Put(c)
 	if sp == "" {
 		return "", nil
 	}
+	// The way goes on through the mount's "/*" into the mounted router.
+	last := chain[len(chain)-1]
+	way := append(append(chain[:len(chain)-1:len(chain)-1], strings.TrimSuffix(last, "/")+"/*"), c.RoutePatterns...)
 	full := m.prefix + sp
-	if e := idx.entries[routeKey{method, full}]; e != nil || full == pattern {
+	if e := idx.byChain[chainKey(method, way)]; e != nil || full == pattern {
 		return full, e
 	}
-	return l.resolveStub(idx, method, full)
+	return l.resolveStub(idx, method, full, way)
 }
 
 // index returns the index of routes, building it if needed or forced.

@@ -320,8 +320,14 @@ func (hr handlerRoutes) Middlewares() chi.Middlewares { return nil }
 // Match implements chi.Routes: the handler takes every path.
 func (hr handlerRoutes) Match(*chi.Context, string, string) bool { return true }
 
-// Find implements chi.Routes: every path is "/*".
-func (hr handlerRoutes) Find(*chi.Context, string, string) string { return "/*" }
+// Find implements chi.Routes: every path is "/*", added to rctx's route
+// patterns as a router's Find adds its route's.
+func (hr handlerRoutes) Find(rctx *chi.Context, _, _ string) string {
+	if rctx != nil {
+		rctx.RoutePatterns = append(rctx.RoutePatterns, "/*")
+	}
+	return "/*"
+}
 
 // visible returns marker h, wrapped around next, as a [routed] that shows
 // chi what next routes.
