@@ -309,9 +309,11 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 			continue
 		}
 		full := prefix + rt.Pattern
-		if own, ok := strings.CutSuffix(rt.Pattern, "/*"); ok && rs.Find(chi.NewRouteContext(), http.MethodGet, own) == own {
+		if own, ok := strings.CutSuffix(rt.Pattern, "/*"); ok &&
+			(strings.Contains(own, "{") || rs.Find(chi.NewRouteContext(), http.MethodGet, own) == own) {
 			// A mounted http.Handler (a plain wildcard route has no
-			// route at its own path): its stubs resolve here.
+			// route at its own path; one with parameters cannot be asked
+			// by its pattern): its stubs resolve here.
 			mp := strings.TrimSuffix(full, "/*")
 			if _, ok := b.idx.mounts[mp]; !ok {
 				b.idx.mounts[mp] = mount{prefix: mp, pattern: full}

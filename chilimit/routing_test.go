@@ -1038,3 +1038,29 @@ func TestPatternCollisionWithWrappedMountedHandler(t *testing.T) {
 		[]step{{path: "/static/a.css", code: 429, body: "3 per 1 hour"}},
 	))
 }
+
+// A plain http.Handler mounted under a pattern with a regexp parameter is
+// a mount all the same: chi serves its own path (/u/5) through it, under
+// the exemption or the limit of its With chain.
+func TestMountWithParameterOwnPathExempt(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Exempt).Mount("/u/{id:[0-9]+}", text("files"))
+	run(t, r, clock, concat(
+		repeat(3, step{path: "/u/5/x", code: 200, body: "files"}),
+		repeat(3, step{path: "/u/5", code: 200, body: "files"}),
+	))
+}
+
+// The same mount with a route limit that replaces the defaults.
+func TestMountWithParameterOwnPathLimit(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("3/hour")).Mount("/u/{id:[0-9]+}", text("files"))
+	run(t, r, clock, concat(
+		repeat(3, step{path: "/u/5", code: 200, body: "files"}),
+		[]step{{path: "/u/5", code: 429}},
+	))
+}
