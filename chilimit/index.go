@@ -3,6 +3,7 @@ package chilimit
 import (
 	"hash/maphash"
 	"net/http"
+	pathpkg "path"
 	"reflect"
 	"slices"
 	"strings"
@@ -567,26 +568,41 @@ func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
 	method, path := routeTarget(rctx, r)
 	at := rctx.RoutePattern()
 	mount, inMount := strings.CutSuffix(at, "/*")
-	if inMount && !strings.Contains(mount, "{") && path != mount && !strings.HasPrefix(path, mount+"/") {
+	if cleaned := pathpkg.Clean(path); inMount && !strings.Contains(mount, "{") &&
+		cleaned != mount && !strings.HasPrefix(cleaned, mount+"/") {
 		// Inside a mount whose path was rewritten (http.StripPrefix): the
 		// root cannot look it up (and might find another route); count
 		// under the mount, as chi names it.
 		return at
 	}
+	// From the root, a HEAD goes its own way (headWay), whatever a GetHead
+	// on it made of the route method since.
+	rootMethod := method
+	if r.Method == http.MethodHead {
+		rootMethod = http.MethodHead
+	}
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
-	if _, p, _ := lookAhead(c, rctx.Routes, method, path, false); p != "" {
-		return c.RoutePattern()
-	}
-	if !inMount {
+	if _, p, _ := lookAhead(c, rctx.Routes, rootMethod, path, false); p != "" {
+		// A mount's own path ("/api", reached through its stub, which a
+		// mounted router's stack runs on as "/"), unlike a route, is
+		// served or answered 404 or 405 by the mounted router.
+		ownPath := inMount && (p == mount || p == mount+"/") || !inMount && rctx.RoutePath == "/" && at != "/"
+		if !ownPath {
+			return c.RoutePattern()
+		}
+		if _, _, ok := l.routerOf(rctx, g); !ok {
+			return c.RoutePattern() // the marker is in the chain of a route of its own
+		}
+	} else if !inMount {
 		// In a route's own chain chi has routed here already (or, before
 		// routing, at is "" for the 404 it is): a look-up that disagrees
 		// because the path was rewritten must not exempt the route.
 		return at
 	}
-	// A path rewritten on the root router (StripSlashes, CleanPath) is not
-	// the request's: look the route up in the router whose routing runs
-	// the marker, on the path that router routes.
+	// The path the root routed may be rewritten (StripSlashes, CleanPath)
+	// or the mount's own: look the route up in the router whose routing
+	// runs the marker, on the path that router routes.
 	if rs, before, ok := l.routerOf(rctx, g); ok && rctx.RoutePath != "" {
 		c.Reset()
 		c.RoutePatterns = append(c.RoutePatterns, before...)
@@ -605,6 +621,15 @@ func (l *Limiter) routerOf(rctx *chi.Context, g *group) (chi.Routes, []string, b
 	rs := rctx.Routes
 	for i, mp := range rctx.RoutePatterns {
 		sub, chain := mountAt(rs, mp)
+		if sub == nil && i == len(rctx.RoutePatterns)-1 {
+			// A mount's own path: Find reports its stub ("/api", "/api/"),
+			// the mounted router routes "/".
+			wild := strings.TrimSuffix(mp, "/") + "/*"
+			if sub, _ = mountAt(rs, wild); sub != nil && !inlineMux(sub) && hasMarker(sub.Middlewares(), g) {
+				return sub, append(rctx.RoutePatterns[:i:i], wild), true
+			}
+			return nil, nil, false
+		}
 		if sub == nil {
 			return nil, nil, false
 		}

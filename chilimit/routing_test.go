@@ -1064,3 +1064,99 @@ func TestMountWithParameterOwnPathLimit(t *testing.T) {
 		[]step{{path: "/u/5", code: 429}},
 	))
 }
+
+// A 404 inside a mount, its path cleaned by CleanPath before Handler, is not
+// counted by the mounted router's limit, nor does it drain a shared bucket.
+func TestSubRouterLimitOn404AfterCleanPath(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(middleware.CleanPath, lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("1/hour"))
+		r.Get("/items", text("items"))
+	})
+	run(t, r, clock, repeat(3, step{path: "//api/nope", code: 404}))
+}
+
+func TestSubRouterSharedLimitOn404AfterCleanPath(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(middleware.CleanPath, lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.SharedLimit("1/hour", "api"))
+		r.Get("/items", text("items"))
+	})
+	run(t, r, clock, []step{
+		{path: "//api/nope", code: 404},
+		{path: "/api/items", code: 200, body: "items"},
+	})
+}
+
+// Without Handler, a path CleanPath cleaned on the root (//api/items)
+// counts in the bucket of the route chi serves (/api/items).
+func TestStandaloneLimitAfterCleanPath(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(middleware.CleanPath)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(lim.Limit("1/hour"))
+		r.Get("/items", text("items"))
+	})
+	run(t, r, clock, []step{
+		{path: "/api/items", code: 200, body: "items"},
+		{path: "//api/items", code: 429},
+	})
+}
+
+// A HEAD a sub-router's GetHead turns into a GET where the sub-router has
+// no GET route is a 405, not counted, with Handler or without, though the
+// root serves GET for the same path with a route of its own.
+func TestHeadTurnedGetWithoutGetRouteNotCounted(t *testing.T) {
+	for _, withHandler := range []bool{true, false} {
+		t.Run(map[bool]string{true: "Handler", false: "standalone"}[withHandler], func(t *testing.T) {
+			lim, clock := newLimiter(t)
+			r := chi.NewRouter()
+			if withHandler {
+				r.Use(lim.Handler)
+			}
+			r.Get("/api/{id}", text("root id"))
+			r.Route("/api", func(api chi.Router) {
+				api.Use(middleware.GetHead, lim.Limit("1/hour"))
+				api.Get("/items", text("items"))
+			})
+			run(t, r, clock, concat(
+				repeat(3, step{method: http.MethodHead, path: "/api/5", code: 405}),
+				// The 404s must not drain the root route's bucket either.
+				[]step{{path: "/api/5", code: 200, body: "root id"}},
+			))
+		})
+	}
+}
+
+// A mount's own path its router does not serve (404, 405) runs the mounted
+// router's stack, its limit included, and is not counted there.
+func TestMountOwnPath404WithMountedRouterLimit(t *testing.T) {
+	for _, withHandler := range []bool{true, false} {
+		t.Run(map[bool]string{true: "Handler", false: "standalone"}[withHandler], func(t *testing.T) {
+			lim, clock := newLimiter(t)
+			r := chi.NewRouter()
+			if withHandler {
+				r.Use(lim.Handler)
+			}
+			r.Route("/api", func(api chi.Router) {
+				api.Use(lim.Limit("1/hour"))
+				api.Get("/items", text("items"))
+			})
+			r.Route("/v2", func(v2 chi.Router) {
+				v2.Use(lim.Limit("1/hour"))
+				v2.Get("/", text("v2 root"))
+			})
+			run(t, r, clock, concat(
+				repeat(3, step{path: "/api", code: 404}),
+				repeat(3, step{path: "/api/", code: 404}),
+				repeat(3, step{method: http.MethodPost, path: "/v2", code: 405}),
+				[]step{{path: "/v2", code: 200, body: "v2 root"}, {path: "/v2/", code: 429}},
+			))
+		})
+	}
+}
