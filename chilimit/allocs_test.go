@@ -1,6 +1,7 @@
 package chilimit_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -139,5 +140,38 @@ func TestHeaderAddDoesNotReachOtherValues(t *testing.T) {
 	}
 	if got := h.Get("X-RateLimit-Remaining"); got != "9" {
 		t.Errorf("X-RateLimit-Remaining = %q, want 9", got)
+	}
+}
+
+// allocsOf is the allocations of one request with method and path through h.
+func allocsOf(h http.Handler, method, path string) float64 {
+	req := httptest.NewRequest(method, path, nil)
+	return testing.AllocsPerRun(200, func() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	})
+}
+
+// A HEAD that finds no route is never cached, and its look-up follows the
+// HEAD's way router by router: it costs no more allocations than a GET
+// 404, however many routes the routers hold.
+func TestHead404CostsLikeGet404(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops sync.Pool items at random, so pooled writers are reallocated")
+	}
+	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("1000000/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	bare := chi.NewRouter()
+	for _, rt := range []chi.Router{r, bare} {
+		for i := range 200 {
+			rt.Get(fmt.Sprintf("/r%d/{id}", i), text("x"))
+		}
+		rt.Route("/api", func(api chi.Router) { api.Get("/items", text("items")) })
+	}
+	get := allocsOf(r, http.MethodGet, "/api/nope") - allocsOf(bare, http.MethodGet, "/api/nope")
+	head := allocsOf(r, http.MethodHead, "/api/nope") - allocsOf(bare, http.MethodHead, "/api/nope")
+	t.Logf("added allocations: GET 404 %v, HEAD 404 %v", get, head)
+	if head > get+10 {
+		t.Errorf("HEAD 404 adds %v allocations, GET 404 %v", head, get)
 	}
 }

@@ -798,6 +798,58 @@ func hasGetHead(mws []func(http.Handler) http.Handler) bool {
 // mountAt returns the router mounted on rs at pattern, or nil, and the
 // middleware of the mount's With chain, which runs while rs routes.
 func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) http.Handler) {
+	mux, ok := rs.(*chi.Mux)
+	if !ok {
+		return findMount(rs, pattern)
+	}
+	k := mountKey{mux, pattern}
+	mounts.mu.RLock()
+	a, ok := mounts.m[k]
+	mounts.mu.RUnlock()
+	if ok {
+		return a.sub, a.chain
+	}
+	a.sub, a.chain = findMount(rs, pattern)
+	mounts.mu.Lock()
+	if len(mounts.m) >= maxMounts {
+		clear(mounts.m)
+	}
+	mounts.m[k] = a
+	mounts.mu.Unlock()
+	return a.sub, a.chain
+}
+
+// mounts remembers mountAt's answers for chi routers: chi's Routes lists
+// and allocates every route of a router, and a HEAD whose look-up finds
+// no route (never cached), or a route limit running on its own, asks on
+// every request. It is bounded, and emptied when an index is rebuilt for
+// routes added after it was built.
+var mounts = struct {
+	mu sync.RWMutex
+	m  map[mountKey]mountAnswer
+}{m: make(map[mountKey]mountAnswer)}
+
+const maxMounts = 4096
+
+type mountKey struct {
+	rs      *chi.Mux
+	pattern string
+}
+
+type mountAnswer struct {
+	sub   chi.Routes
+	chain []func(http.Handler) http.Handler
+}
+
+// forgetMounts empties the mounts cache.
+func forgetMounts() {
+	mounts.mu.Lock()
+	clear(mounts.m)
+	mounts.mu.Unlock()
+}
+
+// findMount is mountAt without the cache.
+func findMount(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) http.Handler) {
 	for _, rt := range rs.Routes() {
 		if rt.Pattern == pattern {
 			var chain []func(http.Handler) http.Handler
@@ -911,6 +963,9 @@ func (l *Limiter) index(routes chi.Routes, rebuild bool) *routeIndex {
 	defer l.finder.mu.Unlock()
 	if idx := l.idx.Load(); idx != nil && !rebuild && sameRoutes(idx.routes, routes) {
 		return idx
+	}
+	if rebuild {
+		forgetMounts() // routes were added
 	}
 	idx := buildIndex(routes, l)
 	l.idx.Store(idx)
