@@ -82,7 +82,8 @@
 //
 // Install Handler on the root router with r.Use, after any path-rewriting
 // middleware (middleware.StripSlashes, middleware.CleanPath,
-// middleware.URLFormat), or wrap the router itself, lim.Handler(r). A path
+// middleware.URLFormat), or wrap the router itself, lim.Handler(r), which
+// is Handler first in the router's stack. A path
 // rewritten after Handler, or on a sub-router, is not the path Handler
 // looked up: the request counts as what that path would be (for a 404,
 // only the route's own limits count, on their own), and the index logs a

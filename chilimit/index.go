@@ -193,7 +193,19 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 			b.warnPathRewrite()
 		}
 	}
-	b.walk(routes, "", nil, nil, 0)
+	// Markers wrapped around the root router itself
+	// (lim.Handler(chilimit.Limit(...)(r))) run before its stack, as if
+	// first in it.
+	var outer []item
+	if h, ok := routes.(http.Handler); ok {
+		if direct, inner := wrappers(h); len(direct) > 0 {
+			outer = b.items(direct, 0, false)
+			if r, ok := inner.(chi.Routes); ok {
+				routes = r
+			}
+		}
+	}
+	b.walk(routes, "", nil, outer, 0)
 	return idx
 }
 

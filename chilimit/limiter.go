@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/limits-go/limits/limiter"
 	"github.com/limits-go/limits/storage/memory"
 )
@@ -254,10 +255,22 @@ func (l *Limiter) DryRunRejections() uint64 { return l.dryRunRejections.Load() }
 //
 // Handler may also wrap the router itself, lim.Handler(r), as an
 // http.Handler given to the server: it then makes the route context chi
-// would make, and works as if installed with r.Use.
+// would make, and works as if installed first in r's stack. Path-rewriting
+// middleware in that stack then runs after it (Handler logs a warning);
+// install Handler with r.Use after such middleware instead.
 func (l *Limiter) Handler(next http.Handler) http.Handler {
 	h := &limiterHandler{l: l, next: next}
 	h.router, _ = next.(chi.Routes)
+	if h.router != nil {
+		for _, mw := range h.router.Middlewares() {
+			if p := codePointer(mw); rewritesPath(p) || p == codePointer(middleware.CleanPath) {
+				l.pathRewriteWarning.Do(func() {
+					l.logger.Warn("chilimit: path-rewriting middleware runs in the router the limiter's Handler " +
+						"wraps, after it; install the Handler in the router with r.Use after that middleware instead")
+				})
+			}
+		}
+	}
 	return h
 }
 

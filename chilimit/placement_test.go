@@ -556,3 +556,50 @@ func TestSameLimitTwiceOnARouteCountsOnce(t *testing.T) {
 		{method: "POST", path: "/api/big", code: 429}, // 3 + 1 fits, 4 + 2 does not
 	})
 }
+
+// Wrapped around a router, Handler runs before the router's own stack:
+// path-rewriting middleware there rewrites after Handler looked the path up,
+// so /x/, served as /x, is taken for a 404 and not counted, and Handler
+// says so when made.
+func TestWrappedHandlerWarnsOfPathRewritingInside(t *testing.T) {
+	logs := new(syncBuffer)
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"),
+		chilimit.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	r := chi.NewRouter()
+	r.Use(middleware.StripSlashes)
+	r.Get("/x", text("x"))
+	h := lim.Handler(r)
+	if n := strings.Count(logs.String(), "path-rewriting"); n != 1 {
+		t.Errorf("path-rewriting warnings = %d, want 1:\n%s", n, logs.String())
+	}
+	run(t, h, clock, []step{
+		{path: "/x", code: 200, body: "x"},
+		{path: "/x/", code: 200, body: "x"},
+		{path: "/x", code: 429},
+	})
+}
+
+// Both wrapped around the router, lim.Handler(chilimit.Limit(...)(r)) is
+// r.Use(lim.Handler, chilimit.Limit(...)): the route limit replaces the
+// defaults.
+func TestWrappedHandlerAroundWrappedLimit(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Get("/x", text("x"))
+	run(t, lim.Handler(chilimit.Limit("3/hour")(r)), clock, concat(
+		repeat(3, step{path: "/x", code: 200, body: "x"}),
+		[]step{{path: "/x", code: 429, body: "3 per 1 hour"}},
+	))
+}
+
+// The other order, chilimit.Limit(...)(lim.Handler(r)): a limit before
+// Handler limits on its own.
+func TestWrappedLimitAroundWrappedHandler(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Get("/x", text("x"))
+	run(t, chilimit.Limit("1/hour")(lim.Handler(r)), clock, []step{
+		{path: "/x", code: 200, body: "x"},
+		{path: "/x", code: 429},
+	})
+}

@@ -249,10 +249,20 @@ type markerHandler struct {
 	router chi.Routes
 }
 
+// routerIn returns the chi router h is, or that a Limiter's Handler wrapped
+// around a router has; nil for other handlers.
+func routerIn(h http.Handler) chi.Routes {
+	if lh, ok := h.(*limiterHandler); ok {
+		return lh.router
+	}
+	rs, _ := h.(chi.Routes)
+	return rs
+}
+
 func newMarker(g *group) func(http.Handler) http.Handler {
 	mw := func(next http.Handler) http.Handler {
 		m := &markerHandler{g: g, next: next}
-		m.router, _ = next.(chi.Routes)
+		m.router = routerIn(next)
 		return visible(m, next)
 	}
 	registerMarker(mw)
