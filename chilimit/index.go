@@ -525,7 +525,7 @@ func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
 		l.noRouterWarning.Do(func() {
-			l.logger.Warn("chilimit: Handler runs outside a chi router and counts nothing; " +
+			l.logger.Warn("chilimit: Handler runs outside a chi router and counts no default, application or meta limit; " +
 				"install it with r.Use on the router, or wrap the router itself: lim.Handler(r)")
 		})
 		return "", nil, nil

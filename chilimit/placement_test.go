@@ -446,7 +446,8 @@ func TestWrappingTheRouter(t *testing.T) {
 	})
 }
 
-// Handler outside any chi router, around a plain handler, counts nothing:
+// Handler outside any chi router, around a plain handler, counts none of
+// its limits:
 // it says so once.
 func TestHandlerOutsideRouterWarns(t *testing.T) {
 	logs := new(syncBuffer)
