@@ -447,8 +447,7 @@ func TestWrappingTheRouter(t *testing.T) {
 }
 
 // Handler outside any chi router, around a plain handler, counts none of
-// its limits:
-// it says so once.
+// its limits: it says so once.
 func TestHandlerOutsideRouterWarns(t *testing.T) {
 	logs := new(syncBuffer)
 	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
