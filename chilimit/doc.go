@@ -106,9 +106,11 @@
 // number of trusted proxies ([WithTrustedProxies], [ForwardedFor]). A key
 // function returning "" puts those requests in one shared bucket and logs a
 // warning once per log interval. A route limit with a key function of its
-// own ([KeyFunc]) counts in buckets of that function: a per-user limit and
-// a per-address limit never share one, even when a user name reads as an
-// address.
+// own ([KeyFunc], other than the limiter's) counts in buckets apart from the
+// limiter's key: a per-user limit and a per-address limit never share one,
+// even when a user name reads as an address. Limits with key functions of
+// their own share buckets when their keys are equal; prefix keys from
+// different spaces ("user:", "apikey:").
 //
 // # Responses and headers
 //

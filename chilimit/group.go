@@ -102,7 +102,7 @@ type group struct {
 	limits      []compiledLimit
 	dynamic     []*dynamicSource
 	keyFunc     func(*http.Request) string // nil: the limiter's
-	keyTag      string                     // names keyFunc in storage keys; "" for the limiter's
+	keyFuncPtr  uintptr                    // keyFunc's code pointer
 	perMethod   bool
 	methods     []string // upper case; empty: every method
 	message     string

@@ -38,7 +38,7 @@ type cachedKey struct {
 type keyParts struct {
 	limit  limiter.Limit
 	kind   groupKind
-	tag    string // a route limit's own key function (keyFuncTag), a fixed string
+	tag    string // ownKeyTag for a route limit's own key function, else ""
 	scope  string
 	method string
 	client string

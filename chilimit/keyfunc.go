@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/netip"
 	"reflect"
-	"runtime"
 	"strings"
 	"sync"
 )
@@ -95,18 +94,14 @@ func isHexDigit(c byte) bool {
 	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f'
 }
 
-// keyFuncTag names a route limit's own key function in its storage keys, so
-// limits keyed by different functions never share a bucket, whatever the
-// functions return: a per-username limit fed the name "203.0.113.9" must not
-// count against the per-address limit of that address. The name is the
-// function's, stable across the processes of one program; closures made by
-// one function share it.
-func keyFuncTag(fn func(*http.Request) string) string {
-	if f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()); f != nil {
-		return "keyfunc " + f.Name()
-	}
-	return "keyfunc"
-}
+// ownKeyTag marks, in storage keys, the buckets of a route limit keyed by
+// a function of its own rather than the limiter's: a per-user limit fed
+// the name "203.0.113.9" must not count against the per-address bucket of
+// that address. Limits with key functions of their own share buckets when
+// the keys are equal, as every limit of one scope does; key functions that
+// return values from different spaces (user names, API keys) should prefix
+// them ("user:", "apikey:").
+const ownKeyTag = "own key"
 
 // builtinKeys holds the code pointers of the key functions ForwardedFor
 // returned: one closure can have several (see markerCode).

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,7 @@ import (
 // by dozens of responses.
 type Limiter struct {
 	keyFunc           func(*http.Request) string
+	keyFuncPtr        uintptr // keyFunc's code pointer: a route limit's own equal to it keys as the limiter's
 	defaults          *group
 	defaultsPerMethod bool
 	application       *group
@@ -107,6 +109,7 @@ func New(opts ...Option) (*Limiter, error) {
 	}
 	l := &Limiter{
 		keyFunc:           cfg.keyFunc,
+		keyFuncPtr:        reflect.ValueOf(cfg.keyFunc).Pointer(),
 		defaultsPerMethod: cfg.defaultsPerMethod,
 		timeout:           cfg.storageTimeout,
 		headers:           cfg.headers,
@@ -753,7 +756,11 @@ func (l *Limiter) storageAnswered(gen uint64) bool {
 
 // storageKey is the storage key of check c.
 func (l *Limiter) storageKey(st *reqState, c *check) string {
-	return l.keys.key(keyParts{limit: c.cl.limit, kind: c.g.kind, tag: c.g.keyTag, scope: c.scope, method: c.method, client: c.key}, l.keyPrefix, &st.keyBuf)
+	tag := ""
+	if c.g.keyFunc != nil && c.g.keyFuncPtr != l.keyFuncPtr {
+		tag = ownKeyTag
+	}
+	return l.keys.key(keyParts{limit: c.cl.limit, kind: c.g.kind, tag: tag, scope: c.scope, method: c.method, client: c.key}, l.keyPrefix, &st.keyBuf)
 }
 
 // hit makes one storage call, through the fallback when the storage is

@@ -603,3 +603,41 @@ func TestWrappedLimitAroundWrappedHandler(t *testing.T) {
 		{path: "/x", code: 429},
 	})
 }
+
+// headerKeyOf is a key-function factory, as users write them.
+func headerKeyOf(header string) func(*http.Request) string {
+	return func(r *http.Request) string { return r.Header.Get(header) }
+}
+
+// A shared limit keyed by a function of its own shares its buckets across
+// routes, even when each route's function is a closure of its own from one
+// factory; and a route limit passing the limiter's own key function keys
+// as the limiter.
+func TestSharedLimitOwnKeyFunctionSharesBuckets(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.SharedLimit("2/minute", "search", chilimit.KeyFunc(headerKeyOf("X-User")))).Get("/a", text("a"))
+	r.With(chilimit.SharedLimit("2/minute", "search", chilimit.KeyFunc(headerKeyOf("X-User")))).Get("/b", text("b"))
+	alice := []reqOpt{header("X-User", "alice")}
+	run(t, r, clock, []step{
+		{path: "/a", opts: alice, code: http.StatusOK},
+		{path: "/b", opts: alice, code: http.StatusOK},
+		{path: "/a", opts: alice, code: http.StatusTooManyRequests},
+		{path: "/b", opts: alice, code: http.StatusTooManyRequests},
+	})
+}
+
+func TestSharedLimitLimitersKeyFunctionSharesBuckets(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithKeyFunc(chilimit.RemoteAddr))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.SharedLimit("2/minute", "search", chilimit.KeyFunc(chilimit.RemoteAddr))).Get("/a", text("a"))
+	r.With(chilimit.SharedLimit("2/minute", "search")).Get("/b", text("b"))
+	run(t, r, clock, []step{
+		{path: "/a", code: http.StatusOK},
+		{path: "/b", code: http.StatusOK},
+		{path: "/a", code: http.StatusTooManyRequests},
+		{path: "/b", code: http.StatusTooManyRequests},
+	})
+}

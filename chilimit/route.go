@@ -149,7 +149,7 @@ func newRouteGroup(l *Limiter, spec string, fn func(*http.Request) string, opts 
 		}
 	}
 	if g.keyFunc != nil {
-		g.keyTag = keyFuncTag(g.keyFunc)
+		g.keyFuncPtr = reflect.ValueOf(g.keyFunc).Pointer()
 	}
 	if fn != nil {
 		g.dynamic = []*dynamicSource{{fn: fn}}
