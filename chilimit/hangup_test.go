@@ -3,13 +3,17 @@ package chilimit_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/limits-go/limits/chilimit"
+	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
 )
 
 // A client that hangs up must not escape a limit: its request's context is
@@ -120,5 +124,47 @@ func TestDeductWhenHeadersCountTheDeduction(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// hangupStorage is a memory storage whose client hangs up during an
+// acquisition, once armed: it cancels the request's context first.
+type hangupStorage struct {
+	*memory.Storage
+	armed  atomic.Bool
+	cancel atomic.Pointer[context.CancelFunc]
+}
+
+// A deduction outlives a hang-up also with no storage timeout
+// (WithStorageTimeout(0)) on a storage that is not in-process.
+func TestDeductWhenHangUpWithoutStorageTimeout(t *testing.T) {
+	for _, timeout := range []time.Duration{time.Second, 0} {
+		t.Run(fmt.Sprint("timeout ", timeout), func(t *testing.T) {
+			clock := limiter.NewManualClock(t0)
+			store := &hangupStorage{Storage: newSharedMemory(t, clock)}
+			lim, err := chilimit.New(chilimit.WithClock(clock), chilimit.WithStorage(store), chilimit.WithStorageTimeout(timeout),
+				chilimit.WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = lim.Close() })
+			failedLogin := func(_ *http.Request, status int) bool { return status >= 400 }
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.With(lim.Limit("1/hour", chilimit.DeductWhen(failedLogin))).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
+				store.armed.Store(true) // the client hangs up during the deduction
+				w.WriteHeader(http.StatusUnauthorized)
+			})
+			for i := range 3 {
+				store.armed.Store(false)
+				ctx, cancel := context.WithCancel(context.Background())
+				store.cancel.Store(&cancel)
+				w := httptest.NewRecorder()
+				r.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodPost, "/login", nil))
+				if want := map[bool]int{true: 401, false: 429}[i == 0]; w.Code != want {
+					t.Fatalf("failed login %d = %d, want %d", i+1, w.Code, want)
+				}
+			}
+		})
 	}
 }

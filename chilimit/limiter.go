@@ -42,6 +42,7 @@ type Limiter struct {
 	batch             bool // storage is a limiter.BatchStorage: all of a request's limits in one operation
 	ownsStorage       bool
 	timeout           time.Duration
+	inProcess         bool // the storage is the memory storage: no call outlives its request
 	headers           bool
 	names             HeaderNames
 	retryAfterDate    bool
@@ -168,7 +169,7 @@ func New(opts ...Option) (*Limiter, error) {
 		}
 		l.ownsStorage = true
 	}
-	if _, inProcess := l.storage.(*memory.Storage); inProcess {
+	if _, l.inProcess = l.storage.(*memory.Storage); l.inProcess {
 		l.timeout = 0 // nothing to wait for
 	}
 	_, l.batch = l.storage.(limiter.BatchStorage)
@@ -665,7 +666,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 		}
 		st.record(c.cl, res)
 		if c.deferred && res.Allowed {
-			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: req.Key, cost: c.cost})
+			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: req.Key, cost: c.cost, req: r})
 		}
 		if res.Allowed {
 			continue
@@ -725,7 +726,7 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen u
 		}
 		st.record(c.cl, res)
 		if c.deferred && res.Allowed {
-			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: ops[i].Key, cost: c.cost})
+			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: ops[i].Key, cost: c.cost, req: r})
 		}
 		if res.Allowed {
 			continue
@@ -951,8 +952,16 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 
 	st.now = l.clock.Now()
 	st.detach()
-	for _, p := range st.pending {
-		if !p.g.deductWhen(r, status) {
+	// Taken off first: a predicate that panics must not get the deductions
+	// made again by deductAfterPanic.
+	ps := st.pending
+	st.pending = st.pending[:0]
+	for _, p := range ps {
+		req := p.req
+		if req == nil {
+			req = r
+		}
+		if !p.g.deductWhen(req, status) {
 			continue
 		}
 		res, err := l.hit(st, limiter.Request{Key: p.key, Limit: p.cl.limit, Cost: p.cost, Now: st.now}, false)
@@ -963,7 +972,7 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 		st.deducted(p.cl, res)
 	}
 	st.release()
-	st.pending = st.pending[:0]
+	clear(ps)
 }
 
 func (l *Limiter) storageError(err error) {

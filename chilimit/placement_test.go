@@ -641,3 +641,75 @@ func TestSharedLimitLimitersKeyFunctionSharesBuckets(t *testing.T) {
 		{path: "/b", code: http.StatusTooManyRequests},
 	})
 }
+
+// A deduct-when limit beside a plain one of the same text on one route,
+// keyed alike: the plain one counts, once.
+func TestDeductWhenLimitBesideSamePlainLimitCountsOnce(t *testing.T) {
+	lim, clock := newLimiter(t)
+	always := func(*http.Request, int) bool { return true }
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("2/minute"))
+		r.With(chilimit.Limit("2/minute", chilimit.DeductWhen(always))).Get("/items", text("items"))
+	})
+	run(t, r, clock, []step{
+		{path: "/api/items", code: http.StatusOK},
+		{path: "/api/items", code: http.StatusOK},
+		{path: "/api/items", code: http.StatusTooManyRequests},
+	})
+}
+
+// Two deduct-when limits of the same text on one route, keyed alike, are one
+// bucket a request's deduction fills once, as two plain ones are.
+func TestSameDeductWhenLimitTwiceOnARouteCountsOnce(t *testing.T) {
+	always := func(*http.Request, int) bool { return true }
+	for _, deduct := range []bool{false, true} {
+		var opts []chilimit.LimitOption
+		if deduct {
+			opts = append(opts, chilimit.DeductWhen(always))
+		}
+		lim, clock := newLimiter(t)
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Route("/api", func(api chi.Router) {
+			api.Use(chilimit.Limit("2/minute", opts...))
+			api.With(chilimit.Limit("2/minute", opts...)).Get("/x", text("ok"))
+		})
+		t.Logf("deduct-when %v", deduct)
+		run(t, r, clock, []step{{path: "/api/x", code: 200}, {path: "/api/x", code: 200}, {path: "/api/x", code: 429}})
+	}
+}
+
+type deductUserKey struct{}
+
+// A route limit's deduct-when predicate sees the request as the limit saw
+// it, with what middleware before it put in the context (the user), as its
+// key function does.
+func TestDeductWhenSeesTheRoutesRequest(t *testing.T) {
+	lim, _ := newLimiter(t)
+	authenticate := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), deductUserKey{}, "alice")))
+		})
+	}
+	var keyUser, deductUser any
+	limit := lim.Limit("10/minute",
+		chilimit.KeyFunc(func(r *http.Request) string { keyUser = r.Context().Value(deductUserKey{}); return "k" }),
+		chilimit.DeductWhen(func(r *http.Request, status int) bool {
+			deductUser = r.Context().Value(deductUserKey{})
+			return status >= 400
+		}))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(authenticate, limit).Post("/login", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
+	if w := serve(r, http.MethodPost, "/login"); w.Code != 401 {
+		t.Fatalf("POST /login = %d", w.Code)
+	}
+	if keyUser != "alice" {
+		t.Fatalf("key function saw user %v", keyUser)
+	}
+	if deductUser != "alice" {
+		t.Fatalf("deduct-when predicate saw user %v, want %q (what the key function and the handler saw)", deductUser, "alice")
+	}
+}

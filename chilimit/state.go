@@ -77,6 +77,7 @@ type pending struct {
 	cl   *compiledLimit
 	key  string
 	cost int64
+	req  *http.Request // as the limit saw it, for its deduct-when predicate
 }
 
 // reset readies the state for reuse, clearing only what a request used
@@ -114,14 +115,14 @@ type countedKey struct {
 }
 
 // counts reports whether check c, with storage key c.skey, is to be
-// counted, and records it: not when an earlier check of the request
-// counted the same cost under the same key. Two limits of the same text on
+// counted, now or after the handler (deduct-when), and records it: not when
+// an earlier check of the request counts the same cost under the same key. Two limits of the same text on
 // one route, keyed alike (a sub-router's and the route's own), are one
 // bucket, which a request fills once, not twice; the earlier check's
 // result stands for both.
 func (st *reqState) counts(c *check) bool {
-	if c.testOnly {
-		return true
+	if c.testOnly && !c.deferred {
+		return true // it counts nothing (a cost below 1)
 	}
 	k := countedKey{c.skey, c.cost}
 	for _, seen := range st.counted {
@@ -148,7 +149,7 @@ func (st *reqState) storageContext() context.Context {
 // and meta limits by disconnecting. The storage timeout still bounds them.
 func (st *reqState) detach() {
 	st.release()
-	if st.lim.timeout == 0 && st.baseCtx.Err() == nil {
+	if st.lim.inProcess && st.baseCtx.Err() == nil {
 		// The in-process storage answers at once and keeps no context:
 		// only a hang-up in the instant between this check and its own
 		// could still skip the call, so the allocation is not worth it.
