@@ -175,3 +175,26 @@ func TestHead404CostsLikeGet404(t *testing.T) {
 		t.Errorf("HEAD 404 adds %v allocations, GET 404 %v", head, get)
 	}
 }
+
+// The same with Handler and a limit wrapped around the router.
+func TestHead404CostsLikeGet404WrappedRouter(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops sync.Pool items at random")
+	}
+	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("1000000/hour"))
+	r := chi.NewRouter()
+	h := lim.Handler(chilimit.Limit("1000000/hour", chilimit.OverrideDefaults(false))(r))
+	bare := chi.NewRouter()
+	for _, rt := range []chi.Router{r, bare} {
+		for i := range 200 {
+			rt.Get(fmt.Sprintf("/r%d/{id}", i), text("x"))
+		}
+		rt.Route("/api", func(api chi.Router) { api.Get("/items", text("items")) })
+	}
+	get := allocsOf(h, http.MethodGet, "/api/nope") - allocsOf(bare, http.MethodGet, "/api/nope")
+	head := allocsOf(h, http.MethodHead, "/api/nope") - allocsOf(bare, http.MethodHead, "/api/nope")
+	t.Logf("added allocations: GET 404 %v, HEAD 404 %v", get, head)
+	if head > get+10 {
+		t.Errorf("HEAD 404 adds %v allocations, GET 404 %v", head, get)
+	}
+}

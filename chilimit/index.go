@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -596,16 +597,18 @@ func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
 	if _, p, _ := lookAhead(c, rctx.Routes, rootMethod, path, false); p != "" {
-		// A mount's own path ("/api", reached through its stub, which a
-		// mounted router's stack runs on as "/"), unlike a route, is
-		// served or answered 404 or 405 by the mounted router.
-		ownPath := inMount && (p == mount || p == mount+"/") || !inMount && rctx.RoutePath == "/" && at != "/"
-		if !ownPath {
+		// A mount's own path ("/api", "/api/"), unlike a route, is served
+		// or answered 404 or 405 by the mounted router, as it routes "/".
+		sub, way, own := mountedFor(rctx.Routes, c.RoutePatterns)
+		if !own {
 			return c.RoutePattern()
 		}
-		if _, _, ok := l.routerOf(rctx, g); !ok {
-			return c.RoutePattern() // the marker is in the chain of a route of its own
+		c.Reset()
+		c.RoutePatterns = append(c.RoutePatterns, way...)
+		if sub.Find(c, method, "/") == "" {
+			return ""
 		}
+		return c.RoutePattern()
 	} else if !inMount {
 		// In a route's own chain chi has routed here already (or, before
 		// routing, at is "" for the 404 it is): a look-up that disagrees
@@ -623,6 +626,52 @@ func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
 		}
 	}
 	return "" // a 404 or 405 inside the mount
+}
+
+// mountedFor reports whether patterns, as Find reports them for a request
+// from root, end at a mount's own path; if so it returns the mounted
+// router and the patterns on the way into it, ending with the mount's "/*".
+func mountedFor(root chi.Routes, patterns []string) (sub chi.Routes, way []string, own bool) {
+	if len(patterns) == 0 {
+		return nil, nil, false
+	}
+	rs := root
+	for _, mp := range patterns[:len(patterns)-1] {
+		if rs, _ = mountAt(rs, mp); rs == nil {
+			return nil, nil, false
+		}
+	}
+	last := patterns[len(patterns)-1]
+	if !ownPaths(rs)[last] {
+		return nil, nil, false
+	}
+	wild := strings.TrimSuffix(last, "/") + "/*"
+	if sub, _ = mountAt(rs, wild); sub == nil {
+		return nil, nil, false
+	}
+	return sub, append(patterns[:len(patterns)-1:len(patterns)-1], wild), true
+}
+
+// routedToRoute reports whether chi routes r, which runs marker g, to a
+// route: g is in the chain of a route the index knows (by the chain of
+// patterns chi went through), or in the stack of the router chi routes
+// now, which has a route for the path it routes. A router's stack or a
+// mount's With chain also runs on the way to a 404 or 405.
+func (l *Limiter) routedToRoute(r *http.Request, g *group) bool {
+	rctx := chi.RouteContext(r.Context())
+	idx := l.idx.Load()
+	if rctx == nil || idx == nil || len(rctx.RoutePatterns) == 0 {
+		return false
+	}
+	method := rctx.RouteMethod
+	if method == "" {
+		method = r.Method
+	}
+	if idx.byChain[chainKey(method, rctx.RoutePatterns)] != nil {
+		return true
+	}
+	rs, _, ok := l.routerOf(rctx, g)
+	return ok && rctx.RoutePath != "" && rs.Find(chi.NewRouteContext(), method, rctx.RoutePath) != ""
 }
 
 // routerOf returns the router whose routing runs marker g, and the route
@@ -810,54 +859,133 @@ func hasGetHead(mws []func(http.Handler) http.Handler) bool {
 // mountAt returns the router mounted on rs at pattern, or nil, and the
 // middleware of the mount's With chain, which runs while rs routes.
 func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) http.Handler) {
-	mux, ok := rs.(*chi.Mux)
+	k, ok := mountKeyOf(rs, pattern)
 	if !ok {
 		return findMount(rs, pattern)
 	}
-	k := mountKey{mux, pattern}
 	mounts.mu.RLock()
 	a, ok := mounts.m[k]
 	mounts.mu.RUnlock()
 	if ok {
-		return a.sub, a.chain
+		if sub, alive := a.subRoutes(); alive {
+			return sub, a.chain
+		}
 	}
-	a.sub, a.chain = findMount(rs, pattern)
+	sub, chain := findMount(rs, pattern)
+	a = mountAnswer{chain: chain}
+	switch v := sub.(type) {
+	case nil:
+	case *chi.Mux:
+		a.mux = weak.Make(v)
+	case *routed:
+		a.routed = weak.Make(v)
+	default:
+		return sub, chain // not kept
+	}
 	mounts.mu.Lock()
 	if len(mounts.m) >= maxMounts {
 		clear(mounts.m)
 	}
 	mounts.m[k] = a
 	mounts.mu.Unlock()
-	return a.sub, a.chain
+	return sub, chain
 }
 
-// mounts remembers mountAt's answers for chi routers: chi's Routes lists
-// and allocates every route of a router, and a HEAD whose look-up finds
-// no route (never cached), or a route limit running on its own, asks on
-// every request. It is bounded, and emptied when an index is rebuilt for
-// routes added after it was built.
+// mounts remembers mountAt's answers: chi's Routes lists and allocates
+// every route of a router, and a HEAD whose look-up finds no route (never
+// cached), or a route limit running on its own, asks on every request. It
+// holds routers weakly, so a router the application drops (a reload) is
+// collected; it is bounded, and emptied when an index is rebuilt for routes
+// added after it was built.
 var mounts = struct {
-	mu sync.RWMutex
-	m  map[mountKey]mountAnswer
-}{m: make(map[mountKey]mountAnswer)}
+	mu  sync.RWMutex
+	m   map[mountKey]mountAnswer
+	own map[mountKey]map[string]bool // ownPaths' answers, by router (pattern "")
+}{m: make(map[mountKey]mountAnswer), own: make(map[mountKey]map[string]bool)}
 
 const maxMounts = 4096
 
+// A mountKey is a router, held weakly (a chi router, or one a marker wraps),
+// and a pattern of its routes.
 type mountKey struct {
-	rs      *chi.Mux
+	mux     weak.Pointer[chi.Mux]
+	routed  weak.Pointer[routed]
 	pattern string
 }
 
+func mountKeyOf(rs chi.Routes, pattern string) (mountKey, bool) {
+	switch v := rs.(type) {
+	case *chi.Mux:
+		return mountKey{mux: weak.Make(v), pattern: pattern}, true
+	case *routed:
+		return mountKey{routed: weak.Make(v), pattern: pattern}, true
+	}
+	return mountKey{}, false
+}
+
+// A mountAnswer is what findMount answered: the mounted router, held
+// weakly (none: zero pointers), and the mount's With chain.
 type mountAnswer struct {
-	sub   chi.Routes
-	chain []func(http.Handler) http.Handler
+	mux    weak.Pointer[chi.Mux]
+	routed weak.Pointer[routed]
+	chain  []func(http.Handler) http.Handler
+}
+
+// subRoutes returns the mounted router, or nil for none; alive is false
+// when it was collected since (the answer is stale).
+func (a mountAnswer) subRoutes() (sub chi.Routes, alive bool) {
+	switch {
+	case a.mux != weak.Pointer[chi.Mux]{}:
+		if m := a.mux.Value(); m != nil {
+			return m, true
+		}
+		return nil, false
+	case a.routed != weak.Pointer[routed]{}:
+		if r := a.routed.Value(); r != nil {
+			return r, true
+		}
+		return nil, false
+	}
+	return nil, true
 }
 
 // forgetMounts empties the mounts cache.
 func forgetMounts() {
 	mounts.mu.Lock()
 	clear(mounts.m)
+	clear(mounts.own)
 	mounts.mu.Unlock()
+}
+
+// ownPaths returns the own paths of the routers mounted on rs ("/api" and
+// "/api/" for a mount at "/api"), which chi's Find reports for a request
+// to them: their routers serve them as "/". Remembered as mountAt's
+// answers are.
+func ownPaths(rs chi.Routes) map[string]bool {
+	k, ok := mountKeyOf(rs, "")
+	if ok {
+		mounts.mu.RLock()
+		own, ok := mounts.own[k]
+		mounts.mu.RUnlock()
+		if ok {
+			return own
+		}
+	}
+	own := make(map[string]bool)
+	for _, rt := range rs.Routes() {
+		if p, ok := strings.CutSuffix(rt.Pattern, "/*"); ok && rt.SubRoutes != nil {
+			own[p], own[p+"/"] = true, true
+		}
+	}
+	if k != (mountKey{}) {
+		mounts.mu.Lock()
+		if len(mounts.own) >= maxMounts {
+			clear(mounts.own)
+		}
+		mounts.own[k] = own
+		mounts.mu.Unlock()
+	}
+	return own
 }
 
 // findMount is mountAt without the cache.

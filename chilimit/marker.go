@@ -62,10 +62,11 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		return false // serveStandalone called next itself
 	}
 	l := st.lim
-	if st.skip && st.entry == emptyEntry && st.pattern == "" && l.enabled && g.err == nil {
-		// Handler took the request for a 404, yet chi routed it here: its
-		// path was rewritten where Handler could not see (StripSlashes on
-		// a sub-router). The route's own limits count here, on their own.
+	if st.skip && st.entry == emptyEntry && st.pattern == "" && l.enabled && g.err == nil && l.routedToRoute(r, g) {
+		// Handler took the request for a 404, yet chi routed it to a route
+		// whose chain runs this marker: its path was rewritten where
+		// Handler could not see (StripSlashes on a sub-router). The route's
+		// own limits count here, on their own.
 		l.serveStandalone(g, m.next, w, r)
 		return false
 	}

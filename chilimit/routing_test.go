@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -1158,5 +1160,91 @@ func TestMountOwnPath404WithMountedRouterLimit(t *testing.T) {
 				[]step{{path: "/v2", code: 200, body: "v2 root"}, {path: "/v2/", code: 429}},
 			))
 		})
+	}
+}
+
+// A limit in a mount's With chain, or wrapped around the mounted router,
+// runs on the way to the mounted router's 405 for the mount's own path,
+// with Handler or without, and does not count it.
+func TestMountWithChain405NotCounted(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	api := chi.NewRouter()
+	api.Get("/", text("api"))
+	api.Get("/items", text("items"))
+	r.With(chilimit.Limit("2/minute")).Mount("/api", api)
+	run(t, r, clock, concat(
+		repeat(3, step{method: http.MethodPost, path: "/api", code: http.StatusMethodNotAllowed}),
+		repeat(2, step{path: "/api", code: http.StatusOK, body: "api"}),
+	))
+}
+
+func TestMountWithChain405NotCountedStandalone(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	api := chi.NewRouter()
+	api.Get("/", text("api"))
+	r.With(lim.Limit("2/minute")).Mount("/api", api)
+	run(t, r, clock, concat(
+		repeat(3, step{method: http.MethodPost, path: "/api/", code: http.StatusMethodNotAllowed}),
+		repeat(2, step{path: "/api/", code: http.StatusOK, body: "api"}),
+	))
+}
+
+func TestWrappedMount405NotCounted(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	api := chi.NewRouter()
+	api.Get("/", text("api"))
+	r.Mount("/api", chilimit.Limit("2/minute")(api))
+	run(t, r, clock, concat(
+		repeat(3, step{method: http.MethodPost, path: "/api", code: http.StatusMethodNotAllowed}),
+		repeat(2, step{path: "/api", code: http.StatusOK, body: "api"}),
+	))
+}
+
+func TestMountWithChainHead405NotCounted(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	api := chi.NewRouter()
+	api.Get("/", text("api"))
+	r.With(chilimit.Limit("2/minute")).Mount("/api", api)
+	run(t, r, clock, concat(
+		repeat(3, step{method: http.MethodHead, path: "/api/", code: http.StatusMethodNotAllowed}),
+		repeat(2, step{path: "/api/", code: http.StatusOK, body: "api"}),
+	))
+}
+
+// A router the application drops (a reload) is collected, also after
+// look-ups that remember its mounts (a HEAD's).
+func TestDiscardedRouterIsCollected(t *testing.T) {
+	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("100/minute"))
+	old := func() weak.Pointer[chi.Mux] {
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
+		if w := serve(r, http.MethodHead, "/api/items"); w.Code != http.StatusMethodNotAllowed {
+			t.Fatalf("HEAD /api/items = %d, want 405", w.Code)
+		}
+		if w := get(r, "/api/items"); w.Code != http.StatusOK {
+			t.Fatalf("GET /api/items = %d, want 200", w.Code)
+		}
+		return weak.Make(r)
+	}()
+	// The reload: a new router, served by the same limiter.
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
+	if w := get(r, "/api/items"); w.Code != http.StatusOK {
+		t.Fatalf("GET /api/items = %d, want 200", w.Code)
+	}
+	for range 3 {
+		runtime.GC()
+	}
+	if old.Value() != nil {
+		t.Fatal("the discarded router is still reachable")
 	}
 }
