@@ -601,3 +601,70 @@ func TestStorageFailureResponseHasNoRateLimitHeaders(t *testing.T) {
 	fs.down.Store(true)
 	run(t, r, clock, []step{{path: "/handler", code: 500, headers: none}})
 }
+
+// flushErrWriter is a writer whose client is gone: its flush fails.
+type flushErrWriter struct{ *httptest.ResponseRecorder }
+
+var errClientGone = errors.New("write: broken pipe")
+
+// plainWriter is a writer that cannot flush.
+type plainWriter struct{ http.ResponseWriter }
+
+// http.ResponseController's Flush reports through the limiter what it
+// reports without: the wrapped writer's error, or http.ErrNotSupported.
+func TestResponseControllerFlushErrors(t *testing.T) {
+	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("100/hour"))
+	var got error
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/sse", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("data: 1\n\n"))
+		got = http.NewResponseController(w).Flush()
+	})
+	// Without the limiter, for reference.
+	bare := chi.NewRouter()
+	bare.Get("/sse", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("data: 1\n\n"))
+		got = http.NewResponseController(w).Flush()
+	})
+	for _, h := range []struct {
+		name string
+		h    http.Handler
+	}{{"bare", bare}, {"limited", r}} {
+		got = nil
+		h.h.ServeHTTP(flushErrWriter{httptest.NewRecorder()}, httptest.NewRequest("GET", "/sse", nil))
+		if !errors.Is(got, errClientGone) {
+			t.Errorf("%s: Flush on a writer whose client is gone = %v, want %v", h.name, got, errClientGone)
+		}
+		got = nil
+		h.h.ServeHTTP(plainWriter{httptest.NewRecorder()}, httptest.NewRequest("GET", "/sse", nil))
+		if !errors.Is(got, http.ErrNotSupported) {
+			t.Errorf("%s: Flush on a writer that cannot flush = %v, want http.ErrNotSupported", h.name, got)
+		}
+	}
+}
+
+// A flush that cannot happen sends nothing: the status is the handler's
+// to write, and deduct-when judges that one.
+func TestFailedFlushIsNoStatus(t *testing.T) {
+	lim, _ := newLimiter(t)
+	var judged []int
+	limit := lim.Limit("10/minute", chilimit.DeductWhen(func(_ *http.Request, status int) bool {
+		judged = append(judged, status)
+		return true
+	}))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(limit).Get("/events", func(w http.ResponseWriter, r *http.Request) {
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("data: 1\n\n"))
+	})
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(plainWriter{rec}, httptest.NewRequest(http.MethodGet, "/events", nil))
+	if rec.Code != http.StatusInternalServerError || len(judged) != 1 || judged[0] != rec.Code {
+		t.Fatalf("response %d %q; deduct-when judged %v, want [%d]", rec.Code, rec.Body, judged, http.StatusInternalServerError)
+	}
+}

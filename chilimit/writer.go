@@ -114,11 +114,35 @@ func (rw *responseWriter) settle(status int) {
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
 
 // Flush sends buffered data to the client (http.Flusher).
-func (rw *responseWriter) Flush() {
+func (rw *responseWriter) Flush() { _ = rw.FlushError() }
+
+// FlushError is Flush reporting failure, for http.ResponseController: the
+// wrapped writer's error (the client is gone), or http.ErrNotSupported when
+// it cannot flush, in which case nothing is sent and the status stays for
+// the handler to write.
+func (rw *responseWriter) FlushError() error {
+	if !canFlush(rw.w) {
+		return http.ErrNotSupported
+	}
 	if !rw.wroteHeader {
 		rw.statusKnown(http.StatusOK)
 	}
-	_ = http.NewResponseController(rw.w).Flush()
+	return http.NewResponseController(rw.w).Flush()
+}
+
+// canFlush reports whether w, or a writer it unwraps to, can flush.
+func canFlush(w http.ResponseWriter) bool {
+	for range 16 {
+		switch v := w.(type) {
+		case http.Flusher, interface{ FlushError() error }:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // Hijack lets the handler take over the connection (http.Hijacker), for
