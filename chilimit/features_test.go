@@ -668,3 +668,38 @@ func TestFailedFlushIsNoStatus(t *testing.T) {
 		t.Fatalf("response %d %q; deduct-when judged %v, want [%d]", rec.Code, rec.Body, judged, http.StatusInternalServerError)
 	}
 }
+
+// The error handler and the on-breach callback see the route (its pattern
+// and URL parameters) on a rejection by a default limit, which Handler
+// makes before chi routes, as on one by a route limit.
+func TestErrorHandlerAndOnBreachSeeTheRoute(t *testing.T) {
+	type seen struct{ pattern, id string }
+	var inHandler, inBreach seen
+	look := func(r *http.Request) seen {
+		s := seen{id: chi.URLParam(r, "id")}
+		if rctx := chi.RouteContext(r.Context()); rctx != nil {
+			s.pattern = rctx.RoutePattern()
+		}
+		return s
+	}
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/minute"),
+		chilimit.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
+			inHandler = look(r)
+			w.WriteHeader(http.StatusTooManyRequests)
+		}),
+		chilimit.WithOnBreach(func(r *http.Request, _ *chilimit.RateLimitError) { inBreach = look(r) }))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/users/{id}", text("ok"))                                  // default limits
+	r.With(chilimit.Limit("1/minute")).Get("/items/{id}", text("ok")) // a route limit
+	run(t, r, clock, []step{{path: "/items/7", code: 200}, {path: "/items/7", code: 429}})
+	want := seen{"/items/{id}", "7"}
+	if inHandler != want || inBreach != want {
+		t.Fatalf("route limit: error handler saw %+v, on-breach %+v, want %+v", inHandler, inBreach, want)
+	}
+	run(t, r, clock, []step{{path: "/users/7", code: 200}, {path: "/users/7", code: 429}})
+	want = seen{"/users/{id}", "7"}
+	if inHandler != want || inBreach != want {
+		t.Fatalf("default limit: error handler saw %+v, on-breach %+v, want %+v", inHandler, inBreach, want)
+	}
+}

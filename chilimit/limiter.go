@@ -135,7 +135,7 @@ func New(opts ...Option) (*Limiter, error) {
 		keys:           newKeyCache(),
 	}
 	l.lookahead = len(cfg.filters) > 0 || cfg.defaultsExempt != nil || len(cfg.defaultFuncs) > 0 ||
-		cfg.defaultsCostFunc != nil || !builtinKeyFunc(cfg.keyFunc)
+		cfg.defaultsCostFunc != nil || !builtinKeyFunc(cfg.keyFunc) || cfg.errorHandler != nil || cfg.onBreach != nil
 	var err error
 	if l.defaults, err = configGroup(kindDefault, cfg.describe(setDefaults, "default limits"), cfg.defaults); err != nil {
 		return nil, err
@@ -407,7 +407,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	if breach == nil && err == nil && len(st.checks) > 0 {
 		breach, err = l.evaluate(st, cr)
 	}
-	if l.stop(out, r, st, breach, err) {
+	if l.stop(out, cr, st, breach, err) {
 		ahead.undo()
 		st.release()
 		finish(rw.statusCode())
