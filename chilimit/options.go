@@ -593,7 +593,9 @@ func WithOnBreach(fn BreachFunc) Option {
 // fixed-window-elastic-expiry, where rejected hits must reach the storage
 // to extend the window, so the cache is not used with it. A limit cleared
 // by another process is seen here only once the cached retry instant has
-// passed ([Limiter.Reset] clears the cache). The default is off.
+// passed ([Limiter.Reset] clears the cache). With [WithMetaLimits], each
+// rejection still tests the meta limits and counts the breach against
+// them, in the storage. The default is off.
 func WithOverLimitCache(enabled bool) Option {
 	return func(c *config) error {
 		c.overLimitCache = enabled
