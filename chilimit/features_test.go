@@ -605,6 +605,8 @@ func TestStorageFailureResponseHasNoRateLimitHeaders(t *testing.T) {
 // flushErrWriter is a writer whose client is gone: its flush fails.
 type flushErrWriter struct{ *httptest.ResponseRecorder }
 
+func (flushErrWriter) FlushError() error { return errClientGone }
+
 var errClientGone = errors.New("write: broken pipe")
 
 // plainWriter is a writer that cannot flush.

@@ -129,6 +129,7 @@ func (t *handoffTable) borrow(rctx *chi.Context, g *group, have *reqState) *reqS
 	}
 	if st != nil {
 		st.lent = true
+		st.active.Add(1)
 		st.borrowers.Add(1) // under sh.mu: drop, which takes it too, then waits
 	}
 	sh.mu.Unlock()
@@ -178,5 +179,6 @@ func (t *handoffTable) recordedFor(r *http.Request, l *Limiter) bool {
 // giveBack ends a borrow of st.
 func (st *reqState) giveBack() {
 	st.borrowed.Unlock()
+	st.active.Add(-1)
 	st.borrowers.Done()
 }

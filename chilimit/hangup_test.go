@@ -135,6 +135,16 @@ type hangupStorage struct {
 	cancel atomic.Pointer[context.CancelFunc]
 }
 
+func (s *hangupStorage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	if s.armed.Load() {
+		(*s.cancel.Load())()
+		if err := ctx.Err(); err != nil {
+			return limiter.State{}, err
+		}
+	}
+	return s.Storage.AcquireFixedWindow(ctx, r, elastic)
+}
+
 // A deduction outlives a hang-up also with no storage timeout
 // (WithStorageTimeout(0)) on a storage that is not in-process.
 func TestDeductWhenHangUpWithoutStorageTimeout(t *testing.T) {
@@ -165,6 +175,32 @@ func TestDeductWhenHangUpWithoutStorageTimeout(t *testing.T) {
 					t.Fatalf("failed login %d = %d, want %d", i+1, w.Code, want)
 				}
 			}
+		})
+	}
+}
+
+// Behind a writer that hides the limiter's (no Unwrap), the headers of a
+// deduct-when limit count the request's own deduction, as without it: the
+// limit found Handler's state through the handoff table and gave it back
+// before the handler ran.
+func TestDeductWhenHeadersBehindAHidingWriter(t *testing.T) {
+	always := func(*http.Request, int) bool { return true }
+	for _, hide := range []bool{false, true} {
+		t.Run(fmt.Sprint("hidden=", hide), func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			if hide {
+				r.Use(func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(hidingWriter{w}, r) })
+				})
+			}
+			r.With(lim.Limit("2/minute", chilimit.DeductWhen(always))).Get("/x", text("x"))
+			run(t, r, clock, []step{
+				{path: "/x", code: 200, headers: map[string]string{"X-RateLimit-Remaining": "1"}},
+				{path: "/x", code: 200, headers: map[string]string{"X-RateLimit-Remaining": "0"}},
+				{path: "/x", code: 429},
+			})
 		})
 	}
 }

@@ -598,7 +598,7 @@ func TestWrappedLimitAroundWrappedHandler(t *testing.T) {
 	lim, clock := newLimiter(t)
 	r := chi.NewRouter()
 	r.Get("/x", text("x"))
-	run(t, chilimit.Limit("1/hour")(lim.Handler(r)), clock, []step{
+	run(t, lim.Limit("1/hour")(lim.Handler(r)), clock, []step{
 		{path: "/x", code: 200, body: "x"},
 		{path: "/x", code: 429},
 	})

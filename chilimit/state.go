@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -56,6 +57,7 @@ type reqState struct {
 	lent         bool
 	answered     bool
 	borrowed     sync.Mutex     // held by the borrower at work
+	active       atomic.Int32   // borrows not given back; raised under handoff.mu
 	borrowers    sync.WaitGroup // borrows taken and not given back
 
 	policyBuf  [4]reported

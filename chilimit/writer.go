@@ -80,10 +80,10 @@ func (rw *responseWriter) statusKnown(code int) {
 	if sh := st.handoff; sh != nil {
 		sh.mu.Lock()
 		st.answered = true // no marker borrows it from now on; drop unlinks it
-		lent := st.lent
+		busy := st.lent && st.active.Load() > 0
 		sh.mu.Unlock()
-		if lent {
-			return
+		if busy {
+			return // a borrower (behind http.TimeoutHandler) still works on st
 		}
 	}
 	if len(st.pending) == 0 {
