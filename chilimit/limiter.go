@@ -630,16 +630,22 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 	}
 	// Each check's storage key, once; a check a sibling counts already
 	// goes (see counts).
-	kept := cs[:0]
+	n := 0
 	for i := range cs {
-		c := cs[i]
-		c.skey = l.storageKey(st, &c)
-		if st.counts(&c) {
-			kept = append(kept, c)
+		c := &cs[i]
+		c.skey = l.storageKey(st, c)
+		if !st.counts(c) {
+			continue
 		}
+		if n != i {
+			cs[n] = *c
+		}
+		n++
 	}
-	clear(cs[len(kept):])
-	cs = kept
+	if n < len(cs) {
+		clear(cs[n:])
+		cs = cs[:n]
+	}
 	gen := l.storageGen()
 	if l.batch && len(cs) > 1 && !l.dryRun && (l.fb == nil || !l.fb.dead.Load()) {
 		if breach, err, done := l.evaluateBatch(st, r, cs, gen); done {

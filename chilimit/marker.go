@@ -14,16 +14,9 @@ import (
 // them. Without one it applies its limits on its own.
 func (m *markerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m.router != nil && chi.RouteContext(r.Context()) == nil {
-		// Wrapped around a router: look the route up as inside it.
-		r, c := withRouteContext(r, m.router)
-		defer routeContexts.Put(c)
-		m.serve(w, r)
+		m.serveAround(w, r)
 		return
 	}
-	m.serve(w, r)
-}
-
-func (m *markerHandler) serve(w http.ResponseWriter, r *http.Request) {
 	st := markerStateOf(w, m.g)
 	if st == nil || st.entry == nil || !st.entry.knows(m.g) {
 		// A writer wrapper without Unwrap may hide the Handler's state.
@@ -43,6 +36,14 @@ func (m *markerHandler) serve(w http.ResponseWriter, r *http.Request) {
 	if m.apply(st, w, r) {
 		m.next.ServeHTTP(w, r)
 	}
+}
+
+// serveAround serves r through a marker wrapped around a router: with the
+// route context chi would make, so the route is looked up as inside it.
+func (m *markerHandler) serveAround(w http.ResponseWriter, r *http.Request) {
+	r, c := withRouteContext(r, m.router)
+	defer routeContexts.Put(c)
+	m.ServeHTTP(w, r)
 }
 
 // apply does the marker's work on the request state st (nil when no
