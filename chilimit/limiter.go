@@ -634,7 +634,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 	for i := range cs {
 		c := &cs[i]
 		c.skey = l.storageKey(st, c)
-		if !st.counts(c) {
+		if !st.counts(c, cs[:n]) {
 			continue
 		}
 		if n != i {
@@ -962,12 +962,16 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 	// made again by deductAfterPanic.
 	ps := st.pending
 	st.pending = st.pending[:0]
-	for _, p := range ps {
+	for i, p := range ps {
+		if deductedBefore(ps[:i], p) {
+			continue // one bucket: deducted once, whichever predicate said so
+		}
 		req := p.req
 		if req == nil {
 			req = r
 		}
 		if !p.g.deductWhen(req, status) {
+			ps[i].key = "" // not deducted: a later one of the bucket may be
 			continue
 		}
 		res, err := l.hit(st, limiter.Request{Key: p.key, Limit: p.cl.limit, Cost: p.cost, Now: st.now}, false)
@@ -979,6 +983,17 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 	}
 	st.release()
 	clear(ps)
+}
+
+// deductedBefore reports whether one of done, the pending deductions made
+// (or tried) before p, deducted p's bucket: the same key and cost.
+func deductedBefore(done []pending, p pending) bool {
+	for _, d := range done {
+		if d.key == p.key && d.cost == p.cost {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Limiter) storageError(err error) {

@@ -713,3 +713,42 @@ func TestDeductWhenSeesTheRoutesRequest(t *testing.T) {
 		t.Fatalf("deduct-when predicate saw user %v, want %q (what the key function and the handler saw)", deductUser, "alice")
 	}
 }
+
+// A plain limit inside a deduct-when limit of the same text (one bucket)
+// counts every request at once; the deduct-when one does not count it
+// again. Two deduct-when limits of one bucket with different predicates
+// deduct once when either says so.
+func TestPlainLimitInsideDeductWhenLimitStillCounts(t *testing.T) {
+	lim, clock := newLimiter(t)
+	serverErrors := func(_ *http.Request, status int) bool { return status >= 500 }
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("2/minute", chilimit.DeductWhen(serverErrors)))
+		r.With(chilimit.Limit("2/minute")).Get("/items", text("items"))
+	})
+	run(t, r, clock, []step{
+		{path: "/api/items", code: http.StatusOK},
+		{path: "/api/items", code: http.StatusOK},
+		{path: "/api/items", code: http.StatusTooManyRequests},
+	})
+}
+
+func TestDeductWhenLimitsOfOneBucketEitherPredicate(t *testing.T) {
+	lim, clock := newLimiter(t)
+	serverErrors := func(_ *http.Request, status int) bool { return status >= 500 }
+	failedLogins := func(_ *http.Request, status int) bool { return status == http.StatusUnauthorized }
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("2/minute", chilimit.DeductWhen(serverErrors)))
+		r.With(chilimit.Limit("2/minute", chilimit.DeductWhen(failedLogins))).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+		})
+	})
+	run(t, r, clock, []step{
+		{method: http.MethodPost, path: "/api/login", code: http.StatusUnauthorized},
+		{method: http.MethodPost, path: "/api/login", code: http.StatusUnauthorized},
+		{method: http.MethodPost, path: "/api/login", code: http.StatusTooManyRequests},
+	})
+}

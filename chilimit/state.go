@@ -110,29 +110,48 @@ func (st *reqState) init(l *Limiter, r *http.Request) {
 	st.ctx = st.baseCtx
 }
 
-// A countedKey is a storage key a request counts under, and the cost.
+// A countedKey is a storage key a request counts under, the cost, and
+// whether the count waits for the response (deduct-when).
 type countedKey struct {
-	key  string
-	cost int64
+	key      string
+	cost     int64
+	deferred bool
 }
 
 // counts reports whether check c, with storage key c.skey, is to be
-// counted, now or after the handler (deduct-when), and records it: not when
-// an earlier check of the request counts the same cost under the same key. Two limits of the same text on
-// one route, keyed alike (a sub-router's and the route's own), are one
-// bucket, which a request fills once, not twice; the earlier check's
-// result stands for both.
-func (st *reqState) counts(c *check) bool {
+// counted, now or after the handler (deduct-when), and records it. Two
+// limits of the same text on one route, keyed alike (a sub-router's and
+// the route's own), are one bucket, which a request fills once, not twice:
+// a count made at once stands for every other count of the same cost under
+// the same key (the deductions of deduct-when ones, made or pending, go),
+// and deduct-when ones deduct once, if any of their predicates says so
+// (see deduct). kept are the checks of this evaluation before c.
+func (st *reqState) counts(c *check, kept []check) bool {
 	if c.testOnly && !c.deferred {
 		return true // it counts nothing (a cost below 1)
 	}
-	k := countedKey{c.skey, c.cost}
-	for _, seen := range st.counted {
-		if seen == k {
-			return false
+	for _, k := range st.counted {
+		if k.key == c.skey && k.cost == c.cost && !k.deferred {
+			return false // counted at once already
 		}
 	}
-	st.counted = append(st.counted, k)
+	if !c.deferred {
+		// Deduct-when counts of the same bucket before it are this count.
+		for i := range kept {
+			if kc := &kept[i]; kc.deferred && kc.skey == c.skey && kc.cost == c.cost {
+				kc.deferred = false // it only tests, as before
+			}
+		}
+		ps := st.pending[:0]
+		for _, p := range st.pending {
+			if p.key != c.skey || p.cost != c.cost {
+				ps = append(ps, p)
+			}
+		}
+		clear(st.pending[len(ps):])
+		st.pending = ps
+	}
+	st.counted = append(st.counted, countedKey{c.skey, c.cost, c.deferred})
 	return true
 }
 
