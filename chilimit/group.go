@@ -102,7 +102,7 @@ type group struct {
 	limits      []compiledLimit
 	dynamic     []*dynamicSource
 	keyFunc     func(*http.Request) string // nil: the limiter's
-	keyFuncPtr  uintptr                    // keyFunc's code pointer
+	keyFuncID   keyFuncID                  // keyFunc's identity
 	perMethod   bool
 	methods     []string // upper case; empty: every method
 	message     string

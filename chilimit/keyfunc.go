@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // RemoteAddr is the default key function (see [WithKeyFunc]): the request's TCP peer address
@@ -102,6 +103,25 @@ func isHexDigit(c byte) bool {
 // return values from different spaces (user names, API keys) should prefix
 // them ("user:", "apikey:").
 const ownKeyTag = "own key"
+
+// A keyFuncID tells key functions apart: the function value itself (its
+// closure: a method value or a closure is a new one each time it is made,
+// a top-level function always the same), and whether it is one of this
+// package's, which all key by the client's address.
+type keyFuncID struct {
+	value   uintptr
+	builtin bool
+}
+
+func keyFuncIdentity(fn func(*http.Request) string) keyFuncID {
+	return keyFuncID{value: *(*uintptr)(unsafe.Pointer(&fn)), builtin: builtinKeyFunc(fn)}
+}
+
+// same reports whether two key functions key alike: the same function
+// value, or both this package's.
+func (id keyFuncID) same(o keyFuncID) bool {
+	return id.value == o.value || id.builtin && o.builtin
+}
 
 // builtinKeys holds the code pointers of the key functions ForwardedFor
 // returned: one closure can have several (see markerCode).

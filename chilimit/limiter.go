@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +31,7 @@ import (
 // by dozens of responses.
 type Limiter struct {
 	keyFunc           func(*http.Request) string
-	keyFuncPtr        uintptr // keyFunc's code pointer: a route limit's own equal to it keys as the limiter's
+	keyFuncID         keyFuncID // a route limit's own key function with this identity keys as the limiter's
 	defaults          *group
 	defaultsPerMethod bool
 	application       *group
@@ -110,7 +109,7 @@ func New(opts ...Option) (*Limiter, error) {
 	}
 	l := &Limiter{
 		keyFunc:           cfg.keyFunc,
-		keyFuncPtr:        reflect.ValueOf(cfg.keyFunc).Pointer(),
+		keyFuncID:         keyFuncIdentity(cfg.keyFunc),
 		defaultsPerMethod: cfg.defaultsPerMethod,
 		timeout:           cfg.storageTimeout,
 		headers:           cfg.headers,
@@ -764,7 +763,7 @@ func (l *Limiter) storageAnswered(gen uint64) bool {
 // storageKey is the storage key of check c.
 func (l *Limiter) storageKey(st *reqState, c *check) string {
 	tag := ""
-	if c.g.keyFunc != nil && c.g.keyFuncPtr != l.keyFuncPtr {
+	if c.g.keyFunc != nil && !c.g.keyFuncID.same(l.keyFuncID) {
 		tag = ownKeyTag
 	}
 	return l.keys.key(keyParts{limit: c.cl.limit, kind: c.g.kind, tag: tag, scope: c.scope, method: c.method, client: c.key}, l.keyPrefix, &st.keyBuf)

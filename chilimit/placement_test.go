@@ -752,3 +752,23 @@ func TestDeductWhenLimitsOfOneBucketEitherPredicate(t *testing.T) {
 		{method: http.MethodPost, path: "/api/login", code: http.StatusTooManyRequests},
 	})
 }
+
+// headerKey keys by a request header, as a method value.
+type headerKey string
+
+func (h headerKey) Key(r *http.Request) string { return r.Header.Get(string(h)) }
+
+// Two method values of one method are different key functions: a shared
+// limit keyed by one of its own (per user) never shares the buckets of the
+// limiter's (per address), though both are headerKey.Key.
+func TestOwnKeyMethodValueCountsApart(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithKeyFunc(headerKey("X-Real-IP").Key))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.SharedLimit("1/minute", "login")).Post("/login/address", text("ok"))
+	r.With(chilimit.SharedLimit("1/minute", "login", chilimit.KeyFunc(headerKey("X-User").Key))).Post("/login/user", text("ok"))
+	run(t, r, clock, []step{
+		{method: http.MethodPost, path: "/login/address", opts: []reqOpt{header("X-Real-IP", "203.0.113.9")}, code: 200},
+		{method: http.MethodPost, path: "/login/user", opts: []reqOpt{header("X-Real-IP", "198.51.100.1"), header("X-User", "203.0.113.9")}, code: 200},
+	})
+}

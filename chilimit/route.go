@@ -1,11 +1,12 @@
 package chilimit
 
 import (
-	"github.com/go-chi/chi/v5"
 	"log/slog"
 	"net/http"
 	"reflect"
 	"sync"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // A LimitOption configures a route limit made by [Limit], [LimitFunc],
@@ -149,7 +150,7 @@ func newRouteGroup(l *Limiter, spec string, fn func(*http.Request) string, opts 
 		}
 	}
 	if g.keyFunc != nil {
-		g.keyFuncPtr = reflect.ValueOf(g.keyFunc).Pointer()
+		g.keyFuncID = keyFuncIdentity(g.keyFunc)
 	}
 	if fn != nil {
 		g.dynamic = []*dynamicSource{{fn: fn}}
