@@ -603,6 +603,9 @@ func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
 		if !own {
 			return c.RoutePattern()
 		}
+		if rootMethod == http.MethodHead && headOnMountPath(rctx.Routes, path, p) {
+			method = http.MethodGet // a GetHead on the way serves it as the GET "/"
+		}
 		c.Reset()
 		c.RoutePatterns = append(c.RoutePatterns, way...)
 		if sub.Find(c, method, "/") == "" {

@@ -1248,3 +1248,38 @@ func TestDiscardedRouterIsCollected(t *testing.T) {
 		t.Fatal("the discarded router is still reachable")
 	}
 }
+
+// A HEAD on a mount's own path that a GetHead in the mounted router
+// serves as its GET "/" counts, with Handler or without, wherever the limit
+// sits: in the mount's With chain, wrapped around the mounted router, in its
+// stack.
+func TestHeadOnMountOwnPathCountsWherever(t *testing.T) {
+	for _, withHandler := range []bool{false, true} {
+		for _, how := range []string{"with chain", "wrapped", "use"} {
+			t.Run(fmt.Sprintf("%s, handler %v", how, withHandler), func(t *testing.T) {
+				lim, clock := newLimiter(t)
+				r := chi.NewRouter()
+				if withHandler {
+					r.Use(lim.Handler)
+				}
+				api := chi.NewRouter()
+				api.Use(middleware.GetHead)
+				switch how {
+				case "with chain":
+					r.With(lim.Limit("2/minute")).Mount("/api", api)
+				case "wrapped":
+					r.Mount("/api", lim.Limit("2/minute")(api))
+				case "use":
+					api.Use(lim.Limit("2/minute"))
+					r.Mount("/api", api)
+				}
+				api.Get("/", text("api"))
+				run(t, r, clock, []step{
+					{method: http.MethodHead, path: "/api", code: 200},
+					{method: http.MethodHead, path: "/api/", code: 200},
+					{path: "/api", code: 429},
+				})
+			})
+		}
+	}
+}
