@@ -198,3 +198,38 @@ func TestHead404CostsLikeGet404WrappedRouter(t *testing.T) {
 		t.Errorf("HEAD 404 adds %v allocations, GET 404 %v", head, get)
 	}
 }
+
+// An error handler (which sees the route on a rejection) adds no
+// allocation to an allowed request, with Handler below the root too.
+func TestErrorHandlerAddsNoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops sync.Pool items at random")
+	}
+	eh := func(w http.ResponseWriter, _ *http.Request, _ error) {
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+	}
+	build := func(mw func(http.Handler) http.Handler) http.Handler {
+		r, users := chi.NewRouter(), chi.NewRouter()
+		if mw != nil {
+			users.Use(mw)
+		}
+		users.Get("/{id}", text("ok"))
+		r.Mount("/users", users)
+		return r
+	}
+	bare := build(nil)
+	for _, withEH := range []bool{false, true} {
+		opts := []chilimit.Option{chilimit.WithHeaders(true), chilimit.WithDefaultLimits("1000000000/day")}
+		if withEH {
+			opts = append(opts, chilimit.WithErrorHandler(eh))
+		}
+		lim, _ := newLimiter(t, opts...)
+		h := build(lim.Handler)
+		if first, second := serveDiscard(h), serveDiscard(h); first == "" || first == second {
+			t.Fatalf("X-RateLimit-Remaining %q then %q", first, second)
+		}
+		if added := requestAllocs(h) - requestAllocs(bare); added != 0 {
+			t.Errorf("error handler %v: GET /users/42 makes %v allocations more than bare chi, want 0", withEH, added)
+		}
+	}
+}

@@ -134,7 +134,7 @@ func New(opts ...Option) (*Limiter, error) {
 		keys:           newKeyCache(),
 	}
 	l.lookahead = len(cfg.filters) > 0 || cfg.defaultsExempt != nil || len(cfg.defaultFuncs) > 0 ||
-		cfg.defaultsCostFunc != nil || !builtinKeyFunc(cfg.keyFunc) || cfg.errorHandler != nil || cfg.onBreach != nil
+		cfg.defaultsCostFunc != nil || !builtinKeyFunc(cfg.keyFunc)
 	var err error
 	if l.defaults, err = configGroup(kindDefault, cfg.describe(setDefaults, "default limits"), cfg.defaults); err != nil {
 		return nil, err
@@ -834,6 +834,9 @@ func (l *Limiter) breached(st *reqState, r *http.Request, g *group, e *RateLimit
 			l.countMetaBreach(st, r, e)
 		}
 	}
+	if g.onBreach != nil || l.onBreach != nil {
+		r = routedFor(r)
+	}
 	if g.onBreach != nil {
 		g.onBreach(r, e)
 	}
@@ -913,9 +916,21 @@ func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, bre
 	return true
 }
 
+// routedFor returns r as after routing, for the callbacks of a rejection:
+// r itself once chi routed it or Handler's look-ahead filled its route
+// context, else a copy with the route looked up (allocated on this rare
+// path only).
+func routedFor(r *http.Request) *http.Request {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil || len(rctx.RoutePatterns) > 0 {
+		return r
+	}
+	return routedCopy(r)
+}
+
 func (l *Limiter) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if l.errorHandler != nil {
-		l.errorHandler(w, r, err)
+		l.errorHandler(w, routedFor(r), err)
 		return
 	}
 	DefaultErrorHandler(w, r, err)
