@@ -864,18 +864,22 @@ func hasGetHead(mws []func(http.Handler) http.Handler) bool {
 func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) http.Handler) {
 	k, ok := mountKeyOf(rs, pattern)
 	if !ok {
-		return findMount(rs, pattern)
+		sub, ch := findMount(rs, pattern)
+		return sub, middlewaresOf(ch)
 	}
 	mounts.mu.RLock()
 	a, ok := mounts.m[k]
 	mounts.mu.RUnlock()
 	if ok {
-		if sub, alive := a.subRoutes(); alive {
-			return sub, a.chain
+		if sub, ch, alive := a.get(); alive {
+			return sub, middlewaresOf(ch)
 		}
 	}
-	sub, chain := findMount(rs, pattern)
-	a = mountAnswer{chain: chain}
+	sub, ch := findMount(rs, pattern)
+	a = mountAnswer{}
+	if ch != nil {
+		a.chain = weak.Make(ch)
+	}
 	switch v := sub.(type) {
 	case nil:
 	case *chi.Mux:
@@ -883,7 +887,7 @@ func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) ht
 	case *routed:
 		a.routed = weak.Make(v)
 	default:
-		return sub, chain // not kept
+		return sub, middlewaresOf(ch) // not kept
 	}
 	mounts.mu.Lock()
 	if len(mounts.m) >= maxMounts {
@@ -891,7 +895,7 @@ func mountAt(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) ht
 	}
 	mounts.m[k] = a
 	mounts.mu.Unlock()
-	return sub, chain
+	return sub, middlewaresOf(ch)
 }
 
 // mounts remembers mountAt's answers: chi's Routes lists and allocates
@@ -926,30 +930,36 @@ func mountKeyOf(rs chi.Routes, pattern string) (mountKey, bool) {
 	return mountKey{}, false
 }
 
-// A mountAnswer is what findMount answered: the mounted router, held
-// weakly (none: zero pointers), and the mount's With chain.
+// A mountAnswer is what findMount answered, held weakly: the mounted
+// router and the mount's With chain (a chain's markers lead to their
+// Limiter, and it to its router), each zero for none.
 type mountAnswer struct {
 	mux    weak.Pointer[chi.Mux]
 	routed weak.Pointer[routed]
-	chain  []func(http.Handler) http.Handler
+	chain  weak.Pointer[chi.ChainHandler]
 }
 
-// subRoutes returns the mounted router, or nil for none; alive is false
-// when it was collected since (the answer is stale).
-func (a mountAnswer) subRoutes() (sub chi.Routes, alive bool) {
+// get returns the answer; alive is false when a part of it was collected
+// since (it is stale).
+func (a mountAnswer) get() (sub chi.Routes, ch *chi.ChainHandler, alive bool) {
+	if a.chain != (weak.Pointer[chi.ChainHandler]{}) {
+		if ch = a.chain.Value(); ch == nil {
+			return nil, nil, false
+		}
+	}
 	switch {
 	case a.mux != weak.Pointer[chi.Mux]{}:
 		if m := a.mux.Value(); m != nil {
-			return m, true
+			return m, ch, true
 		}
-		return nil, false
+		return nil, nil, false
 	case a.routed != weak.Pointer[routed]{}:
 		if r := a.routed.Value(); r != nil {
-			return r, true
+			return r, ch, true
 		}
-		return nil, false
+		return nil, nil, false
 	}
-	return nil, true
+	return nil, ch, true
 }
 
 // forgetMounts empties the mounts cache.
@@ -991,18 +1001,24 @@ func ownPaths(rs chi.Routes) map[string]bool {
 	return own
 }
 
-// findMount is mountAt without the cache.
-func findMount(rs chi.Routes, pattern string) (chi.Routes, []func(http.Handler) http.Handler) {
+// findMount is mountAt without the cache: the mounted router, and the
+// mount's With chain (nil for none).
+func findMount(rs chi.Routes, pattern string) (chi.Routes, *chi.ChainHandler) {
 	for _, rt := range rs.Routes() {
 		if rt.Pattern == pattern {
-			var chain []func(http.Handler) http.Handler
-			if ch, ok := rt.Handlers["*"].(*chi.ChainHandler); ok {
-				chain = ch.Middlewares
-			}
-			return rt.SubRoutes, chain
+			ch, _ := rt.Handlers["*"].(*chi.ChainHandler)
+			return rt.SubRoutes, ch
 		}
 	}
 	return nil, nil
+}
+
+// middlewaresOf returns ch's middlewares, none for nil.
+func middlewaresOf(ch *chi.ChainHandler) []func(http.Handler) http.Handler {
+	if ch == nil {
+		return nil
+	}
+	return ch.Middlewares
 }
 
 // resolve is lookup without the cache.

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -1281,5 +1282,69 @@ func TestHeadOnMountOwnPathCountsWherever(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// Routers made, served (their mounts remembered) and dropped from many
+// goroutines at once, with Handler and without: every answer is chi's, and
+// the race detector finds nothing.
+func TestMountsCacheUnderConcurrentRouters(t *testing.T) {
+	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("1000000/hour"))
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				r := chi.NewRouter()
+				if g%2 == 0 {
+					r.Use(lim.Handler)
+				}
+				api := chi.NewRouter()
+				api.Get("/", text("api"))
+				api.Get("/items", text("items"))
+				r.With(lim.Limit("1000000/hour")).Mount("/api", chilimit.Limit("1000000/hour")(api))
+				for p, want := range map[string]int{"/api": 200, "/api/": 200, "/api/items": 200, "/api/nope": 404} {
+					if code := serve(r, http.MethodHead, p).Code; code != http.StatusMethodNotAllowed && code != http.StatusNotFound {
+						t.Errorf("HEAD %s = %d, want 405 or 404", p, code)
+					}
+					if code := get(r, p).Code; code != want {
+						t.Errorf("GET %s = %d, want %d", p, code, want)
+					}
+				}
+				if i%10 == 0 {
+					runtime.GC()
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}
+
+// The same with a limit bound to a Limiter in the mount's With chain: the
+// remembered chain must not hold the router through the Limiter.
+func TestDiscardedRouterWithBoundLimitIsCollected(t *testing.T) {
+	old := func() weak.Pointer[chi.Mux] {
+		lim, err := chilimit.New(chilimit.WithDefaultLimits("100/minute"), chilimit.WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lim.Close()
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(lim.Limit("10/minute")).Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
+		if w := serve(r, http.MethodHead, "/api/items"); w.Code != http.StatusMethodNotAllowed {
+			t.Fatalf("HEAD /api/items = %d, want 405", w.Code)
+		}
+		if w := get(r, "/api/items"); w.Code != http.StatusOK {
+			t.Fatalf("GET /api/items = %d, want 200", w.Code)
+		}
+		return weak.Make(r)
+	}()
+	for range 3 {
+		runtime.GC()
+	}
+	if old.Value() != nil {
+		t.Fatal("the discarded router is still reachable")
 	}
 }
