@@ -96,8 +96,10 @@ func ScopeFunc(fn func(r *http.Request, pattern string) string) LimitOption {
 // it wraps directly (r.Handle("/x", chilimit.Limit("1/second")(h)),
 // r.Mount("/files", chilimit.Limit("3/hour")(files))), as Flask-Limiter's
 // limit decorator. spec holds one or more limits
-// ("1/second", "10/minute;100/day"); stacked markers add up. By default the
-// limit replaces the default limits on its routes (see [OverrideDefaults]).
+// ("1/second", "10/minute;100/day"); stacked markers add up, each a limit
+// of its own, except that limits of the same text keyed alike are one
+// bucket, which a request fills once. By default the limit replaces the
+// default limits on its routes (see [OverrideDefaults]).
 //
 // A spec that does not parse is logged at ERROR and the routes fall back to
 // the default limits.
