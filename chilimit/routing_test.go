@@ -1167,86 +1167,38 @@ func TestMountOwnPath404WithMountedRouterLimit(t *testing.T) {
 // A limit in a mount's With chain, or wrapped around the mounted router,
 // runs on the way to the mounted router's 405 for the mount's own path,
 // with Handler or without, and does not count it.
-func TestMountWithChain405NotCounted(t *testing.T) {
-	lim, clock := newLimiter(t)
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	api := chi.NewRouter()
-	api.Get("/", text("api"))
-	api.Get("/items", text("items"))
-	r.With(chilimit.Limit("2/minute")).Mount("/api", api)
-	run(t, r, clock, concat(
-		repeat(3, step{method: http.MethodPost, path: "/api", code: http.StatusMethodNotAllowed}),
-		repeat(2, step{path: "/api", code: http.StatusOK, body: "api"}),
-	))
-}
-
-func TestMountWithChain405NotCountedStandalone(t *testing.T) {
-	lim, clock := newLimiter(t)
-	r := chi.NewRouter()
-	api := chi.NewRouter()
-	api.Get("/", text("api"))
-	r.With(lim.Limit("2/minute")).Mount("/api", api)
-	run(t, r, clock, concat(
-		repeat(3, step{method: http.MethodPost, path: "/api/", code: http.StatusMethodNotAllowed}),
-		repeat(2, step{path: "/api/", code: http.StatusOK, body: "api"}),
-	))
-}
-
-func TestWrappedMount405NotCounted(t *testing.T) {
-	lim, clock := newLimiter(t)
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	api := chi.NewRouter()
-	api.Get("/", text("api"))
-	r.Mount("/api", chilimit.Limit("2/minute")(api))
-	run(t, r, clock, concat(
-		repeat(3, step{method: http.MethodPost, path: "/api", code: http.StatusMethodNotAllowed}),
-		repeat(2, step{path: "/api", code: http.StatusOK, body: "api"}),
-	))
-}
-
-func TestMountWithChainHead405NotCounted(t *testing.T) {
-	lim, clock := newLimiter(t)
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	api := chi.NewRouter()
-	api.Get("/", text("api"))
-	r.With(chilimit.Limit("2/minute")).Mount("/api", api)
-	run(t, r, clock, concat(
-		repeat(3, step{method: http.MethodHead, path: "/api/", code: http.StatusMethodNotAllowed}),
-		repeat(2, step{path: "/api/", code: http.StatusOK, body: "api"}),
-	))
-}
-
-// A router the application drops (a reload) is collected, also after
-// look-ups that remember its mounts (a HEAD's).
-func TestDiscardedRouterIsCollected(t *testing.T) {
-	lim, _ := newLimiter(t, chilimit.WithDefaultLimits("100/minute"))
-	old := func() weak.Pointer[chi.Mux] {
-		r := chi.NewRouter()
-		r.Use(lim.Handler)
-		r.Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
-		if w := serve(r, http.MethodHead, "/api/items"); w.Code != http.StatusMethodNotAllowed {
-			t.Fatalf("HEAD /api/items = %d, want 405", w.Code)
-		}
-		if w := get(r, "/api/items"); w.Code != http.StatusOK {
-			t.Fatalf("GET /api/items = %d, want 200", w.Code)
-		}
-		return weak.Make(r)
-	}()
-	// The reload: a new router, served by the same limiter.
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	r.Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
-	if w := get(r, "/api/items"); w.Code != http.StatusOK {
-		t.Fatalf("GET /api/items = %d, want 200", w.Code)
-	}
-	for range 3 {
-		runtime.GC()
-	}
-	if old.Value() != nil {
-		t.Fatal("the discarded router is still reachable")
+func TestMountOwnPath405NotCountedByMountLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler bool
+		wrapped bool   // the limit wraps the router, else it is in the mount's With chain
+		method  string // of the 405
+		path    string
+	}{
+		{"With chain", true, false, http.MethodPost, "/api"},
+		{"With chain, HEAD", true, false, http.MethodHead, "/api/"},
+		{"With chain, no Handler", false, false, http.MethodPost, "/api/"},
+		{"wrapped", true, true, http.MethodPost, "/api"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim, clock := newLimiter(t)
+			r := chi.NewRouter()
+			if tc.handler {
+				r.Use(lim.Handler)
+			}
+			api := chi.NewRouter()
+			api.Get("/", text("api"))
+			if tc.wrapped {
+				r.Mount("/api", lim.Limit("2/minute")(api))
+			} else {
+				r.With(lim.Limit("2/minute")).Mount("/api", api)
+			}
+			run(t, r, clock, concat(
+				repeat(3, step{method: tc.method, path: tc.path, code: http.StatusMethodNotAllowed}),
+				repeat(2, step{path: tc.path, code: http.StatusOK, body: "api"}),
+				[]step{{path: tc.path, code: http.StatusTooManyRequests}},
+			))
+		})
 	}
 }
 
@@ -1321,30 +1273,50 @@ func TestMountsCacheUnderConcurrentRouters(t *testing.T) {
 	wg.Wait()
 }
 
-// The same with a limit bound to a Limiter in the mount's With chain: the
-// remembered chain must not hold the router through the Limiter.
-func TestDiscardedRouterWithBoundLimitIsCollected(t *testing.T) {
-	old := func() weak.Pointer[chi.Mux] {
-		lim, err := chilimit.New(chilimit.WithDefaultLimits("100/minute"), chilimit.WithLogger(slog.New(slog.DiscardHandler)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lim.Close()
-		r := chi.NewRouter()
-		r.Use(lim.Handler)
-		r.With(lim.Limit("10/minute")).Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
-		if w := serve(r, http.MethodHead, "/api/items"); w.Code != http.StatusMethodNotAllowed {
-			t.Fatalf("HEAD /api/items = %d, want 405", w.Code)
-		}
-		if w := get(r, "/api/items"); w.Code != http.StatusOK {
-			t.Fatalf("GET /api/items = %d, want 200", w.Code)
-		}
-		return weak.Make(r)
-	}()
-	for range 3 {
-		runtime.GC()
-	}
-	if old.Value() != nil {
-		t.Fatal("the discarded router is still reachable")
+// A router the application drops (a reload) is collected, also after
+// look-ups that remember its mounts (a HEAD's): with the same limiter
+// serving the new router, and with a limiter of its own, bound to a limit
+// in the mount's With chain, dropped with it (the remembered chain must
+// not hold the router through the limiter).
+func TestDiscardedRouterIsCollected(t *testing.T) {
+	shared, _ := newLimiter(t, chilimit.WithDefaultLimits("100/minute"))
+	for _, own := range []bool{false, true} {
+		t.Run(fmt.Sprint("own limiter ", own), func(t *testing.T) {
+			old := func() weak.Pointer[chi.Mux] {
+				lim := shared
+				if own {
+					l, err := chilimit.New(chilimit.WithDefaultLimits("100/minute"), chilimit.WithLogger(slog.New(slog.DiscardHandler)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer l.Close()
+					lim = l
+				}
+				r := chi.NewRouter()
+				r.Use(lim.Handler)
+				r.With(lim.Limit("10/minute")).Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
+				if w := serve(r, http.MethodHead, "/api/items"); w.Code != http.StatusMethodNotAllowed {
+					t.Fatalf("HEAD /api/items = %d, want 405", w.Code)
+				}
+				if w := get(r, "/api/items"); w.Code != http.StatusOK {
+					t.Fatalf("GET /api/items = %d, want 200", w.Code)
+				}
+				return weak.Make(r)
+			}()
+			if !own { // the reload: a new router, served by the same limiter
+				r := chi.NewRouter()
+				r.Use(shared.Handler)
+				r.Route("/api", func(r chi.Router) { r.Get("/items", text("items")) })
+				if w := get(r, "/api/items"); w.Code != http.StatusOK {
+					t.Fatalf("GET /api/items = %d, want 200", w.Code)
+				}
+			}
+			for range 3 {
+				runtime.GC()
+			}
+			if old.Value() != nil {
+				t.Fatal("the discarded router is still reachable")
+			}
+		})
 	}
 }
