@@ -53,7 +53,11 @@
 // route as after routing, chi.URLParam and RoutePattern included, even
 // those Handler runs before chi routes: Handler then looks the route up
 // ahead into the request's chi route context, and undoes it before chi
-// routes (a configuration without callbacks of its own skips this).
+// routes (a configuration without callbacks of its own skips this). The
+// error handler and on-breach callbacks get, on a rejection, a copy of the
+// request with the route looked up. A limit in a mounted router's stack
+// runs before that router routes: its callbacks see the mount's pattern
+// ("/api/*"), not the route's parameters.
 //
 // # How the root middleware knows a route's limits
 //
@@ -106,11 +110,11 @@
 // number of trusted proxies ([WithTrustedProxies], [ForwardedFor]). A key
 // function returning "" puts those requests in one shared bucket and logs a
 // warning once per log interval. A route limit with a key function of its
-// own ([KeyFunc], other than the limiter's) counts in buckets apart from the
-// limiter's key: a per-user limit and a per-address limit never share one,
-// even when a user name reads as an address. Limits with key functions of
-// their own share buckets when their keys are equal; prefix keys from
-// different spaces ("user:", "apikey:").
+// own ([KeyFunc], another function value than the limiter's) counts in
+// buckets apart from the limiter's key: a per-user limit and a per-address
+// limit never share one, even when a user name reads as an address. Limits
+// with key functions of their own share buckets when their keys are equal;
+// prefix keys from different spaces ("user:", "apikey:").
 //
 // # Responses and headers
 //

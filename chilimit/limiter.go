@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -669,10 +670,8 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 				l.over.put(req.Key, res, c.cost, st.now)
 			}
 		}
-		st.record(c.cl, res)
-		if c.deferred && res.Allowed {
-			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: req.Key, cost: c.cost, req: r})
-		}
+		st.record(c.cl, c.skey, res)
+		st.settled(c, res, r)
 		if res.Allowed {
 			continue
 		}
@@ -729,10 +728,8 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen u
 		if l.over != nil && !res.Allowed && i < len(ops) && l.storageAnswered(gen) {
 			l.over.put(ops[i].Key, res, c.cost, st.now)
 		}
-		st.record(c.cl, res)
-		if c.deferred && res.Allowed {
-			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: ops[i].Key, cost: c.cost, req: r})
-		}
+		st.record(c.cl, c.skey, res)
+		st.settled(c, res, r)
 		if res.Allowed {
 			continue
 		}
@@ -856,7 +853,7 @@ func (l *Limiter) checkMeta(st *reqState, r *http.Request) (*RateLimitError, err
 			return nil, err
 		}
 		if !res.Allowed {
-			st.record(cl, res)
+			st.record(cl, sk, res)
 			e := &RateLimitError{Limit: cl.limit, Result: res, Message: cl.text, Kind: "meta", Key: key, DryRun: l.dryRun}
 			l.breached(st, r, l.meta, e)
 			if !l.dryRun {
@@ -918,13 +915,18 @@ func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, bre
 
 // routedFor returns r as after routing, for the callbacks of a rejection:
 // r itself once chi routed it or Handler's look-ahead filled its route
-// context, else a copy with the route looked up (allocated on this rare
-// path only).
+// context, else a copy with the route looked up from the root (allocated
+// on this rare path only).
 func routedFor(r *http.Request) *http.Request {
 	rctx := chi.RouteContext(r.Context())
-	if rctx == nil || rctx.Routes == nil || len(rctx.RoutePatterns) > 0 {
+	if rctx == nil || rctx.Routes == nil {
 		return r
 	}
+	if n := len(rctx.RoutePatterns); n > 0 && !strings.HasSuffix(rctx.RoutePatterns[n-1], "/*") {
+		return r // routed to the route (or looked ahead to it)
+	}
+	// Before routing, or on the way through a mount (Handler or a limit in
+	// a mounted router's stack): look the whole route up.
 	return routedCopy(r)
 }
 
@@ -993,7 +995,7 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 			l.storageError(err)
 			continue
 		}
-		st.deducted(p.cl, res)
+		st.deducted(p.key, res)
 	}
 	st.release()
 	clear(ps)

@@ -772,3 +772,65 @@ func TestOwnKeyMethodValueCountsApart(t *testing.T) {
 		{method: http.MethodPost, path: "/login/user", opts: []reqOpt{header("X-Real-IP", "198.51.100.1"), header("X-User", "203.0.113.9")}, code: 200},
 	})
 }
+
+// The headers report a bucket's state after the request's own count, when
+// that count comes from another limit of the bucket than the one reported:
+// a plain limit inside a deduct-when one, or the second of two deduct-when
+// limits whose predicate says so.
+func TestHeadersOfOneBucketCountedByAnotherLimit(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+	always := func(_ *http.Request, status int) bool { return true }
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("3/minute", chilimit.DeductWhen(always)))
+		r.With(chilimit.Limit("3/minute")).Get("/items", text("items"))
+	})
+	run(t, r, clock, []step{
+		{path: "/api/items", code: http.StatusOK, headers: map[string]string{"X-RateLimit-Remaining": "2"}},
+		{path: "/api/items", code: http.StatusOK, headers: map[string]string{"X-RateLimit-Remaining": "1"}},
+	})
+}
+
+func TestHeadersOfOneBucketDeductedByTheSecondPredicate(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
+	serverErrors := func(_ *http.Request, status int) bool { return status >= 500 }
+	failedLogins := func(_ *http.Request, status int) bool { return status == http.StatusUnauthorized }
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("3/minute", chilimit.DeductWhen(serverErrors)))
+		r.With(chilimit.Limit("3/minute", chilimit.DeductWhen(failedLogins))).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+		})
+	})
+	run(t, r, clock, []step{
+		{method: http.MethodPost, path: "/api/login", code: http.StatusUnauthorized, headers: map[string]string{"X-RateLimit-Remaining": "2"}},
+		{method: http.MethodPost, path: "/api/login", code: http.StatusUnauthorized, headers: map[string]string{"X-RateLimit-Remaining": "1"}},
+	})
+}
+
+// passThrough is middleware that does nothing, between two limits.
+func passThrough(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r) })
+}
+
+// A deduct-when deduction stands when the plain limit of its bucket never
+// counts: a smaller limit beside it rejects the request first.
+func TestDeductionKeptWhenPlainCountNeverRuns(t *testing.T) {
+	lim, clock := newLimiter(t)
+	always := func(_ *http.Request, _ int) bool { return true }
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("3/minute", chilimit.DeductWhen(always)))
+		r.Use(passThrough)
+		r.With(chilimit.Limit("1/second;3/minute")).Get("/items", text("items"))
+	})
+	run(t, r, clock, []step{
+		{path: "/api/items", code: http.StatusOK},                                    // 3/minute: 1
+		{path: "/api/items", code: http.StatusTooManyRequests},                       // 1/second; 3/minute: 2 (deduct-when, 429)
+		{path: "/api/items", advance: time.Second, code: http.StatusOK},              // 3/minute: 3
+		{path: "/api/items", advance: time.Second, code: http.StatusTooManyRequests}, // 3/minute full
+	})
+}

@@ -17,6 +17,15 @@ type LimitOption func(*group)
 // Flask-Limiter's limit decorator. It runs after routing, so it can read URL
 // parameters and context values set by earlier middleware. The default is
 // the limiter's key function (see [WithKeyFunc]).
+//
+// A limit keyed by a function of its own counts in buckets apart from
+// those of the limiter's key function, even for equal keys, so a user name
+// that reads as an address never fills that address's buckets. fn is the
+// limiter's own only when it is the very function value given to
+// WithKeyFunc, or when both are this package's address keys ([RemoteAddr],
+// [ForwardedFor]); a method value or closure made again (keys.Key written
+// twice) is another function value. To key a limit as the limiter does,
+// leave KeyFunc out.
 func KeyFunc(fn func(r *http.Request) string) LimitOption { return func(g *group) { g.keyFunc = fn } }
 
 // PerMethod counts the limit separately for each HTTP method of the route.
@@ -52,9 +61,13 @@ func ExemptWhen(fn func(r *http.Request) bool) LimitOption {
 func OverrideDefaults(override bool) LimitOption { return func(g *group) { g.override = override } }
 
 // DeductWhen makes the limit count a request only when fn, called after the
-// handler with the response status, returns true. The request is always
-// tested first and rejected if the limit is already exhausted. The default
-// is to count every request.
+// handler with the response status and the request as the limit saw it,
+// returns true. The request is always tested first and rejected if the
+// limit is already exhausted. The default is to count every request.
+//
+// Limits of the same text keyed alike on one route are one bucket: beside
+// a limit that counts every request, the request is counted once whatever
+// fn says; several deduct-when limits count it once if any of them says so.
 func DeductWhen(fn DeductFunc) LimitOption { return func(g *group) { g.deductWhen = fn } }
 
 // Cost sets how many units each request takes from the limit; a cost above
@@ -72,7 +85,8 @@ func OnBreach(fn BreachFunc) LimitOption { return func(g *group) { g.onBreach = 
 
 // Scope makes the limit shared: every route carrying a limit with this
 // scope name counts in the same buckets (per key), as Flask-Limiter's
-// shared_limit. The default is no scope: each route pattern has its own
+// shared_limit; limits keyed by a [KeyFunc] of their own count apart from
+// those keyed by the limiter's key function. The default is no scope: each route pattern has its own
 // buckets. An empty name, like an empty scope from [ScopeFunc], means the
 // route pattern, as an empty scope does in Flask-Limiter.
 func Scope(name string) LimitOption {
@@ -121,7 +135,7 @@ func LimitFunc(fn func(r *http.Request) string, opts ...LimitOption) func(http.H
 }
 
 // SharedLimit is [Limit] with [Scope](scope): every route carrying it shares
-// its buckets.
+// its buckets (those keyed by a [KeyFunc] of their own apart, see Scope).
 func SharedLimit(spec, scope string, opts ...LimitOption) func(http.Handler) http.Handler {
 	return newMarker(newRouteGroup(nil, spec, nil, append([]LimitOption{Scope(scope)}, opts...)))
 }

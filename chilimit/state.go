@@ -69,6 +69,7 @@ type reqState struct {
 // reported is one limit's result, as the headers need it.
 type reported struct {
 	cl       *compiledLimit
+	key      string // the storage key: the bucket
 	res      limiter.Result
 	breached bool
 }
@@ -110,49 +111,69 @@ func (st *reqState) init(l *Limiter, r *http.Request) {
 	st.ctx = st.baseCtx
 }
 
-// A countedKey is a storage key a request counts under, the cost, and
-// whether the count waits for the response (deduct-when).
+// A countedKey is a storage key a request counted under at once, and the
+// cost.
 type countedKey struct {
-	key      string
-	cost     int64
-	deferred bool
+	key  string
+	cost int64
 }
 
-// counts reports whether check c, with storage key c.skey, is to be
-// counted, now or after the handler (deduct-when), and records it. Two
-// limits of the same text on one route, keyed alike (a sub-router's and
-// the route's own), are one bucket, which a request fills once, not twice:
-// a count made at once stands for every other count of the same cost under
-// the same key (the deductions of deduct-when ones, made or pending, go),
-// and deduct-when ones deduct once, if any of their predicates says so
-// (see deduct). kept are the checks of this evaluation before c.
+// counts reports whether check c, with storage key c.skey, is still to be
+// made: not when the request counted the same cost under the same key at
+// once already, or a count at once of it comes before c among kept, this
+// evaluation's checks before it. Two limits of the same text on one route,
+// keyed alike (a sub-router's and the route's own), are one bucket, which a
+// request fills once, not twice. A count at once stands for the deduct-when
+// ones of its bucket (settled), and deduct-when ones deduct once, if any of
+// their predicates says so (deduct).
 func (st *reqState) counts(c *check, kept []check) bool {
 	if c.testOnly && !c.deferred {
 		return true // it counts nothing (a cost below 1)
 	}
-	for _, k := range st.counted {
-		if k.key == c.skey && k.cost == c.cost && !k.deferred {
-			return false // counted at once already
+	if st.countedAtOnce(c.skey, c.cost) {
+		return false
+	}
+	for i := range kept {
+		if k := &kept[i]; !k.testOnly && k.skey == c.skey && k.cost == c.cost {
+			return false // counted at once before it in this evaluation
 		}
 	}
-	if !c.deferred {
-		// Deduct-when counts of the same bucket before it are this count.
-		for i := range kept {
-			if kc := &kept[i]; kc.deferred && kc.skey == c.skey && kc.cost == c.cost {
-				kc.deferred = false // it only tests, as before
-			}
-		}
-		ps := st.pending[:0]
-		for _, p := range st.pending {
-			if p.key != c.skey || p.cost != c.cost {
-				ps = append(ps, p)
-			}
-		}
-		clear(st.pending[len(ps):])
-		st.pending = ps
-	}
-	st.counted = append(st.counted, countedKey{c.skey, c.cost, c.deferred})
 	return true
+}
+
+// countedAtOnce reports whether the request counted cost under key at once.
+func (st *reqState) countedAtOnce(key string, cost int64) bool {
+	for _, k := range st.counted {
+		if k.key == key && k.cost == cost {
+			return true
+		}
+	}
+	return false
+}
+
+// settled notes the outcome of check c, with storage key c.skey and result
+// res: a count at once that was allowed stands for the deduct-when counts
+// of its bucket, which go; a deduct-when check allowed waits for the
+// response, unless such a count was made.
+func (st *reqState) settled(c *check, res limiter.Result, r *http.Request) {
+	if !res.Allowed || c.testOnly && !c.deferred {
+		return
+	}
+	if c.deferred {
+		if !st.countedAtOnce(c.skey, c.cost) {
+			st.pending = append(st.pending, pending{g: c.g, cl: c.cl, key: c.skey, cost: c.cost, req: r})
+		}
+		return
+	}
+	st.counted = append(st.counted, countedKey{c.skey, c.cost})
+	ps := st.pending[:0]
+	for _, p := range st.pending {
+		if p.key != c.skey || p.cost != c.cost {
+			ps = append(ps, p)
+		}
+	}
+	clear(st.pending[len(ps):])
+	st.pending = ps
 }
 
 // storageContext returns the context for storage calls, bounded by the
@@ -204,12 +225,12 @@ func (st *reqState) clientKey(r *http.Request) string {
 // deducted replaces the result reported for cl, a test made before the
 // handler, with the deduction's: the headers then count this request, as
 // Flask-Limiter's, which it writes after its conditional deductions.
-func (st *reqState) deducted(cl *compiledLimit, res limiter.Result) {
-	if st.haveBest && st.best.cl == cl && !st.best.breached {
+func (st *reqState) deducted(key string, res limiter.Result) {
+	if st.haveBest && st.best.key == key && !st.best.breached {
 		st.best.res = res
 	}
 	for i := range st.policies {
-		if p := &st.policies[i]; p.cl == cl && !p.breached {
+		if p := &st.policies[i]; p.key == key && !p.breached {
 			p.res = res
 		}
 	}
@@ -217,14 +238,29 @@ func (st *reqState) deducted(cl *compiledLimit, res limiter.Result) {
 
 // record notes a limit's result for the headers: the breached one wins,
 // else the smallest window.
-func (st *reqState) record(cl *compiledLimit, res limiter.Result) {
-	rep := reported{cl: cl, res: res, breached: !res.Allowed}
-	if st.lim.ietf {
+func (st *reqState) record(cl *compiledLimit, key string, res limiter.Result) {
+	rep := reported{cl: cl, key: key, res: res, breached: !res.Allowed}
+	// A later operation on a bucket reported already gives its newer state
+	// (a count at once after a deduct-when limit's test of the bucket).
+	known := false
+	for i := range st.policies {
+		if p := &st.policies[i]; p.key == key {
+			known = true
+			if !p.breached || rep.breached {
+				*p = rep
+			}
+		}
+	}
+	if st.lim.ietf && !known {
 		st.policies = append(st.policies, rep)
 	}
 	switch {
 	case !st.haveBest, rep.breached && !st.best.breached:
 		st.best, st.haveBest = rep, true
+	case st.best.key == key:
+		if !st.best.breached {
+			st.best = rep
+		}
 	case !st.best.breached && cl.window < st.best.cl.window:
 		st.best = rep
 	}
