@@ -220,3 +220,25 @@ func TestErrorHandlerAddsNoAllocations(t *testing.T) {
 		}
 	}
 }
+
+// A request counted under five limits, two in Handler (the application
+// limits) and three in the route's marker, adds no allocation: the record
+// of what a request counted holds only route limits, which alone share
+// buckets.
+func TestFiveCountedLimitsAddNoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops sync.Pool items at random")
+	}
+	lim, _ := newLimiter(t, chilimit.WithHeaders(true),
+		chilimit.WithApplicationLimits("1000000000/day;1000000000/hour"))
+	r, bare := chi.NewRouter(), chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("1000000000/second;1000000000/minute;1000000000/month")).Get("/users/{id}", text("ok"))
+	bare.Get("/users/{id}", text("ok"))
+	if first, second := serveDiscard(r), serveDiscard(r); first == "" || first == second {
+		t.Fatalf("X-RateLimit-Remaining %q then %q, want two different values", first, second)
+	}
+	if added := requestAllocs(r) - requestAllocs(bare); added != 0 {
+		t.Errorf("GET /users/42 makes %v allocations more than bare chi, want 0", added)
+	}
+}

@@ -975,10 +975,24 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 	st.now = l.clock.Now()
 	st.detach()
 	// Taken off first: a predicate that panics must not get the deductions
-	// made again by deductAfterPanic.
+	// made again by deductAfterPanic, which judges those after it.
 	ps := st.pending
 	st.pending = st.pending[:0]
-	for i, p := range ps {
+	i := 0
+	defer func() {
+		if i < len(ps) { // the predicate of ps[i] panicked
+			ps[i].key = "" // not deducted
+			var rest []pending
+			for _, p := range ps[i+1:] {
+				if !deductedBefore(ps[:i+1], p) {
+					rest = append(rest, p)
+				}
+			}
+			st.pending = rest
+		}
+	}()
+	for ; i < len(ps); i++ {
+		p := ps[i]
 		if deductedBefore(ps[:i], p) {
 			continue // one bucket: deducted once, whichever predicate said so
 		}

@@ -834,3 +834,51 @@ func TestDeductionKeptWhenPlainCountNeverRuns(t *testing.T) {
 		{path: "/api/items", advance: time.Second, code: http.StatusTooManyRequests}, // 3/minute full
 	})
 }
+
+// Two deduct-when limits of one bucket: the first's predicate panics on
+// the handler's 200 (a recoverer answers 500); the second's says yes to
+// everything. The bucket counts the request once, as it does when the
+// first predicate merely says no.
+func TestDeductWhenPanicKeepsTheOtherPredicateOfTheBucket(t *testing.T) {
+	lim, clock := newLimiter(t)
+	panicsOn200 := func(_ *http.Request, status int) bool {
+		if status == http.StatusOK {
+			panic("predicate bug")
+		}
+		return false
+	}
+	always := func(*http.Request, int) bool { return true }
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, lim.Handler)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(chilimit.Limit("1/minute", chilimit.DeductWhen(panicsOn200)))
+		r.With(chilimit.Limit("1/minute", chilimit.DeductWhen(always))).Get("/items", text("items"))
+	})
+	run(t, r, clock, []step{
+		{path: "/api/items", code: http.StatusInternalServerError},
+		{path: "/api/items", code: http.StatusTooManyRequests},
+	})
+}
+
+// In dry run, one bucket's breach is reported once, wherever its limits
+// sit: adjacent in a chain, or with middleware between them.
+func TestDryRunBreachReportedOncePerBucket(t *testing.T) {
+	for _, sep := range []bool{false, true} {
+		breaches := 0
+		lim, clock := newLimiter(t, chilimit.WithDryRun(true),
+			chilimit.WithOnBreach(func(*http.Request, *chilimit.RateLimitError) { breaches++ }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Route("/api", func(r chi.Router) {
+			r.Use(chilimit.Limit("1/minute"))
+			if sep {
+				r.Use(passThrough)
+			}
+			r.With(chilimit.Limit("1/minute")).Get("/items", text("items"))
+		})
+		run(t, r, clock, []step{{path: "/api/items", code: 200}, {path: "/api/items", code: 200}})
+		if breaches != 1 {
+			t.Errorf("separate %v: on-breach called %d times for one bucket, want 1", sep, breaches)
+		}
+	}
+}

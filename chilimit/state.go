@@ -156,7 +156,15 @@ func (st *reqState) countedAtOnce(key string, cost int64) bool {
 // of its bucket, which go; a deduct-when check allowed waits for the
 // response, unless such a count was made.
 func (st *reqState) settled(c *check, res limiter.Result, r *http.Request) {
-	if !res.Allowed || c.testOnly && !c.deferred {
+	if c.testOnly && !c.deferred {
+		return
+	}
+	if !res.Allowed {
+		if st.lim.dryRun && !c.deferred && (c.g.kind == kindRoute || c.g.kind == kindShared) {
+			// Let through: its breach is reported once, not again by a
+			// limit of the same bucket further on.
+			st.counted = append(st.counted, countedKey{c.skey, c.cost})
+		}
 		return
 	}
 	if c.deferred {
@@ -165,7 +173,10 @@ func (st *reqState) settled(c *check, res limiter.Result, r *http.Request) {
 		}
 		return
 	}
-	st.counted = append(st.counted, countedKey{c.skey, c.cost})
+	if c.g.kind == kindRoute || c.g.kind == kindShared {
+		// Only route limits share buckets: the others' keys name their kind.
+		st.counted = append(st.counted, countedKey{c.skey, c.cost})
+	}
 	ps := st.pending[:0]
 	for _, p := range st.pending {
 		if p.key != c.skey || p.cost != c.cost {
