@@ -89,7 +89,9 @@ func (st *reqState) reset() {
 	clear(st.policies)
 	clear(st.pending)
 	clear(st.checks)
-	clear(st.counted)
+	for i := range st.counted {
+		st.counted[i] = countedKey{}
+	}
 	st.lim, st.req, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, nil, "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
 	st.dryRunBreached = false
@@ -177,6 +179,9 @@ func (st *reqState) settled(c *check, res limiter.Result, r *http.Request) {
 		// Only route limits share buckets: the others' keys name their kind.
 		st.counted = append(st.counted, countedKey{c.skey, c.cost})
 	}
+	if len(st.pending) == 0 {
+		return
+	}
 	ps := st.pending[:0]
 	for _, p := range st.pending {
 		if p.key != c.skey || p.cost != c.cost {
@@ -250,29 +255,31 @@ func (st *reqState) deducted(key string, res limiter.Result) {
 // record notes a limit's result for the headers: the breached one wins,
 // else the smallest window.
 func (st *reqState) record(cl *compiledLimit, key string, res limiter.Result) {
-	rep := reported{cl: cl, key: key, res: res, breached: !res.Allowed}
-	// A later operation on a bucket reported already gives its newer state
-	// (a count at once after a deduct-when limit's test of the bucket).
-	known := false
+	breached := !res.Allowed
+	if st.lim.ietf {
+		st.recordPolicy(reported{cl: cl, key: key, res: res, breached: breached})
+	}
+	switch {
+	case !st.haveBest, breached && !st.best.breached:
+		st.best, st.haveBest = reported{cl: cl, key: key, res: res, breached: breached}, true
+	case st.best.breached:
+	case st.best.key == key, cl.window < st.best.cl.window:
+		// A later operation on the bucket reported gives its newer state
+		// (a count at once after a deduct-when limit's test of it).
+		st.best = reported{cl: cl, key: key, res: res, breached: breached}
+	}
+}
+
+// recordPolicy adds rep to the IETF policies, or updates the policy of
+// its bucket with it.
+func (st *reqState) recordPolicy(rep reported) {
 	for i := range st.policies {
-		if p := &st.policies[i]; p.key == key {
-			known = true
+		if p := &st.policies[i]; p.key == rep.key {
 			if !p.breached || rep.breached {
 				*p = rep
 			}
+			return
 		}
 	}
-	if st.lim.ietf && !known {
-		st.policies = append(st.policies, rep)
-	}
-	switch {
-	case !st.haveBest, rep.breached && !st.best.breached:
-		st.best, st.haveBest = rep, true
-	case st.best.key == key:
-		if !st.best.breached {
-			st.best = rep
-		}
-	case !st.best.breached && cl.window < st.best.cl.window:
-		st.best = rep
-	}
+	st.policies = append(st.policies, rep)
 }
