@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/limits-go/limits/chilimit"
 	"github.com/limits-go/limits/limiter"
 	"github.com/limits-go/limits/storage/memory"
@@ -754,5 +755,57 @@ func TestCallbacksSeeTheRouteLimitInSubRouterStack(t *testing.T) {
 	})
 	if ehRoute != "/users/{id}" || ehID != "42" {
 		t.Errorf("error handler saw route %q id %q, want /users/{id} 42", ehRoute, ehID)
+	}
+}
+
+// A HEAD that a sub-router's GetHead serves as the sub-router's GET
+// "/{name}", though the root's GET route "/api/{id}" matches the path too:
+// the key function, which Handler runs before routing, and the error handler
+// see the route chi serves.
+func TestHeadCallbacksSeeTheServedRoute(t *testing.T) {
+	var seenPattern, seenParam string
+	key := func(r *http.Request) string {
+		seenPattern = chi.RouteContext(r.Context()).RoutePattern()
+		seenParam = chi.URLParam(r, "name")
+		return chilimit.RemoteAddr(r)
+	}
+	lim, _ := newLimiter(t, chilimit.WithKeyFunc(key), chilimit.WithDefaultLimits("5/minute"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/api/{id}", text("root"))
+	r.Route("/api", func(api chi.Router) {
+		api.Use(middleware.GetHead)
+		api.Get("/{name}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Served", chi.RouteContext(r.Context()).RoutePattern()+" "+chi.URLParam(r, "name"))
+		})
+	})
+	w := serve(r, http.MethodHead, "/api/bob")
+	if w.Code != 200 || w.Header().Get("X-Served") != "/api/{name} bob" {
+		t.Fatalf("chi served %d %q", w.Code, w.Header().Get("X-Served"))
+	}
+	if seenPattern != "/api/{name}" || seenParam != "bob" {
+		t.Fatalf("key function saw pattern %q, name %q; chi serves /api/{name} with name bob", seenPattern, seenParam)
+	}
+}
+
+func TestHeadErrorHandlerSeesTheServedRoute(t *testing.T) {
+	var seen string
+	lim, _ := newLimiter(t, chilimit.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
+		seen = chi.RouteContext(r.Context()).RoutePattern()
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/api/{id}", text("root"))
+	r.Route("/api", func(api chi.Router) {
+		api.Use(middleware.GetHead, chilimit.Limit("1/minute"))
+		api.Get("/{name}", text("named"))
+	})
+	run(t, r, nil, []step{
+		{method: http.MethodHead, path: "/api/bob", code: 200},
+		{method: http.MethodHead, path: "/api/bob", code: 429},
+	})
+	if seen != "/api/{name}" {
+		t.Fatalf("error handler saw pattern %q; chi serves /api/{name}", seen)
 	}
 }

@@ -50,7 +50,7 @@ func (t *handoffTable) shard(rctx *chi.Context) *handoffShard {
 // drop(st).
 func (t *handoffTable) put(rctx *chi.Context, st *reqState) {
 	sh := t.shard(rctx)
-	st.handoff, st.handoffKey, st.lent = sh, rctx, false
+	st.handoff, st.handoffKey = sh, rctx
 	sh.mu.Lock()
 	st.handoffOuter = sh.m[rctx]
 	sh.m[rctx] = st
@@ -109,12 +109,9 @@ func (t *handoffTable) drop(st *reqState) {
 	}
 	sh.mu.Lock()
 	sh.unlink(st)
-	lent := st.lent // set under sh.mu by borrow: no borrower can come now
 	sh.mu.Unlock()
 	st.handoff, st.handoffKey = nil, nil
-	if lent {
-		st.borrowers.Wait()
-	}
+	st.borrowers.Wait() // unlinked: no borrower can come now
 }
 
 // borrow returns the state recorded for rctx that route marker g works on,
@@ -128,7 +125,6 @@ func (t *handoffTable) borrow(rctx *chi.Context, g *group, have *reqState) *reqS
 		st = nil // the writer leads to it: no borrow needed
 	}
 	if st != nil {
-		st.lent = true
 		st.active.Add(1)
 		st.borrowers.Add(1) // under sh.mu: drop, which takes it too, then waits
 	}

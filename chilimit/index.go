@@ -35,8 +35,7 @@ type routeKey struct{ method, path string }
 
 // A routeEntry is what the index knows of one (method, pattern).
 type routeEntry struct {
-	pattern string
-	active  []*group // route markers that count, in chain order
+	active []*group // route markers that count, in chain order
 	// joinNext[i]: active[i] is followed by active[i+1] with no other
 	// middleware between them, so both are counted in one evaluation at
 	// the later one (one storage round trip, smallest window first).
@@ -89,12 +88,10 @@ type routeIndex struct {
 	// "/api/users", a mounted router's "/users" under "/api" is "/api/*",
 	// "/users". Two routes may share a method and full pattern, never a
 	// chain; entries keeps the last one walked.
-	byChain    map[string]*routeEntry
-	mounts     map[string]mount // by "/prefix" and "/prefix/"
-	anyMarkers bool
-	markers    map[*group]bool // every marker seen
-	misses     sync.Map        // routeKey → true: not found even after a rebuild
-	cache      routeCache      // (method, path) → what lookup found
+	byChain map[string]*routeEntry
+	mounts  map[string]mount // by "/prefix" and "/prefix/"
+	misses  sync.Map         // routeKey → true: not found even after a rebuild
+	cache   routeCache       // (method, path) → what lookup found
 }
 
 // routeCache remembers recent look-ahead answers by method and path, so a
@@ -180,7 +177,6 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 		entries: make(map[routeKey]*routeEntry),
 		byChain: make(map[string]*routeEntry),
 		mounts:  make(map[string]mount),
-		markers: make(map[*group]bool),
 	}
 	idx.cache.seed = maphash.MakeSeed()
 	self := codePointer(lim.Handler)
@@ -190,7 +186,7 @@ func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 		switch p := codePointer(mw); {
 		case b.handlerOwner(mw) == b.lim:
 			selfSeen = true
-		case selfSeen && (rewritesPath(p) || p == codePointer(middleware.CleanPath)):
+		case selfSeen && rewritesRootPath(p):
 			b.warnPathRewrite()
 		}
 	}
@@ -221,15 +217,8 @@ func (b *indexBuilder) items(hs []http.Handler, depth int, route bool) []item {
 		case foreignMiddleware:
 			out = append(out, item{foreign: true, handler: h.owner == b.lim, owner: h.owner, level: level, depth: depth, route: route})
 		case *markerHandler:
-			b.idx.markers[h.g] = true
-			b.idx.anyMarkers = true
-			if h.g.err != nil {
-				b.lim.logger.Error("chilimit: malformed route limit; the route falls back to the default limits",
-					"limit", h.g.spec, "error", h.g.err)
-			}
 			out = append(out, item{marker: h.g, level: level, depth: depth, route: route})
 		case *exemptHandler:
-			b.idx.anyMarkers = true
 			out = append(out, item{exempt: h.scope, isExm: true, level: level, depth: depth, route: route})
 		}
 	}
@@ -353,6 +342,12 @@ func rewritesPath(p uintptr) bool {
 	return p == codePointer(middleware.StripSlashes) || p == codePointer(middleware.URLFormat)
 }
 
+// rewritesRootPath reports whether the middleware at code pointer p
+// changes the path the root router routes: rewritesPath's, and CleanPath.
+func rewritesRootPath(p uintptr) bool {
+	return rewritesPath(p) || p == codePointer(middleware.CleanPath)
+}
+
 // warnPathRewrite logs, once per Limiter, that path-rewriting middleware
 // runs where Handler cannot see what it does.
 func (b *indexBuilder) warnPathRewrite() {
@@ -385,7 +380,7 @@ func inlineMux(rs chi.Routes) bool {
 
 // entry decides which markers and exemptions apply to a route at depth.
 func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntry {
-	e := &routeEntry{pattern: pattern}
+	e := &routeEntry{}
 	ancestorsBelow := -1 // markers with level < this are exempted
 	for _, it := range items {
 		if !it.isExm {
@@ -588,22 +583,17 @@ func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
 		// under the mount, as chi names it.
 		return at
 	}
-	// From the root, a HEAD goes its own way (headWay), whatever a GetHead
-	// on it made of the route method since.
-	rootMethod := method
-	if r.Method == http.MethodHead {
-		rootMethod = http.MethodHead
-	}
+	fromRoot := rootMethod(rctx, r)
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
-	if _, p, _ := lookAhead(c, rctx.Routes, rootMethod, path, false); p != "" {
+	if _, p, _ := lookAhead(c, rctx.Routes, fromRoot, path); p != "" {
 		// A mount's own path ("/api", "/api/"), unlike a route, is served
 		// or answered 404 or 405 by the mounted router, as it routes "/".
 		sub, way, own := mountedFor(rctx.Routes, c.RoutePatterns)
 		if !own {
 			return c.RoutePattern()
 		}
-		if rootMethod == http.MethodHead && headOnMountPath(rctx.Routes, path, p) {
+		if fromRoot == http.MethodHead && headOnMountPath(rctx.Routes, path, p) {
 			method = http.MethodGet // a GetHead on the way serves it as the GET "/"
 		}
 		c.Reset()
@@ -1028,7 +1018,7 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 	defer l.finder.ctxPool.Put(c)
 	if method == http.MethodHead {
 		// Served as the GET route where middleware.GetHead runs.
-		_, p, asGet := lookAhead(c, routes, method, path, false)
+		_, p, asGet := lookAhead(c, routes, method, path)
 		if pattern = p; asGet {
 			method = http.MethodGet
 		}

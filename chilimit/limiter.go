@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/limits-go/limits/limiter"
 	"github.com/limits-go/limits/storage/memory"
 )
@@ -267,7 +266,7 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 	h.router, _ = next.(chi.Routes)
 	if h.router != nil {
 		for _, mw := range h.router.Middlewares() {
-			if p := codePointer(mw); rewritesPath(p) || p == codePointer(middleware.CleanPath) {
+			if rewritesRootPath(codePointer(mw)) {
 				l.pathRewriteWarning.Do(func() {
 					l.logger.Warn("chilimit: path-rewriting middleware runs in the router the limiter's Handler " +
 						"wraps, after it; install the Handler in the router with r.Use after that middleware instead")
@@ -447,51 +446,51 @@ func fillAhead(r *http.Request) routeAhead {
 		// (routeParams, read by a Mount's handler) that undo cannot restore.
 		return routeAhead{fresh: true}
 	}
-	method, path := routeTarget(rctx, r)
-	a, _, _ := lookAhead(rctx, rctx.Routes, method, path, true)
+	a, _, _ := lookAhead(rctx, rctx.Routes, rootMethod(rctx, r), routeTargetPath(rctx, r))
 	return a
 }
 
 // routedCopy is r with a fresh route context holding the look-ahead.
 func routedCopy(r *http.Request) *http.Request {
 	rctx := chi.RouteContext(r.Context())
-	method, path := routeTarget(rctx, r)
 	c := chi.NewRouteContext()
 	c.Routes = rctx.Routes
-	lookAhead(c, rctx.Routes, method, path, true)
+	lookAhead(c, rctx.Routes, rootMethod(rctx, r), routeTargetPath(rctx, r))
 	return r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, c))
+}
+
+// rootMethod is the method to look r's route up with from the root: the
+// route method, but a HEAD goes its own way from the root (headWay),
+// whatever a GetHead on it made of the route method since.
+func rootMethod(rctx *chi.Context, r *http.Request) string {
+	if r.Method == http.MethodHead {
+		return http.MethodHead
+	}
+	method, _ := routeTarget(rctx, r)
+	return method
+}
+
+// routeTargetPath is the path of routeTarget.
+func routeTargetPath(rctx *chi.Context, r *http.Request) string {
+	_, path := routeTarget(rctx, r)
+	return path
 }
 
 // lookAhead looks the route of method and path up from routes into c, and
 // returns its pattern, "" for none. A HEAD is routed as chi routes it
-// through the middleware.GetHead on its way (headWay), unless anyHead (the
-// callbacks' look-ahead, which only informs), where a HEAD that finds no
-// route is looked up as a GET.
-// The routeAhead returned undoes what the look-up added to c; asGet reports
-// a HEAD looked up as a GET.
-func lookAhead(c *chi.Context, routes chi.Routes, method, path string, anyHead bool) (a routeAhead, pattern string, asGet bool) {
+// through the middleware.GetHead on its way (headWay). The routeAhead
+// returned undoes what the look-up added to c; asGet reports a HEAD served
+// as a GET.
+func lookAhead(c *chi.Context, routes chi.Routes, method, path string) (a routeAhead, pattern string, asGet bool) {
 	a = routeAhead{rctx: c, path: c.RoutePath, params: len(c.URLParams.Keys), patterns: len(c.RoutePatterns)}
 	if method != http.MethodHead {
 		return a, routes.Find(c, method, path), false
 	}
-	if !anyHead {
-		if pattern, asGet = headWay(c, routes, path); pattern == "" {
-			a.undo()
-			a.rctx = c
-		}
-		return a, pattern, asGet
+	if pattern, asGet = headWay(c, routes, path); pattern == "" {
+		a.undo()
+		a.rctx = c
 	}
-	if p := routes.Find(c, method, path); p != "" {
-		return a, p, false
-	}
-	a.undo()
-	a.rctx = c
-	if p := routes.Find(c, http.MethodGet, path); p != "" {
-		return a, p, true
-	}
-	a.undo()
-	a.rctx = c
-	return a, "", false
+	return a, pattern, asGet
 }
 
 // undo restores the route context as it was before fillAhead; it does

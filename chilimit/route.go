@@ -14,9 +14,12 @@ import (
 type LimitOption func(*group)
 
 // KeyFunc sets the key function of this limit only, as key_func of
-// Flask-Limiter's limit decorator. It runs after routing, so it can read URL
-// parameters and context values set by earlier middleware. The default is
-// the limiter's key function (see [WithKeyFunc]).
+// Flask-Limiter's limit decorator. It runs where the limit is declared: in
+// a route's With chain or around its handler, after routing, so it can read
+// URL parameters and context values set by earlier middleware; in a
+// sub-router's Use stack or a mount's With chain, before that router
+// routes, so it sees the mount's parameters only. The default is the
+// limiter's key function (see [WithKeyFunc]).
 //
 // A limit keyed by a function of its own counts in buckets apart from
 // those of the limiter's key function, even for equal keys, so a user name
@@ -33,8 +36,9 @@ func KeyFunc(fn func(r *http.Request) string) LimitOption { return func(g *group
 func PerMethod(perMethod bool) LimitOption { return func(g *group) { g.perMethod = perMethod } }
 
 // Methods restricts the limit to requests with one of these methods (any
-// case); others are not counted by it and, if no other route limit applies,
-// get the default limits. The default is every method.
+// case); others are not counted by it and, unless another route limit that
+// replaces the defaults applies, get the default limits. The default is
+// every method.
 func Methods(methods ...string) LimitOption {
 	return func(g *group) { g.methods = upperAll(methods) }
 }
@@ -60,8 +64,9 @@ func ExemptWhen(fn func(r *http.Request) bool) LimitOption {
 // routes (true, the default) or adds to them (false).
 func OverrideDefaults(override bool) LimitOption { return func(g *group) { g.override = override } }
 
-// DeductWhen makes the limit count a request only when fn, called after the
-// handler with the response status and the request as the limit saw it,
+// DeductWhen makes the limit count a request only when fn, called once the
+// response status is known (when the handler writes it, or when it returns
+// without writing) with that status and the request as the limit saw it,
 // returns true. The request is always tested first and rejected if the
 // limit is already exhausted. The default is to count every request.
 //
@@ -119,7 +124,8 @@ func ScopeFunc(fn func(r *http.Request, pattern string) string) LimitOption {
 // the default limits.
 //
 // The limit is enforced by the [Limiter] whose Handler runs upstream (the
-// nearest one, when several do; use [Limiter.Limit] to choose); with none,
+// nearest whose route index sees it, when several do; use [Limiter.Limit]
+// to choose); with none,
 // by a process-wide limiter over an in-memory storage keyed by
 // [RemoteAddr].
 func Limit(spec string, opts ...LimitOption) func(http.Handler) http.Handler {
@@ -142,8 +148,8 @@ func SharedLimit(spec, scope string, opts ...LimitOption) func(http.Handler) htt
 
 // Limit is [Limit] bound to l: the limit is enforced by l whether or not
 // l.Handler runs upstream, and errors are logged through l's logger. Under
-// l.Handler it cooperates with it (the defaults it replaces are l's) with
-// other Limiters' Handlers in between.
+// l.Handler it cooperates with it, even with other Limiters' Handlers in
+// between, and the defaults it replaces are l's.
 func (l *Limiter) Limit(spec string, opts ...LimitOption) func(http.Handler) http.Handler {
 	return newMarker(newRouteGroup(l, spec, nil, opts))
 }

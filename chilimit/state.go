@@ -54,7 +54,6 @@ type reqState struct {
 	handoff      *handoffShard
 	handoffKey   *chi.Context
 	handoffOuter *reqState
-	lent         bool
 	answered     bool
 	borrowed     sync.Mutex     // held by the borrower at work
 	active       atomic.Int32   // borrows not given back; raised under handoff.mu
@@ -95,7 +94,7 @@ func (st *reqState) reset() {
 	st.lim, st.req, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, nil, "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
 	st.dryRunBreached = false
-	st.handoff, st.handoffKey, st.handoffOuter, st.lent, st.answered = nil, nil, nil, false, false // dropped already
+	st.handoff, st.handoffKey, st.handoffOuter, st.answered = nil, nil, nil, false // dropped already
 	st.haveBest, st.best = false, reported{}
 	st.policies, st.pending, st.checks, st.counted = nil, nil, nil, nil
 	st.keyBuf = st.keyBuf[:0]

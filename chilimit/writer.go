@@ -80,7 +80,7 @@ func (rw *responseWriter) statusKnown(code int) {
 	if sh := st.handoff; sh != nil {
 		sh.mu.Lock()
 		st.answered = true // no marker borrows it from now on; drop unlinks it
-		busy := st.lent && st.active.Load() > 0
+		busy := st.active.Load() > 0
 		sh.mu.Unlock()
 		if busy {
 			return // a borrower (behind http.TimeoutHandler) still works on st
@@ -95,7 +95,6 @@ func (rw *responseWriter) statusKnown(code int) {
 	}
 }
 
-// Unwrap returns the wrapped writer, for http.ResponseController.
 // settle makes the deductions still pending once the handler has returned,
 // with the status it answered (200 if it wrote nothing). A handler that
 // wrote nothing leaves the headers to net/http, which sends them after it
@@ -111,6 +110,7 @@ func (rw *responseWriter) settle(status int) {
 	}
 }
 
+// Unwrap returns the wrapped writer, for http.ResponseController.
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
 
 // Flush sends buffered data to the client (http.Flusher).
