@@ -707,54 +707,42 @@ func TestErrorHandlerAndOnBreachSeeTheRoute(t *testing.T) {
 	}
 }
 
-// With Handler in a mounted router's stack, the error handler and on-breach
-// callbacks see the whole route on a rejection, as with Handler at the
-// root; so do they for a limit in a mounted router's stack.
-func TestCallbacksSeeTheRouteHandlerBelowRoot(t *testing.T) {
-	var ehRoute, ehID, obRoute, obID string
-	eh := func(w http.ResponseWriter, r *http.Request, _ error) {
-		ehRoute, ehID = chi.RouteContext(r.Context()).RoutePattern(), chi.URLParam(r, "id")
-		http.Error(w, "slow down", http.StatusTooManyRequests)
-	}
-	ob := func(r *http.Request, _ *chilimit.RateLimitError) {
-		obRoute, obID = chi.RouteContext(r.Context()).RoutePattern(), chi.URLParam(r, "id")
-	}
-	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/minute"),
-		chilimit.WithErrorHandler(eh), chilimit.WithOnBreach(ob))
-	r, users := chi.NewRouter(), chi.NewRouter()
-	users.Use(lim.Handler)
-	users.Get("/{id}", text("ok"))
-	r.Mount("/users", users)
-	run(t, r, clock, []step{
-		{path: "/users/42", code: http.StatusOK},
-		{path: "/users/42", code: http.StatusTooManyRequests},
-	})
-	if ehRoute != "/users/{id}" || ehID != "42" {
-		t.Errorf("error handler saw route %q id %q, want /users/{id} 42", ehRoute, ehID)
-	}
-	if obRoute != "/users/{id}" || obID != "42" {
-		t.Errorf("on-breach saw route %q id %q, want /users/{id} 42", obRoute, obID)
-	}
-}
-
-func TestCallbacksSeeTheRouteLimitInSubRouterStack(t *testing.T) {
-	var ehRoute, ehID string
-	eh := func(w http.ResponseWriter, r *http.Request, _ error) {
-		ehRoute, ehID = chi.RouteContext(r.Context()).RoutePattern(), chi.URLParam(r, "id")
-		http.Error(w, "slow down", http.StatusTooManyRequests)
-	}
-	lim, clock := newLimiter(t, chilimit.WithErrorHandler(eh))
-	r, users := chi.NewRouter(), chi.NewRouter()
-	r.Use(lim.Handler)
-	users.Use(chilimit.Limit("1/minute"))
-	users.Get("/{id}", text("ok"))
-	r.Mount("/users", users)
-	run(t, r, clock, []step{
-		{path: "/users/42", code: http.StatusOK},
-		{path: "/users/42", code: http.StatusTooManyRequests},
-	})
-	if ehRoute != "/users/{id}" || ehID != "42" {
-		t.Errorf("error handler saw route %q id %q, want /users/{id} 42", ehRoute, ehID)
+// The error handler and on-breach callbacks see the whole route on a
+// rejection, as with Handler at the root, also with Handler in a mounted
+// router's stack, and for a limit in a mounted router's stack.
+func TestCallbacksSeeTheRouteBelowTheRoot(t *testing.T) {
+	for _, handlerInSub := range []bool{true, false} {
+		t.Run(fmt.Sprint("Handler in the mounted router ", handlerInSub), func(t *testing.T) {
+			type seen struct{ route, id string }
+			var byHandler, byBreach seen
+			look := func(r *http.Request) seen {
+				return seen{chi.RouteContext(r.Context()).RoutePattern(), chi.URLParam(r, "id")}
+			}
+			eh := func(w http.ResponseWriter, r *http.Request, _ error) {
+				byHandler = look(r)
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+			}
+			ob := func(r *http.Request, _ *chilimit.RateLimitError) { byBreach = look(r) }
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/minute"),
+				chilimit.WithErrorHandler(eh), chilimit.WithOnBreach(ob))
+			r, users := chi.NewRouter(), chi.NewRouter()
+			if handlerInSub {
+				users.Use(lim.Handler)
+			} else {
+				r.Use(lim.Handler)
+				users.Use(chilimit.Limit("1/minute"))
+			}
+			users.Get("/{id}", text("ok"))
+			r.Mount("/users", users)
+			run(t, r, clock, []step{
+				{path: "/users/42", code: http.StatusOK},
+				{path: "/users/42", code: http.StatusTooManyRequests},
+			})
+			want := seen{"/users/{id}", "42"}
+			if byHandler != want || byBreach != want {
+				t.Errorf("error handler saw %+v, on-breach %+v, want %+v", byHandler, byBreach, want)
+			}
+		})
 	}
 }
 

@@ -977,52 +977,40 @@ func TestSubRouterLimitOn404(t *testing.T) {
 		[]step{{path: "/api/items/", code: 200}, {path: "/api/items", code: 429}}))
 }
 
-// A route of the root's on a path that is also a mount's own (a router
-// mounted at "/" beside the root's GET "/"; a GET "/api" registered after
-// r.Route("/api")) is the route chi serves there, and counts as such.
-func TestRootRouteBesideMountAtSlash(t *testing.T) {
-	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	r.Get("/", text("home"))
-	web := chi.NewRouter()
-	web.Get("/about", text("about"))
-	r.Mount("/", web)
-	run(t, r, clock, []step{
-		{path: "/", code: 200, body: "home"},
-		{path: "/", code: 429},
-		{path: "/about", code: 200, body: "about"},
-		{path: "/about", code: 429},
-	})
-}
-
-func TestRootRouteOnMountOwnPath(t *testing.T) {
-	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	r.Route("/api", func(api chi.Router) { api.Get("/items", text("items")) })
-	r.Get("/api", text("api index"))
-	run(t, r, clock, []step{
-		{path: "/api", code: 200, body: "api index"},
-		{path: "/api", code: 429},
-	})
-}
-
-// A root GET /api/ registered after Mount("/api") is what chi serves for
-// GET /api/; the mounted router's own GET / shares its full pattern, and
-// its exemption does not free the root's route.
-func TestPatternCollisionOnMountOwnPath(t *testing.T) {
-	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	r.Route("/api", func(api chi.Router) {
-		api.With(chilimit.Exempt).Get("/", text("sub root"))
-	})
-	r.Get("/api/", text("root api"))
-	run(t, r, clock, []step{
-		{path: "/api/", code: 200, body: "root api"},
-		{path: "/api/", code: 429},
-	})
+// A route of the root's on a path that is also a mount's own is the route
+// chi serves there, and counts as such: the root's GET "/" beside a router
+// mounted at "/"; a GET "/api" registered after r.Route("/api"); a root
+// GET "/api/" registered after it, whose full pattern the mounted router's
+// own GET "/" shares (its exemption does not free the root's route).
+func TestRootRouteOnAMountsOwnPath(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		route func(r chi.Router)
+		steps []step
+	}{
+		{"beside a mount at /", func(r chi.Router) {
+			r.Get("/", text("home"))
+			web := chi.NewRouter()
+			web.Get("/about", text("about"))
+			r.Mount("/", web)
+		}, []step{{path: "/", code: 200, body: "home"}, {path: "/", code: 429}, {path: "/about", code: 200, body: "about"}, {path: "/about", code: 429}}},
+		{"registered after the mount", func(r chi.Router) {
+			r.Route("/api", func(api chi.Router) { api.Get("/items", text("items")) })
+			r.Get("/api", text("api index"))
+		}, []step{{path: "/api", code: 200, body: "api index"}, {path: "/api", code: 429}}},
+		{"sharing the mounted router's / pattern", func(r chi.Router) {
+			r.Route("/api", func(api chi.Router) { api.With(chilimit.Exempt).Get("/", text("sub root")) })
+			r.Get("/api/", text("root api"))
+		}, []step{{path: "/api/", code: 200, body: "root api"}, {path: "/api/", code: 429}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			tc.route(r)
+			run(t, r, clock, tc.steps)
+		})
+	}
 }
 
 // A plain handler mounted with a limit wrapped around it shares its full
