@@ -47,10 +47,9 @@ type reqState struct {
 
 	// The handoff table's entry for this state (handoff.go): its shard and
 	// key while recorded, the state recorded before it for the same key (an
-	// outer Handler's), whether a marker borrowed the state, whether its
-	// response started (no marker borrows it from then on), and the lock a
-	// borrower holds. handoffOuter, lent and answered are guarded by
-	// handoff.mu.
+	// outer Handler's), whether its response started (no marker borrows it
+	// from then on), the lock a borrower holds, and the borrows in progress.
+	// handoffOuter and answered are guarded by handoff.mu.
 	handoff      *handoffShard
 	handoffKey   *chi.Context
 	handoffOuter *reqState

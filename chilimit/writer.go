@@ -68,9 +68,9 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 // statusKnown records the response's status, before it goes out, and makes
 // the request's deduct-when deductions now, so that the rate-limit headers
 // still to be sent count them, as Flask-Limiter's after_request does. A
-// state lent to a marker through the handoff table may be in use on another
-// goroutine (http.TimeoutHandler answering first): its deductions wait for
-// the Handler's end, as before.
+// state a marker borrowed through the handoff table and has not given back
+// is in use on another goroutine (http.TimeoutHandler answering first): its
+// deductions wait for the Handler's end.
 func (rw *responseWriter) statusKnown(code int) {
 	rw.status, rw.wroteHeader = code, true
 	st := &rw.st
