@@ -1060,17 +1060,13 @@ func (l *Limiter) entryFor(idx *routeIndex, method, path, pattern string, chain 
 	if len(chain) == 0 {
 		return pattern, nil
 	}
-	// A mount's own path ("/api", "/api/"): Find stops at the mount's stub.
-	return l.stubEntry(idx, method, path, pattern, chain)
-}
-
-// stubEntry is resolveStub for the pattern Find reported for path, and
-// finds the GET route a HEAD on a mount's own path is served as (even
-// where the mounted router has a HEAD route for "/", as chi does).
-func (l *Limiter) stubEntry(idx *routeIndex, method, path, pattern string, chain []string) (string, *routeEntry) {
+	// A mount's own path ("/api", "/api/"): Find stops at the mount's stub,
+	// and the mounted router serves it as "/"; a HEAD there as its GET "/"
+	// when a GetHead on the way says so (even where that router has a HEAD
+	// route for "/", as chi does).
 	if method == http.MethodHead {
 		if m, ok := idx.mounts[pattern]; ok && m.sub != nil && headOnMountPath(idx.routes, path, pattern) {
-			return l.resolveStub(idx, http.MethodGet, pattern, chain)
+			method = http.MethodGet
 		}
 	}
 	return l.resolveStub(idx, method, pattern, chain)
