@@ -299,13 +299,22 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 				hs = b.probed(ch.Middlewares)
 			}
 			inner := rt.SubRoutes
+			plain := false
 			if h, ok := inner.(http.Handler); ok {
 				var direct []http.Handler
 				direct, h = wrappers(h)
 				hs = append(hs, direct...)
 				if r, ok := h.(chi.Routes); ok {
 					inner = r
+				} else if len(direct) > 0 {
+					plain = true
 				}
+			}
+			if plain {
+				// A plain handler a marker wraps: still a route of rs.
+				sub := append(append([]item(nil), stack...), b.items(hs, depth, true)...)
+				b.walkPlain(inner, mp, append(chain[:len(chain):len(chain)], rt.Pattern), sub, depth)
+				continue
 			}
 			sub := append(append([]item(nil), stack...), b.items(hs, depth+1, false)...)
 			b.walk(inner, mp, append(chain[:len(chain):len(chain)], rt.Pattern), sub, depth+1)
@@ -1141,4 +1150,21 @@ func sameRoutes(a, b chi.Routes) bool {
 	// Routes of uncomparable dynamic types never match: rebuild.
 	ta := reflect.TypeOf(a)
 	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+}
+
+// walkPlain indexes the routes of rs, a plain handler seen as a router
+// (handlerRoutes: one "/*" route) behind markers wrapped around it, mounted
+// at prefix: routes of the router at depth that mounts it, carrying items.
+func (b *indexBuilder) walkPlain(rs chi.Routes, prefix string, chain []string, items []item, depth int) {
+	for _, rt := range rs.Routes() {
+		full := prefix + rt.Pattern
+		for method := range rt.Handlers {
+			if method == "*" {
+				continue
+			}
+			e := b.entry(full, items, depth)
+			b.idx.entries[routeKey{method, full}] = e
+			b.idx.byChain[chainKey(method, append(chain[:len(chain):len(chain)], rt.Pattern))] = e
+		}
+	}
 }

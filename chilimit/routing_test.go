@@ -1308,3 +1308,28 @@ func TestDiscardedRouterIsCollected(t *testing.T) {
 		})
 	}
 }
+
+// A limit wrapped around a mounted plain handler is a limit of the route
+// that serves it, at the level of the router that mounts it, as the same
+// limit in the mount's With chain is: an exemption of that router reaches
+// it without ExemptDescendants, since a handler is no router.
+func TestLimitAroundMountedHandlerIsARouteLimit(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Route("/v1", func(v chi.Router) {
+		v.Use(chilimit.ExemptFrom(chilimit.ExemptDefault | chilimit.ExemptApplication))
+		add := chilimit.Limit("3/hour", chilimit.OverrideDefaults(false))
+		v.Mount("/bare", text("bare"))
+		v.With(add).Mount("/with", text("with"))
+		v.Handle("/handle/*", add(text("handle")))
+		v.Mount("/wrapped", add(text("wrapped")))
+	})
+	run(t, r, clock, concat(
+		repeat(3, step{path: "/v1/bare/a", code: 200}),
+		repeat(3, step{path: "/v1/with/a", code: 200}), []step{{path: "/v1/with/a", code: 429, body: "3 per 1 hour"}},
+		repeat(3, step{path: "/v1/handle/a", code: 200}), []step{{path: "/v1/handle/a", code: 429, body: "3 per 1 hour"}},
+		repeat(3, step{path: "/v1/wrapped/a", code: 200}), // 2nd request: 429 "1 per 1 hour", the defaults
+		[]step{{path: "/v1/wrapped/a", code: 429, body: "3 per 1 hour"}},
+	))
+}
