@@ -273,8 +273,30 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 				})
 			}
 		}
+		return &routerLimiter{h}
 	}
 	return h
+}
+
+// routerLimiter is Handler wrapped around a router. It shows chi that
+// router (chi.Routes), so r.Mount("/api", lim.Handler(api)) mounts it as
+// a sub-router, whose routes look-ups and the route index see into.
+type routerLimiter struct{ *limiterHandler }
+
+// Routes implements chi.Routes with the wrapped router's.
+func (h *routerLimiter) Routes() []chi.Route { return h.router.Routes() }
+
+// Middlewares implements chi.Routes with the wrapped router's.
+func (h *routerLimiter) Middlewares() chi.Middlewares { return h.router.Middlewares() }
+
+// Match implements chi.Routes with the wrapped router's.
+func (h *routerLimiter) Match(rctx *chi.Context, method, path string) bool {
+	return h.router.Match(rctx, method, path)
+}
+
+// Find implements chi.Routes with the wrapped router's.
+func (h *routerLimiter) Find(rctx *chi.Context, method, path string) string {
+	return h.router.Find(rctx, method, path)
 }
 
 // limiterHandler is what Handler returns: the route index recognises its

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/limits-go/limits/chilimit"
+	"github.com/limits-go/limits/limiter"
 )
 
 // The tests in this file pin down where a limit is counted and what it
@@ -880,5 +881,46 @@ func TestDryRunBreachReportedOncePerBucket(t *testing.T) {
 		if breaches != 1 {
 			t.Errorf("separate %v: on-breach called %d times for one bucket, want 1", sep, breaches)
 		}
+	}
+}
+
+// Handler wrapped around a mounted router, r.Mount("/api", lim.Handler(api)),
+// is api.Use(lim.Handler): exemptions, limits replacing the defaults and a
+// bucket per route inside api all work.
+func TestHandlerWrappedAroundMountedRouter(t *testing.T) {
+	for _, wrapped := range []bool{false, true} {
+		t.Run(map[bool]string{false: "api.Use(lim.Handler)", true: "lim.Handler(api)"}[wrapped], func(t *testing.T) {
+			build := func() (http.Handler, *limiter.ManualClock) {
+				lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"))
+				api := chi.NewRouter()
+				if !wrapped {
+					api.Use(lim.Handler)
+				}
+				api.With(chilimit.Exempt).Get("/health", text("ok"))
+				api.With(chilimit.Limit("3/hour")).Get("/bulk", text("bulk"))
+				api.Get("/x", text("x"))
+				api.Get("/y", text("y"))
+				r := chi.NewRouter()
+				if wrapped {
+					r.Mount("/api", lim.Handler(api))
+				} else {
+					r.Mount("/api", api)
+				}
+				return r, clock
+			}
+			t.Run("exempt", func(t *testing.T) {
+				h, clock := build()
+				run(t, h, clock, repeat(3, step{path: "/api/health", code: 200}))
+			})
+			t.Run("override", func(t *testing.T) {
+				h, clock := build()
+				run(t, h, clock, concat(repeat(3, step{path: "/api/bulk", code: 200}),
+					[]step{{path: "/api/bulk", code: 429, body: "3 per 1 hour"}}))
+			})
+			t.Run("per route", func(t *testing.T) {
+				h, clock := build()
+				run(t, h, clock, []step{{path: "/api/x", code: 200}, {path: "/api/y", code: 200}, {path: "/api/x", code: 429}})
+			})
+		})
 	}
 }

@@ -275,7 +275,7 @@ type markerHandler struct {
 // routerIn returns the chi router h is, or that a Limiter's Handler wrapped
 // around a router has; nil for other handlers.
 func routerIn(h http.Handler) chi.Routes {
-	if lh, ok := h.(*limiterHandler); ok {
+	if lh, ok := h.(*routerLimiter); ok {
 		return lh.router
 	}
 	rs, _ := h.(chi.Routes)
@@ -384,6 +384,10 @@ func wrappers(h http.Handler) ([]http.Handler, http.Handler) {
 			out, h = append(out, v), v.next
 		case *exemptHandler:
 			out, h = append(out, v), v.next
+		case *routerLimiter:
+			// A Limiter's Handler wrapped around a router: first in its
+			// stack, for the index.
+			out, h = append(out, foreignMiddleware{owner: v.l}), v.next
 		default:
 			return out, h
 		}
