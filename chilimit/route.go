@@ -241,6 +241,11 @@ const (
 // the limit counts as declared at the exemption's level and applies. To
 // spare routes a group's limit, declare them outside that group, in a
 // sibling Group for instance.
+//
+// Exemptions are read by a Limiter's Handler, from its route index: a
+// route limit of a Limiter whose Handler does not run upstream (it runs on
+// its own) still counts on exempted routes, and so do that Limiter's meta
+// limits. Install the Handler.
 func Exempt(next http.Handler) http.Handler {
 	return visible(&exemptHandler{scope: ExemptAll, next: next}, next)
 }
