@@ -43,12 +43,16 @@ func newFallback(l *Limiter, cfg config, limits *group) (*fallback, error) {
 		min: cfg.healthMin, max: cfg.healthMax, stop: make(chan struct{})}, nil
 }
 
-// fail switches to the fallback after a storage error and starts the
-// health checks, unless they run already.
-func (f *fallback) fail(err error) {
+// fail switches to the fallback after a storage error from a call begun
+// at generation gen, and starts the health checks unless they run already.
+// An error from a call begun before the last switch is old news: a call
+// caught in the outage may only fail once the health check has found the
+// storage back (a connection the crash broke, a goroutine scheduled late),
+// and switching again on it would leave a storage that answers.
+func (f *fallback) fail(err error, gen uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.closed {
+	if f.closed || f.gen.Load() != gen {
 		return
 	}
 	if f.dead.CompareAndSwap(false, true) {

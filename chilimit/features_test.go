@@ -172,11 +172,21 @@ type flakyStorage struct {
 	*memory.Storage
 	down, hang atomic.Bool
 	checks     atomic.Int32
+	stall      atomic.Pointer[stall]
 }
+
+// stall holds the next storage call: entered is closed once it is held,
+// and it fails with errDown once release is closed.
+type stall struct{ entered, release chan struct{} }
 
 var errDown = errors.New("flaky: connection refused")
 
 func (f *flakyStorage) fail(ctx context.Context) error {
+	if s := f.stall.Swap(nil); s != nil {
+		close(s.entered)
+		<-s.release
+		return errDown
+	}
 	if f.hang.Load() {
 		<-ctx.Done()
 		return ctx.Err()
@@ -346,6 +356,42 @@ func TestInMemoryFallback(t *testing.T) {
 		}
 		// Still the storage's 100/hour, not the fallback's 1/hour.
 		run(t, r, clock, repeat(3, step{path: "/", code: 200}))
+	})
+	t.Run("a call failing after the recovery it began before switches no more", func(t *testing.T) {
+		// A call caught in the outage can fail only once the health check
+		// found the storage back (seen with Redis killed under load): that
+		// error must not switch to the fallback again.
+		lim, fs, clock, logs := flakyLimiter(t, chilimit.WithDefaultLimits("100/hour"), chilimit.WithInMemoryFallbackEnabled(true),
+			chilimit.WithHealthCheckBackoff(time.Millisecond, 4*time.Millisecond))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		held := &stall{entered: make(chan struct{}), release: make(chan struct{})}
+		fs.stall.Store(held)
+		code := make(chan int, 1)
+		go func() {
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+			code <- w.Code
+		}()
+		<-held.entered
+		fs.down.Store(true)
+		run(t, r, clock, []step{{path: "/", code: 200}})
+		fs.down.Store(false)
+		waitFor(t, "the recovery", func() bool { return strings.Contains(logs.String(), "storage recovered") })
+		close(held.release)
+		if c := <-code; c != http.StatusOK {
+			t.Fatalf("the held request got %d, want 200 from the fallback", c)
+		}
+		checks := fs.checks.Load()
+		run(t, r, clock, []step{{path: "/", code: 200}})
+		if n := strings.Count(logs.String(), "using the in-memory fallback"); n != 1 {
+			t.Fatalf("switched to the fallback %d times, want once:\n%s", n, logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if n := fs.checks.Load(); n != checks {
+			t.Fatalf("%d health checks after the recovery, want none", n-checks)
+		}
 	})
 	t.Run("Close stops the health checker", func(t *testing.T) {
 		lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithInMemoryFallbackEnabled(true),

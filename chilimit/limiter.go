@@ -667,8 +667,9 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 		clear(cs[n:])
 		cs = cs[:n]
 	}
-	gen := l.storageGen()
-	if l.batch && len(cs) > 1 && !l.dryRun && (l.fb == nil || !l.fb.dead.Load()) {
+	dead := l.fb != nil && l.fb.dead.Load()
+	gen := l.storageGen() // after dead, as in hit
+	if l.batch && len(cs) > 1 && !l.dryRun && !dead {
 		if breach, err, done := l.evaluateBatch(st, r, cs, gen); done {
 			return breach, err
 		}
@@ -734,7 +735,7 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen u
 	if len(ops) > 0 {
 		n, err = limiter.HitBatch(st.storageContext(), l.storage, l.strategy.Name(), ops, results)
 		if err != nil {
-			if !l.storageDown(st, err) {
+			if !l.storageDown(st, err, gen) {
 				return nil, err, true
 			}
 			return nil, nil, false
@@ -799,7 +800,11 @@ func (l *Limiter) hit(st *reqState, req limiter.Request, testOnly bool) (limiter
 		return l.strategy.Hit(st.storageContext(), req)
 	}
 	strat := l.strategy
-	usingFallback := l.fb != nil && l.fb.dead.Load()
+	// dead before gen: the health check moves gen on before it clears
+	// dead, so a call made because dead was clear has the generation that
+	// cleared it (see fallback.fail).
+	usingFallback := l.fb.dead.Load()
+	gen := l.fb.gen.Load()
 	if usingFallback {
 		strat = l.fb.strategy
 	}
@@ -810,23 +815,24 @@ func (l *Limiter) hit(st *reqState, req limiter.Request, testOnly bool) (limiter
 		ctx = st.storageContext()
 	}
 	res, err := call(ctx, strat, req, testOnly)
-	if err != nil && !usingFallback && l.storageDown(st, err) {
+	if err != nil && !usingFallback && l.storageDown(st, err, gen) {
 		res, err = call(st.baseCtx, l.fb.strategy, req, testOnly)
 	}
 	return res, err
 }
 
 // storageDown reports whether err, from a storage call made for st's
-// request, switched the limiter to the in-memory fallback. A call cut short
-// because the request itself ended (the client hung up, an upstream
-// deadline passed) says nothing about the storage's health: counting it
-// would let any client push every other one onto per-process limits by
-// disconnecting.
-func (l *Limiter) storageDown(st *reqState, err error) bool {
+// request at fallback generation gen, leaves the request to the in-memory
+// fallback, switching the limiter to it unless a switch came since the
+// call began. A call cut short because the request itself ended (the
+// client hung up, an upstream deadline passed) says nothing about the
+// storage's health: counting it would let any client push every other one
+// onto per-process limits by disconnecting.
+func (l *Limiter) storageDown(st *reqState, err error, gen uint64) bool {
 	if l.fb == nil || st.baseCtx.Err() != nil {
 		return false
 	}
-	l.fb.fail(err)
+	l.fb.fail(err, gen)
 	return true
 }
 
