@@ -43,10 +43,13 @@ type env struct {
 	late time.Duration   // the most a call of the rule returned after its request's Now
 
 	// On real time a loaded machine can make the suite reach an instant
-	// too late for the rule to judge it. Failures are then held in broken
-	// until the attempt ends, so runRule can run the rule again when the
-	// schedule slipped; with an injected clock they are reported at once.
-	slipped time.Duration // the most stepTo arrived after its instant
+	// too late for the rule to judge it, or a call reach a storage that
+	// keeps its own time so late that the rule cannot judge what follows
+	// (after widens its margin by the lateness, and can step past the
+	// rule's next edge as well). Failures are then held in broken until the
+	// attempt ends, so runRule can run the rule again when the schedule
+	// slipped; with an injected clock they are reported at once.
+	slipped time.Duration // the most stepTo arrived after its instant, or a call returned after its request's Now, beyond realMargin/2; guarded by mu
 	broken  []string
 }
 
@@ -121,7 +124,7 @@ func (e *env) stepTo(t time.Time) {
 	}
 	if late := time.Since(t); late > realMargin/2 {
 		e.t.Logf("rule %s: running %v behind schedule; a storage that keeps its own time may see the wrong instant", e.rule, late)
-		e.slipped = max(e.slipped, late)
+		e.slip(late)
 	}
 	time.Sleep(time.Until(t))
 }
@@ -247,8 +250,30 @@ func (e *env) rel(t time.Time) string {
 	return "t0+" + d.String()
 }
 
+// slip notes that the attempt ran late behind its schedule.
+func (e *env) slip(late time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.slipped = max(e.slipped, late)
+}
+
+// slippedBy returns the most the attempt ran behind its schedule, 0 if it
+// kept to it.
+func (e *env) slippedBy() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.slipped
+}
+
 // observe notes how late a call on r returned, measured from r.Now, when
-// the storage keeps its own time.
+// the storage keeps its own time. A call that returned more than
+// realMargin/2 late counts as the schedule slipping, as stepTo arriving
+// that late does: the storage may have decided that late (the first call
+// of a rule on a client that has to connect or load its scripts, on a
+// loaded machine), and the margin after then adds for it can take the
+// suite past a later edge of the rule. In MovingWindow/ExactAtWindowEdge
+// a first hit 200ms late makes after(t0+1s) step to t0+1.45s, where the
+// hit taken at t0+400ms has left the window too.
 func (e *env) observe(r limiter.Request) {
 	if e.exact() {
 		return
@@ -257,6 +282,9 @@ func (e *env) observe(r limiter.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.late = max(e.late, late)
+	if late > realMargin/2 {
+		e.slipped = max(e.slipped, late)
+	}
 }
 
 // sameInstant compares a reported instant with the expected one: exactly

@@ -132,14 +132,15 @@ func retryRule(t testing.TB, name string, newEnv func() *env, run func(*env)) {
 		if len(e.broken) == 0 {
 			return
 		}
-		if e.slipped == 0 || attempt == realAttempts {
+		slipped := e.slippedBy()
+		if slipped == 0 || attempt == realAttempts {
 			for _, msg := range e.broken {
 				t.Error(msg)
 			}
 			return
 		}
 		t.Logf("rule %s: attempt %d of %d ran up to %v behind schedule and failed (%s); running it again",
-			name, attempt, realAttempts, e.slipped, e.broken[0])
+			name, attempt, realAttempts, slipped, e.broken[0])
 	}
 }
 

@@ -14,7 +14,9 @@ import (
 
 // TestMemcachedRestarted restarts memcached (every count is lost) for each
 // strategy it supports: while it is down requests get 500, and once it is
-// back every client's limit starts over cleanly and holds exactly.
+// back every client's limit starts over cleanly and holds exactly. The
+// limiter's clock, by which the memcached storage decides, stands still
+// (see frozenClock).
 func TestMemcachedRestarted(t *testing.T) {
 	p := servers.StartMemcached(t)
 	for i, strategy := range limiter.Strategies() {
@@ -22,6 +24,7 @@ func TestMemcachedRestarted(t *testing.T) {
 			lim, _ := newLimiter(t,
 				chilimit.WithStorageURI("memcached://"+p.Addr()+"?key_prefix="+strategy),
 				chilimit.WithStrategy(strategy),
+				frozenClock(),
 				chilimit.WithDefaultLimits("3 per minute"),
 			)
 			h := router(lim)
@@ -91,7 +94,7 @@ func TestMemcachedHungDeadline(t *testing.T) {
 // TestMemcachedReplyDropped cuts the connection after memcached ran the
 // write of a hit (an increment, or a compare-and-swap) but before its
 // reply arrives, for each strategy: the request fails, and the hit is
-// counted exactly once.
+// counted exactly once. The limiter's clock stands still (see frozenClock).
 func TestMemcachedReplyDropped(t *testing.T) {
 	verifyNoLeak(t)
 	p := servers.StartMemcached(t)
@@ -108,6 +111,7 @@ func TestMemcachedReplyDropped(t *testing.T) {
 			lim, _ := newLimiter(t,
 				chilimit.WithStorageURI("memcached://"+px.addr()+"?key_prefix=drop-"+strategy),
 				chilimit.WithStrategy(strategy),
+				frozenClock(),
 				chilimit.WithDefaultLimits("5 per minute"),
 			)
 			h := router(lim)

@@ -412,3 +412,27 @@ func isStorageErr(err error) bool { return errors.Is(err, chilimit.ErrStorage) }
 // newDiscardLog returns a *log.Logger that drops everything, for servers
 // whose panics a test provokes on purpose.
 func newDiscardLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// frozenClock returns a limiter option with a clock that stands still at
+// the present instant, for tests that count exact sequences of requests on
+// a storage deciding by the request's instant (memory, memcached) under
+// every strategy. The sliding window counter's windows are aligned to
+// whole multiples of their length, so on the system clock a sequence that
+// ran across the end of a minute would see the earlier requests' count
+// weigh less (floor(3 × 0.999) = 2) and one request more allowed.
+func frozenClock() chilimit.Option {
+	return chilimit.WithClock(limiter.NewManualClock(time.Now()))
+}
+
+// clearOfWindowEdge waits, when less than lead is left before the system
+// clock reaches the next whole multiple of window, until that instant has
+// passed, so that a short sequence of requests about to be sent falls in
+// one aligned window of the sliding window counter, on storages that
+// decide by their own clock (a local Redis server's TIME) as well as on
+// those that decide by the request's instant.
+func clearOfWindowEdge(window, lead time.Duration) {
+	now := time.Now()
+	if left := now.Truncate(window).Add(window).Sub(now); left < lead {
+		time.Sleep(left + 10*time.Millisecond)
+	}
+}

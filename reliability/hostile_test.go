@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -240,6 +241,10 @@ func TestHostileCostAndLimitFuncs(t *testing.T) {
 				}
 				r.With(lim.Limit("3 per minute", chilimit.CostFunc(cost))).Get("/r", func(w http.ResponseWriter, _ *http.Request) {})
 				send := func(c string) int { return get(r, "10.0.0.1:1", "/r", "Cost", c).Code }
+				if strategy == limiter.StrategySlidingWindowCounter {
+					// The Redis storage decides on the server's clock.
+					clearOfWindowEdge(time.Minute, 5*time.Second)
+				}
 				got := []int{send("max"), send("over"), send("min"), send("neg"), send("1"), send("1"), send("max"), send("1"), send("neg")}
 				want := []int{429, 429, 200, 200, 200, 200, 429, 200, 429}
 				if !slices.Equal(got, want) {

@@ -96,6 +96,15 @@ func TestFleetCluster(t *testing.T) {
 // allowed again. Request.Now is an hour off, as on a badly skewed
 // application server: the decisions follow the server's clock and the
 // reported times follow Request.Now.
+//
+// The burst is three hits that must fall in one window of the server
+// clock. The sliding window counter's windows are whole seconds of that
+// clock, and a count from the previous window weighs less: two hits just
+// before a second ends and a third just after it leave a weighted count of
+// floor(2 × 0.999) = 1, and the third is allowed, as it should be. A burst
+// the server saw across a window edge, or spread over 400ms or more (a
+// token comes back every 500ms), tests nothing here: it is sent again on a
+// fresh key.
 func TestServerClockRealTime(t *testing.T) {
 	c := standalone(servers.Redis(t))()
 	defer c.Close()
@@ -106,23 +115,52 @@ func TestServerClockRealTime(t *testing.T) {
 	ctx := context.Background()
 	l := limiter.Limit{Amount: 2, Multiples: 1, Unit: limiter.Second}
 	const skew = time.Hour
+	const attempts = 5
 	for _, name := range limiter.Strategies() {
 		t.Run(name, func(t *testing.T) {
 			st := limiter.MustNewStrategy(name, s)
+			key := name
 			hit := func() limiter.Result {
 				t.Helper()
-				res, err := st.Hit(ctx, limiter.Request{Key: name, Limit: l, Cost: 1, Now: time.Now().Add(skew)})
+				res, err := st.Hit(ctx, limiter.Request{Key: key, Limit: l, Cost: 1, Now: time.Now().Add(skew)})
 				if err != nil {
 					t.Fatal(err)
 				}
 				return res
 			}
-			for i := range 2 {
-				if res := hit(); !res.Allowed {
+			serverNow := func() time.Time {
+				t.Helper()
+				now, err := c.Time(ctx).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return now
+			}
+			var burst [3]limiter.Result
+			for attempt := 1; ; attempt++ {
+				key = fmt.Sprintf("%s/%d", name, attempt)
+				start := serverNow()
+				for i := range burst {
+					burst[i] = hit()
+				}
+				end := serverNow()
+				spread := end.Sub(start) >= 400*time.Millisecond
+				edge := name == limiter.StrategySlidingWindowCounter && !start.Truncate(time.Second).Equal(end.Truncate(time.Second))
+				if !spread && !edge {
+					break
+				}
+				if attempt == attempts {
+					t.Fatalf("%d bursts of 3 hits each ran across a window edge or over 400ms on the server clock", attempts)
+				}
+				t.Logf("attempt %d: the burst ran from %s to %s on the server clock (across a window edge: %v); sending it again on a fresh key",
+					attempt, start.Format("15:04:05.000000"), end.Format("15:04:05.000000"), edge)
+			}
+			for i, res := range burst[:2] {
+				if !res.Allowed {
 					t.Fatalf("hit %d of 2 rejected: %+v", i+1, res)
 				}
 			}
-			res := hit()
+			res := burst[2]
 			if res.Allowed || res.RetryAfter <= 0 || res.RetryAfter > 2*time.Second {
 				t.Fatalf("third hit = %+v, want rejected with 0 < RetryAfter <= 2s", res)
 			}
