@@ -11,6 +11,7 @@ import (
 
 	"github.com/limits-go/limits/conformance/servers"
 	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memcached"
 )
 
 // currConnections reads memcached's curr_connections stat, over a
@@ -64,7 +65,16 @@ func TestCloseClosesConnectionsOfCallsInFlight(t *testing.T) {
 		_, err := s.AcquireFixedWindow(context.Background(), r, false)
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // the call waits for its reply
+	// Close must come while the call waits for its reply, not before it
+	// began: a call begun after Close fails with ErrClosed. It is counted
+	// in flight just before it checks for Close; the short sleep lets it
+	// get past that check to the paused server.
+	for start := time.Now(); memcached.InFlight(s) == 0; time.Sleep(time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the call never started")
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
