@@ -735,18 +735,26 @@ func TestPlainLimitInsideDeductWhenLimitStillCounts(t *testing.T) {
 	})
 }
 
-func TestDeductWhenLimitsOfOneBucketEitherPredicate(t *testing.T) {
-	lim, clock := newLimiter(t)
+// twoPredicateLogin returns a router whose POST /api/login always answers
+// 401 under two limits of the same text, one bucket: one in /api's stack
+// deducting server errors, one on the route deducting failed logins.
+func twoPredicateLogin(lim *chilimit.Limiter, limit string) chi.Router {
 	serverErrors := func(_ *http.Request, status int) bool { return status >= 500 }
 	failedLogins := func(_ *http.Request, status int) bool { return status == http.StatusUnauthorized }
 	r := chi.NewRouter()
 	r.Use(lim.Handler)
 	r.Route("/api", func(r chi.Router) {
-		r.Use(chilimit.Limit("2/minute", chilimit.DeductWhen(serverErrors)))
-		r.With(chilimit.Limit("2/minute", chilimit.DeductWhen(failedLogins))).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
+		r.Use(chilimit.Limit(limit, chilimit.DeductWhen(serverErrors)))
+		r.With(chilimit.Limit(limit, chilimit.DeductWhen(failedLogins))).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusUnauthorized)
 		})
 	})
+	return r
+}
+
+func TestDeductWhenLimitsOfOneBucketEitherPredicate(t *testing.T) {
+	lim, clock := newLimiter(t)
+	r := twoPredicateLogin(lim, "2/minute")
 	run(t, r, clock, []step{
 		{method: http.MethodPost, path: "/api/login", code: http.StatusUnauthorized},
 		{method: http.MethodPost, path: "/api/login", code: http.StatusUnauthorized},
@@ -795,16 +803,7 @@ func TestHeadersOfOneBucketCountedByAnotherLimit(t *testing.T) {
 
 func TestHeadersOfOneBucketDeductedByTheSecondPredicate(t *testing.T) {
 	lim, clock := newLimiter(t, chilimit.WithHeaders(true))
-	serverErrors := func(_ *http.Request, status int) bool { return status >= 500 }
-	failedLogins := func(_ *http.Request, status int) bool { return status == http.StatusUnauthorized }
-	r := chi.NewRouter()
-	r.Use(lim.Handler)
-	r.Route("/api", func(r chi.Router) {
-		r.Use(chilimit.Limit("3/minute", chilimit.DeductWhen(serverErrors)))
-		r.With(chilimit.Limit("3/minute", chilimit.DeductWhen(failedLogins))).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(http.StatusUnauthorized)
-		})
-	})
+	r := twoPredicateLogin(lim, "3/minute")
 	run(t, r, clock, []step{
 		{method: http.MethodPost, path: "/api/login", code: http.StatusUnauthorized, headers: map[string]string{"X-RateLimit-Remaining": "2"}},
 		{method: http.MethodPost, path: "/api/login", code: http.StatusUnauthorized, headers: map[string]string{"X-RateLimit-Remaining": "1"}},
