@@ -81,6 +81,11 @@ type mount struct {
 }
 
 type routeIndex struct {
+	// mux is the root router when it is a *chi.Mux, held weakly: a
+	// Limiter keeps the index of each router it serves (routeFinder), and
+	// a router the application drops must still be collected. routes is
+	// the root router of another type, nil for a *chi.Mux.
+	mux     weak.Pointer[chi.Mux]
 	routes  chi.Routes
 	entries map[routeKey]*routeEntry
 	// byChain holds every route's entry by its method and the chain of
@@ -173,10 +178,14 @@ type indexBuilder struct {
 
 func buildIndex(routes chi.Routes, lim *Limiter) *routeIndex {
 	idx := &routeIndex{
-		routes:  routes,
 		entries: make(map[routeKey]*routeEntry),
 		byChain: make(map[string]*routeEntry),
 		mounts:  make(map[string]mount),
+	}
+	if m, ok := routes.(*chi.Mux); ok {
+		idx.mux = weak.Make(m)
+	} else {
+		idx.routes = routes
 	}
 	idx.cache.seed = maphash.MakeSeed()
 	self := codePointer(lim.Handler)
@@ -480,7 +489,18 @@ type routeFinder struct {
 
 	unindexedN       atomic.Int32 // markers in Limiter.unindexed
 	perRequestWarned sync.Once
+
+	// others holds the indexes of the root routers (*chi.Mux) built for,
+	// up to maxIndexes; Limiter.idx holds the last one built. One Limiter
+	// may serve several routers (two servers, routers behind an
+	// http.ServeMux): a request to another router than the last one finds
+	// its index here instead of rebuilding it. Replaced under mu.
+	others atomic.Pointer[[]*routeIndex]
 }
+
+// maxIndexes bounds the routers a Limiter keeps an index for; past it the
+// oldest index is dropped, and built again when its router is used.
+const maxIndexes = 16
 
 // maxUnindexed bounds the markers a Limiter remembers meeting outside its
 // index, and so the index rebuilds they cause. A marker is made to be
@@ -661,8 +681,11 @@ func mountedFor(root chi.Routes, patterns []string) (sub chi.Routes, way []strin
 // mount's With chain also runs on the way to a 404 or 405.
 func (l *Limiter) routedToRoute(r *http.Request, g *group) bool {
 	rctx := chi.RouteContext(r.Context())
-	idx := l.idx.Load()
-	if rctx == nil || idx == nil || len(rctx.RoutePatterns) == 0 {
+	if rctx == nil || len(rctx.RoutePatterns) == 0 {
+		return false
+	}
+	idx := l.builtIndex(rctx.Routes)
+	if idx == nil {
 		return false
 	}
 	method := rctx.RouteMethod
@@ -1038,7 +1061,7 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 		return "", nil, idx
 	}
 	found, chain := pattern, c.RoutePatterns
-	pattern, e := l.entryFor(idx, method, path, found, chain)
+	pattern, e := l.entryFor(routes, idx, method, path, found, chain)
 	if pattern == "" {
 		return "", nil, idx // a mount's own path its router does not serve: 404 or 405
 	}
@@ -1049,7 +1072,7 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 		}
 		// A route the index has not seen: added after it was built.
 		idx = l.index(routes, true)
-		pattern2, e2 := l.entryFor(idx, method, path, found, chain)
+		pattern2, e2 := l.entryFor(routes, idx, method, path, found, chain)
 		if e2 != nil {
 			return pattern2, e2, idx
 		}
@@ -1062,7 +1085,7 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 // entryFor returns the route that serves pattern, as Find reported it for
 // method and path on the way of chain, and its index entry (nil if the
 // index has none).
-func (l *Limiter) entryFor(idx *routeIndex, method, path, pattern string, chain []string) (string, *routeEntry) {
+func (l *Limiter) entryFor(routes chi.Routes, idx *routeIndex, method, path, pattern string, chain []string) (string, *routeEntry) {
 	if e := idx.byChain[chainKey(method, chain)]; e != nil {
 		return pattern, e // the route Find reached
 	}
@@ -1074,7 +1097,7 @@ func (l *Limiter) entryFor(idx *routeIndex, method, path, pattern string, chain 
 	// when a GetHead on the way says so (even where that router has a HEAD
 	// route for "/", as chi does).
 	if method == http.MethodHead {
-		if m, ok := idx.mounts[pattern]; ok && m.sub != nil && headOnMountPath(idx.routes, path, pattern) {
+		if m, ok := idx.mounts[pattern]; ok && m.sub != nil && headOnMountPath(routes, path, pattern) {
 			method = http.MethodGet
 		}
 	}
@@ -1110,12 +1133,12 @@ func (l *Limiter) resolveStub(idx *routeIndex, method, pattern string, chain []s
 
 // index returns the index of routes, building it if needed or forced.
 func (l *Limiter) index(routes chi.Routes, rebuild bool) *routeIndex {
-	if idx := l.idx.Load(); idx != nil && !rebuild && sameRoutes(idx.routes, routes) {
+	if idx := l.builtIndex(routes); idx != nil && !rebuild {
 		return idx
 	}
 	l.finder.mu.Lock()
 	defer l.finder.mu.Unlock()
-	if idx := l.idx.Load(); idx != nil && !rebuild && sameRoutes(idx.routes, routes) {
+	if idx := l.builtIndex(routes); idx != nil && !rebuild {
 		return idx
 	}
 	if rebuild {
@@ -1123,7 +1146,58 @@ func (l *Limiter) index(routes chi.Routes, rebuild bool) *routeIndex {
 	}
 	idx := buildIndex(routes, l)
 	l.idx.Store(idx)
+	if _, ok := routes.(*chi.Mux); ok {
+		// Keep it with the other routers' indexes, in place of this
+		// router's old one and of those whose router is gone.
+		var kept []*routeIndex
+		if p := l.finder.others.Load(); p != nil {
+			for _, o := range *p {
+				if m := o.mux.Value(); m != nil && m != routes {
+					kept = append(kept, o)
+				}
+			}
+		}
+		if len(kept) >= maxIndexes {
+			kept = kept[1:]
+		}
+		kept = append(kept, idx)
+		l.finder.others.Store(&kept)
+	}
 	return idx
+}
+
+// builtIndex returns the index built for routes, nil if there is none.
+func (l *Limiter) builtIndex(routes chi.Routes) *routeIndex {
+	if idx := l.idx.Load(); idx != nil && idx.isFor(routes) {
+		return idx
+	}
+	if _, ok := routes.(*chi.Mux); !ok {
+		return nil
+	}
+	if p := l.finder.others.Load(); p != nil {
+		for _, idx := range *p {
+			if idx.isFor(routes) {
+				return idx
+			}
+		}
+	}
+	return nil
+}
+
+// dropIndexes makes the next request to every router rebuild its index.
+func (l *Limiter) dropIndexes() {
+	l.finder.mu.Lock()
+	defer l.finder.mu.Unlock()
+	l.finder.others.Store(nil)
+	l.idx.Store(nil)
+}
+
+// isFor reports whether idx is the index of the root router routes.
+func (idx *routeIndex) isFor(routes chi.Routes) bool {
+	if m, ok := routes.(*chi.Mux); ok {
+		return m != nil && idx.mux.Value() == m
+	}
+	return sameRoutes(idx.routes, routes)
 }
 
 // ownMethod returns method in memory of its own, for keeping: net/http

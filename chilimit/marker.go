@@ -83,7 +83,7 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		// cannot see into (a closure). Apply the limit on its own, and
 		// rebuild the index once per marker, for a bounded number of them.
 		if l.noteUnindexed(g) {
-			l.idx.Store(nil)
+			l.dropIndexes()
 		}
 		l.prepare(st, g, r, st.pattern, l.resolveLimits(g, r))
 	} else {
