@@ -21,10 +21,11 @@
 //
 // # Kinds of limits
 //
-// Default limits ([WithDefaultLimits]) apply to every route that declares
-// no limit of its own; each route pattern has its own buckets. Application
-// limits ([WithApplicationLimits]) are one set of buckets for the whole
-// application. Route limits ([Limit], [LimitFunc], [Limiter.Limit]) are
+// Default limits ([WithDefaultLimits], or read per request with
+// [WithDefaultLimitFuncs]) apply to every route that declares no limit of
+// its own; each route pattern has its own buckets. Application limits
+// ([WithApplicationLimits], [WithApplicationLimitFuncs]) are one set of
+// buckets for the whole application. Route limits ([Limit], [LimitFunc], [Limiter.Limit]) are
 // attached with r.With, with Use on a sub-router, with
 // r.With(...).Mount / Route / Group for a whole sub-router (Flask's
 // blueprints), or by wrapping a handler or a sub-router directly
@@ -161,7 +162,8 @@
 // Each request's storage calls are bounded by [WithStorageTimeout]. When
 // the storage fails, the request gets 500 through the error handler, or
 // goes through unlimited with [WithSwallowErrors]. With
-// [WithInMemoryFallback] or [WithInMemoryFallbackEnabled] the limiter
+// [WithInMemoryFallback], [WithInMemoryFallbackFuncs] or
+// [WithInMemoryFallbackEnabled] the limiter
 // switches to an in-memory storage, checks the failed one with back-off
 // (1s, 2s, 4s … 30s by default) and switches back when it answers. Repeated
 // errors are logged once per log interval.

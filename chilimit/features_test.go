@@ -339,6 +339,23 @@ func TestInMemoryFallback(t *testing.T) {
 		fs.down.Store(false)
 		waitFor(t, "recovery", func() bool { return get(r, "/r").Code == 200 && strings.Contains(logs.String(), "recovered") })
 	})
+	t.Run("own limits from funcs", func(t *testing.T) {
+		lim, fs, clock, _ := flakyLimiter(t, chilimit.WithDefaultLimits("100/hour"),
+			chilimit.WithInMemoryFallbackFuncs(func(r *http.Request) string { return chi.URLParam(r, "n") + "/minute" }),
+			chilimit.WithHealthCheckBackoff(time.Millisecond, 2*time.Millisecond))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/n/{n}", text("ok"))
+		fs.down.Store(true)
+		// The first request meets the failure under the original limits;
+		// then each request's own fallback limit, read with its route.
+		run(t, r, clock, []step{
+			{path: "/n/1", code: 200}, {path: "/n/1", code: 200}, {path: "/n/1", code: 429, body: "1 per 1 minute"},
+			{path: "/n/2", code: 200}, {path: "/n/2", code: 200}, {path: "/n/2", code: 429, body: "2 per 1 minute"},
+		})
+		fs.down.Store(false)
+		waitFor(t, "recovery", func() bool { return get(r, "/n/1").Code == 200 })
+	})
 	t.Run("a request that ends is no storage failure", func(t *testing.T) {
 		lim, fs, clock, logs := flakyLimiter(t, chilimit.WithDefaultLimits("100/hour"), chilimit.WithInMemoryFallback("1/hour"),
 			chilimit.WithHealthCheckBackoff(time.Hour, time.Hour))

@@ -61,6 +61,13 @@ type dynamicSource struct {
 	cache atomic.Pointer[dynamicParse]
 }
 
+// addDynamic adds a dynamic source to g for each of fns.
+func (g *group) addDynamic(fns []func(*http.Request) string) {
+	for _, fn := range fns {
+		g.dynamic = append(g.dynamic, &dynamicSource{fn: fn})
+	}
+}
+
 type dynamicParse struct {
 	spec   string
 	limits []compiledLimit

@@ -134,14 +134,13 @@ func New(opts ...Option) (*Limiter, error) {
 		keys:           newKeyCache(),
 	}
 	l.lookahead = len(cfg.filters) > 0 || cfg.defaultsExempt != nil || len(cfg.defaultFuncs) > 0 ||
+		len(cfg.applicationFuncs) > 0 || len(cfg.fallbackFuncs) > 0 ||
 		cfg.defaultsCostFunc != nil || !builtinKeyFunc(cfg.keyFunc)
 	var err error
 	if l.defaults, err = configGroup(kindDefault, cfg.describe(setDefaults, "default limits"), cfg.defaults); err != nil {
 		return nil, err
 	}
-	for _, fn := range cfg.defaultFuncs {
-		l.defaults.dynamic = append(l.defaults.dynamic, &dynamicSource{fn: fn})
-	}
+	l.defaults.addDynamic(cfg.defaultFuncs)
 	l.defaults.perMethod = cfg.defaultsPerMethod
 	l.defaults.exemptWhen = cfg.defaultsExempt
 	l.defaults.deductWhen = cfg.defaultsDeduct
@@ -149,14 +148,16 @@ func New(opts ...Option) (*Limiter, error) {
 	if l.application, err = configGroup(kindApplication, cfg.describe(setApplication, "application limits"), cfg.application); err != nil {
 		return nil, err
 	}
+	l.application.addDynamic(cfg.applicationFuncs)
 	if l.meta, err = configGroup(kindMeta, cfg.describe(setMeta, "meta limits"), cfg.metaLimits); err != nil {
 		return nil, err
 	}
 	var fallbackLimits *group
-	if len(cfg.fallbackLimits) > 0 {
+	if len(cfg.fallbackLimits) > 0 || len(cfg.fallbackFuncs) > 0 {
 		if fallbackLimits, err = configGroup(kindFallback, cfg.describe(setFallbackLimits, "in-memory fallback limits"), cfg.fallbackLimits); err != nil {
 			return nil, err
 		}
+		fallbackLimits.addDynamic(cfg.fallbackFuncs)
 	}
 
 	if cfg.storage != nil {
@@ -411,7 +412,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		st.fallbackMode = true
 		st.markersLeft = 0 // the fallback limits replace the route limits
 		if !entry.exemptDefault {
-			l.prepare(st, l.fb.group, cr, pattern, l.fb.group.limits)
+			l.prepare(st, l.fb.group, cr, pattern, l.resolveLimits(l.fb.group, cr))
 		}
 	} else {
 		if len(l.meta.limits) > 0 && !entry.exemptMeta {
@@ -542,7 +543,7 @@ func (l *Limiter) filtered(r *http.Request) bool {
 // exempted.
 func (l *Limiter) prepareApplication(st *reqState, r *http.Request) {
 	if !st.entry.exemptApp {
-		l.prepare(st, l.application, r, "", l.application.limits)
+		l.prepare(st, l.application, r, "", l.resolveLimits(l.application, r))
 	}
 }
 

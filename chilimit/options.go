@@ -105,6 +105,7 @@ type config struct {
 	defaultsCost      int64
 	defaultsCostFunc  func(*http.Request) int64
 	application       []string
+	applicationFuncs  []func(*http.Request) string
 	strategy          string
 	storageURI        string
 	storage           limiter.Storage
@@ -116,6 +117,7 @@ type config struct {
 	ietf              bool
 	swallow           bool
 	fallbackLimits    []string
+	fallbackFuncs     []func(*http.Request) string
 	fallbackEnabled   bool
 	keyPrefix         string
 	enabled           bool
@@ -213,15 +215,23 @@ func WithDefaultLimits(limits ...string) Option {
 // constructor, strings or callables, win over the configuration.
 func WithDefaultLimitFuncs(fns ...func(r *http.Request) string) Option {
 	return func(c *config) error {
-		for i, fn := range fns {
-			if fn == nil {
-				return invalid("WithDefaultLimitFuncs: func %d is nil", i)
-			}
+		if err := noNilFunc("WithDefaultLimitFuncs", fns); err != nil {
+			return err
 		}
 		c.defaultFuncs = append(c.defaultFuncs, fns...)
 		c.set[setDefaults] = true
 		return nil
 	}
+}
+
+// noNilFunc returns an error naming option and the first nil in fns.
+func noNilFunc(option string, fns []func(*http.Request) string) error {
+	for i, fn := range fns {
+		if fn == nil {
+			return invalid("%s: func %d is nil", option, i)
+		}
+	}
+	return nil
 }
 
 // WithDefaultLimitsPerMethod counts default limits separately for each
@@ -282,6 +292,22 @@ func WithDefaultLimitsCostFunc(fn func(r *http.Request) int64) Option {
 func WithApplicationLimits(limits ...string) Option {
 	return func(c *config) error {
 		c.application, c.set[setApplication] = append([]string(nil), limits...), true
+		return nil
+	}
+}
+
+// WithApplicationLimitFuncs adds application limits read per request from
+// fns, as Flask-Limiter's application_limits accepts callables. A string
+// that does not parse is logged at ERROR and ignored for that request. The
+// default is none. Like [WithApplicationLimits], it sets the application
+// limits, so RATELIMIT_APPLICATION is not read.
+func WithApplicationLimitFuncs(fns ...func(r *http.Request) string) Option {
+	return func(c *config) error {
+		if err := noNilFunc("WithApplicationLimitFuncs", fns); err != nil {
+			return err
+		}
+		c.applicationFuncs = append(c.applicationFuncs, fns...)
+		c.set[setApplication] = true
 		return nil
 	}
 }
@@ -442,6 +468,23 @@ func WithSwallowErrors(swallow bool) Option {
 func WithInMemoryFallback(limits ...string) Option {
 	return func(c *config) error {
 		c.fallbackLimits, c.set[setFallbackLimits] = append([]string(nil), limits...), true
+		return nil
+	}
+}
+
+// WithInMemoryFallbackFuncs adds in-memory fallback limits read per request
+// from fns, as Flask-Limiter's in_memory_fallback accepts callables; see
+// [WithInMemoryFallback]. A string that does not parse is logged at ERROR
+// and ignored for that request. The default is none. Like
+// WithInMemoryFallback, it sets the fallback limits, so
+// RATELIMIT_IN_MEMORY_FALLBACK is not read.
+func WithInMemoryFallbackFuncs(fns ...func(r *http.Request) string) Option {
+	return func(c *config) error {
+		if err := noNilFunc("WithInMemoryFallbackFuncs", fns); err != nil {
+			return err
+		}
+		c.fallbackFuncs = append(c.fallbackFuncs, fns...)
+		c.set[setFallbackLimits] = true
 		return nil
 	}
 }

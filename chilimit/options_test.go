@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,4 +230,65 @@ func TestDefaultLimitFuncsWinOverEnv(t *testing.T) {
 	r.Use(lim.Handler)
 	r.Get("/x", text("x"))
 	run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 200}, {path: "/x", code: 429, body: "2 per 1 minute"}})
+}
+
+// Application limits from functions (Flask-Limiter's application_limits
+// accepts callables): read per request, with the route's URL parameters,
+// one set of buckets for every route, beside the static ones; a malformed
+// string is logged and ignored; RATELIMIT_APPLICATION is not read.
+func TestApplicationLimitFuncs(t *testing.T) {
+	t.Run("read per request, shared by every route", func(t *testing.T) {
+		var spec atomic.Value
+		spec.Store("2/minute")
+		lim, clock := newLimiter(t, chilimit.WithApplicationLimitFuncs(func(*http.Request) string { return spec.Load().(string) }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/a", text("a"))
+		r.Get("/b", text("b"))
+		run(t, r, clock, []step{{path: "/a", code: 200}, {path: "/b", code: 200}, {path: "/a", code: 429, body: "2 per 1 minute"}})
+		spec.Store("3/minute")
+		run(t, r, clock, []step{{path: "/b", code: 200}, {path: "/a", code: 200}, {path: "/b", code: 200}, {path: "/a", code: 429, body: "3 per 1 minute"}})
+	})
+	t.Run("sees the route, beside static limits", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithApplicationLimits("3/hour"),
+			chilimit.WithApplicationLimitFuncs(func(r *http.Request) string {
+				if chi.URLParam(r, "tier") == "free" {
+					return "1/minute"
+				}
+				return "100/minute"
+			}))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/p/{tier}", text("ok"))
+		run(t, r, clock, []step{
+			{path: "/p/free", code: 200}, {path: "/p/free", code: 429, body: "1 per 1 minute"},
+			{path: "/p/gold", code: 200}, {path: "/p/gold", code: 200}, {path: "/p/gold", code: 429, body: "3 per 1 hour"},
+		})
+	})
+	t.Run("malformed is ignored and logged", func(t *testing.T) {
+		var logs syncBuffer
+		lim, clock := newLimiter(t, chilimit.WithApplicationLimits("2/minute"), chilimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+			chilimit.WithApplicationLimitFuncs(func(*http.Request) string { return "1/fortnight" }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/", text("ok"))
+		run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 200}, {path: "/", code: 429, body: "2 per 1 minute"}})
+		if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "1/fortnight") {
+			t.Fatalf("log = %q, want an ERROR naming the limit", logs.String())
+		}
+	})
+	t.Run("wins over the environment", func(t *testing.T) {
+		lim, clock := newLimiter(t,
+			chilimit.WithConfigLookup(func(k string) (string, bool) { return "1/minute", k == "RATELIMIT_APPLICATION" }),
+			chilimit.WithApplicationLimitFuncs(func(*http.Request) string { return "2/minute" }))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.Get("/x", text("x"))
+		run(t, r, clock, []step{{path: "/x", code: 200}, {path: "/x", code: 200}, {path: "/x", code: 429, body: "2 per 1 minute"}})
+	})
+	for _, opt := range []chilimit.Option{chilimit.WithApplicationLimitFuncs(nil), chilimit.WithInMemoryFallbackFuncs(func(*http.Request) string { return "" }, nil)} {
+		if _, err := chilimit.New(opt); !errors.Is(err, chilimit.ErrInvalidConfig) || !strings.Contains(err.Error(), "Funcs: func") {
+			t.Errorf("New with a nil func = %v, want ErrInvalidConfig naming the option and the func", err)
+		}
+	}
 }
