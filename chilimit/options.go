@@ -154,8 +154,10 @@ func defaultConfig() config {
 	}
 }
 
+// invalid returns an error wrapping ErrInvalidConfig that says, after it,
+// what is wrong.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("chilimit: "+format+": %w", append(args, ErrInvalidConfig)...)
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
 }
 
 // WithKeyFunc sets the function that says which client a request comes

@@ -38,8 +38,14 @@ func TestOptionErrors(t *testing.T) {
 		chilimit.WithConfigLookup(nil),
 	}
 	for i, o := range cases {
-		if _, err := chilimit.New(o); !errors.Is(err, chilimit.ErrInvalidConfig) {
+		_, err := chilimit.New(o)
+		if !errors.Is(err, chilimit.ErrInvalidConfig) {
 			t.Errorf("case %d: New = %v, want ErrInvalidConfig", i, err)
+			continue
+		}
+		// One prefix, then what is wrong, as New's other errors read.
+		if msg := err.Error(); !strings.HasPrefix(msg, "chilimit: invalid configuration: ") || strings.Count(msg, "chilimit:") != 1 {
+			t.Errorf("case %d: New = %q, want \"chilimit: invalid configuration: \" and what is wrong", i, msg)
 		}
 	}
 	if _, err := chilimit.New(chilimit.WithStrategy("moving-window"), chilimit.WithStorage(fixedOnly{})); !errors.Is(err, limiter.ErrUnsupported) {
