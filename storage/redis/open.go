@@ -141,6 +141,16 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns); err != nil {
 			return nil, err
 		}
+		// go-redis's failover client panics on these: only its failover
+		// cluster client routes commands over replicas.
+		for _, p := range []struct {
+			name string
+			set  bool
+		}{{"route_by_latency", o.RouteByLatency}, {"route_randomly", o.RouteRandomly}} {
+			if p.set {
+				return nil, fmt.Errorf("redis storage: %w: parameter %s is not supported by %s (the storage always talks to the master)", limiter.ErrInvalidURI, p.name, SchemeSentinel)
+			}
+		}
 		o.ContextTimeoutEnabled = true
 		if !retries {
 			o.MaxRetries = -1

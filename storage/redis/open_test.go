@@ -109,6 +109,10 @@ func TestOpenErrors(t *testing.T) {
 		{"redis+unix:///tmp/x.sock?max_idle_conns=-1", "max_idle_conns=-1"},
 		{"redis+cluster://127.0.0.1:1?pool_size=-5", "pool_size=-5"},
 		{"redis+sentinel://127.0.0.1:1/svc?min_idle_conns=-2", "min_idle_conns=-2"},
+		// go-redis's failover client panics on these: they route reads
+		// over replicas, which only its failover cluster client does.
+		{"redis+sentinel://127.0.0.1:1/svc?route_by_latency=true", "route_by_latency"},
+		{"redis+sentinel://127.0.0.1:1/svc?route_randomly=true", "route_randomly"},
 	} {
 		_, err := limiter.Open(context.Background(), tc.uri)
 		if !errors.Is(err, limiter.ErrInvalidURI) {
