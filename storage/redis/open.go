@@ -75,6 +75,11 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if scheme == SchemeUnix {
 			v.Scheme = "unix"
 		}
+		if scheme != SchemeUnix {
+			if err := dbConflict(strings.Trim(u.Path, "/"), q); err != nil {
+				return nil, err
+			}
+		}
 		v.RawQuery = q.Encode()
 		o, err := redis.ParseURL(v.String())
 		if err != nil {
@@ -125,6 +130,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		v.Scheme, v.Host, v.Path = "redis", hosts[0], ""
 		if len(path) == 2 {
 			v.Path = "/" + path[1]
+			if err := dbConflict(path[1], q); err != nil {
+				return nil, err
+			}
 		}
 		if m, ok := q["master_name"]; ok && m[0] != path[0] {
 			return nil, fmt.Errorf("redis storage: %w: parameter master_name=%q conflicts with the service %q in the path", limiter.ErrInvalidURI, m[0], path[0])
@@ -185,6 +193,22 @@ func nodes(hostList string) ([]string, error) {
 		hosts[i] = h
 	}
 	return hosts, nil
+}
+
+// dbConflict rejects a db parameter naming another database than the
+// path's (pathDB, "" if the path names none): go-redis lets the parameter
+// override the path silently.
+func dbConflict(pathDB string, q url.Values) error {
+	vs, ok := q["db"]
+	if pathDB == "" || !ok || len(vs) != 1 {
+		return nil // no conflict, or one reported elsewhere
+	}
+	p, perr := strconv.Atoi(pathDB)
+	d, derr := strconv.Atoi(vs[0])
+	if perr == nil && derr == nil && p == d {
+		return nil
+	}
+	return fmt.Errorf("redis storage: %w: parameter db=%s conflicts with the database %s in the path", limiter.ErrInvalidURI, vs[0], pathDB)
 }
 
 // checkPool rejects negative connection-pool sizes, which go-redis accepts

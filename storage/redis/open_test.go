@@ -99,6 +99,11 @@ func TestOpenErrors(t *testing.T) {
 		// conflict, not an override.
 		{"redis+sentinel://127.0.0.1:26379/svc?master_name=other", `parameter master_name="other" conflicts with the service "svc" in the path`},
 		{"redis+sentinel://127.0.0.1:26379/svc?master_name=svc&master_name=other", `parameter "master_name" given 2 times`},
+		// go-redis lets a db parameter override the database in the path,
+		// silently.
+		{"redis://127.0.0.1:6379/1?db=2", `parameter db=2 conflicts with the database 1 in the path`},
+		{"rediss://127.0.0.1:6379/1?db=2", `parameter db=2 conflicts with the database 1 in the path`},
+		{"redis+sentinel://127.0.0.1:26379/svc/1?db=2", `parameter db=2 conflicts with the database 1 in the path`},
 		// url.Parse checks the last port of a node list only.
 		{"redis+cluster://h1:x,h2:2", `node "h1:x"`},
 		{"redis+cluster://h1:70000,h2:2", `node "h1:70000"`},
