@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -85,7 +86,7 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if err != nil {
 			return nil, invalidURI(err)
 		}
-		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns); err != nil {
+		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns, o.PipelinePoolSize); err != nil {
 			return nil, err
 		}
 		o.ContextTimeoutEnabled = true
@@ -110,7 +111,7 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if err != nil {
 			return nil, invalidURI(err)
 		}
-		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns); err != nil {
+		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns, o.PipelinePoolSize); err != nil {
 			return nil, err
 		}
 		o.ContextTimeoutEnabled = true
@@ -146,7 +147,7 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if err != nil {
 			return nil, invalidURI(err)
 		}
-		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns); err != nil {
+		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns, o.PipelinePoolSize); err != nil {
 			return nil, err
 		}
 		// go-redis's failover client panics on these: only its failover
@@ -211,16 +212,22 @@ func dbConflict(pathDB string, q url.Values) error {
 	return fmt.Errorf("redis storage: %w: parameter db=%s conflicts with the database %s in the path", limiter.ErrInvalidURI, vs[0], pathDB)
 }
 
-// checkPool rejects negative connection-pool sizes, which go-redis accepts
-// from a URI and then panics on when it makes the pool.
-func checkPool(poolSize, minIdle, maxIdle, maxActive int) error {
+// checkPool rejects connection-pool sizes that go-redis accepts from a URI
+// and then panics on when it makes the pool: negative ones, and ones above
+// 2^31-1, which its pool keeps as int32 (a cluster client makes a node's
+// pool on its first command, so the panic would come at request time).
+func checkPool(poolSize, minIdle, maxIdle, maxActive, pipelinePool int) error {
 	for _, p := range []struct {
 		name string
 		n    int
 	}{{"pool_size", poolSize}, {"min_idle_conns", minIdle}, {"max_idle_conns", maxIdle}, {"max_active_conns", maxActive}} {
-		if p.n < 0 {
-			return fmt.Errorf("redis storage: %w: parameter %s=%d: want 0 or more", limiter.ErrInvalidURI, p.name, p.n)
+		if p.n < 0 || p.n > math.MaxInt32 {
+			return fmt.Errorf("redis storage: %w: parameter %s=%d: want 0 to %d", limiter.ErrInvalidURI, p.name, p.n, math.MaxInt32)
 		}
+	}
+	// A negative pipeline_pool_size turns go-redis's pipeline pool off.
+	if pipelinePool > math.MaxInt32 {
+		return fmt.Errorf("redis storage: %w: parameter pipeline_pool_size=%d: want at most %d (or negative, for none)", limiter.ErrInvalidURI, pipelinePool, math.MaxInt32)
 	}
 	return nil
 }

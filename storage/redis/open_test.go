@@ -114,6 +114,13 @@ func TestOpenErrors(t *testing.T) {
 		{"redis+unix:///tmp/x.sock?max_idle_conns=-1", "max_idle_conns=-1"},
 		{"redis+cluster://127.0.0.1:1?pool_size=-5", "pool_size=-5"},
 		{"redis+sentinel://127.0.0.1:1/svc?min_idle_conns=-2", "min_idle_conns=-2"},
+		// ... and on one above 2^31-1 (a cluster client on its first
+		// command, when it makes a node's pool).
+		{"redis://127.0.0.1:1/0?pool_size=3000000000", "pool_size=3000000000"},
+		{"redis://127.0.0.1:1/0?max_active_conns=2147483648", "max_active_conns=2147483648"},
+		{"redis+cluster://127.0.0.1:1?pool_size=3000000000", "pool_size=3000000000"},
+		{"redis+sentinel://127.0.0.1:1/svc?max_idle_conns=3000000000", "max_idle_conns=3000000000"},
+		{"redis://127.0.0.1:1/0?pipeline_pool_size=3000000000", "pipeline_pool_size=3000000000"},
 		// go-redis's failover client panics on these: they route reads
 		// over replicas, which only its failover cluster client does.
 		{"redis+sentinel://127.0.0.1:1/svc?route_by_latency=true", "route_by_latency"},
