@@ -86,6 +86,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if err != nil {
 			return nil, invalidURI(err)
 		}
+		if err := checkDB(o.DB); err != nil {
+			return nil, err
+		}
 		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns, o.PipelinePoolSize); err != nil {
 			return nil, err
 		}
@@ -146,6 +149,9 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		o, err := redis.ParseFailoverURL(v.String())
 		if err != nil {
 			return nil, invalidURI(err)
+		}
+		if err := checkDB(o.DB); err != nil {
+			return nil, err
 		}
 		if err := checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns, o.PipelinePoolSize); err != nil {
 			return nil, err
@@ -210,6 +216,15 @@ func dbConflict(pathDB string, q url.Values) error {
 		return nil
 	}
 	return fmt.Errorf("redis storage: %w: parameter db=%s conflicts with the database %s in the path", limiter.ErrInvalidURI, vs[0], pathDB)
+}
+
+// checkDB rejects a negative database number, which go-redis accepts and
+// then never selects, using database 0.
+func checkDB(db int) error {
+	if db < 0 {
+		return fmt.Errorf("redis storage: %w: database %d: want 0 or more", limiter.ErrInvalidURI, db)
+	}
+	return nil
 }
 
 // checkPool rejects connection-pool sizes that go-redis accepts from a URI

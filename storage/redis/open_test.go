@@ -104,6 +104,10 @@ func TestOpenErrors(t *testing.T) {
 		{"redis://127.0.0.1:6379/1?db=2", `parameter db=2 conflicts with the database 1 in the path`},
 		{"rediss://127.0.0.1:6379/1?db=2", `parameter db=2 conflicts with the database 1 in the path`},
 		{"redis+sentinel://127.0.0.1:26379/svc/1?db=2", `parameter db=2 conflicts with the database 1 in the path`},
+		// go-redis selects no database for a negative one: database 0.
+		{"redis://127.0.0.1:6379/-1", "database -1"},
+		{"redis+unix:///tmp/x.sock?db=-2", "database -2"},
+		{"redis+sentinel://127.0.0.1:26379/svc/-1", "database -1"},
 		// url.Parse checks the last port of a node list only.
 		{"redis+cluster://h1:x,h2:2", `node "h1:x"`},
 		{"redis+cluster://h1:70000,h2:2", `node "h1:70000"`},
