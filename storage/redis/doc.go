@@ -27,8 +27,12 @@
 // [limiter.ErrInvalidURI] that names the parameter, and so are a parameter
 // given twice (but addr, go-redis's list of more nodes), a node of a
 // cluster or sentinel list that is not host[:port] (a node without a port
-// gets 6379), a negative pool size, a Sentinel master_name that differs
-// from the service in the path, a host in a redis+unix URI, a fragment,
+// gets 6379), a pool size below 0 or above 2^31-1 (go-redis would panic
+// on either), a negative database or a db parameter that names another
+// database than the path, route_by_latency or route_randomly on a Sentinel
+// URI (go-redis's failover client panics on them), a Sentinel master_name
+// that differs from the service in the path, a host in a redis+unix URI, a
+// fragment,
 // and a URI without "//" after the scheme ("redis:host:6379", which
 // go-redis would read as localhost). IPv6 literals cannot be listed in a
 // node list ("[::1]:7000,[::1]:7001" does not parse as a URI): give further
