@@ -38,7 +38,8 @@ func PerMethod(perMethod bool) LimitOption { return func(g *group) { g.perMethod
 // Methods restricts the limit to requests with one of these methods (any
 // case); others are not counted by it and, unless another route limit that
 // replaces the defaults applies, get the default limits. The default is
-// every method.
+// every method, and so is Methods() with none (Flask-Limiter's methods=[]
+// would exempt every method: use [Exempt] for that).
 func Methods(methods ...string) LimitOption {
 	return func(g *group) { g.methods = upperAll(methods) }
 }
