@@ -71,6 +71,12 @@ func OverrideDefaults(override bool) LimitOption { return func(g *group) { g.ove
 // returns true. The request is always tested first and rejected if the
 // limit is already exhausted. The default is to count every request.
 //
+// A request that passed this limit's test and was then rejected by another
+// limit reaches fn with status 429, and counts if fn says so. A request
+// this limit rejected itself is not offered to fn: a full bucket takes no
+// more hits, and the extra hit Flask-Limiter 1.x makes there changes
+// nothing but the window of fixed-window-elastic-expiry.
+//
 // Limits of the same text keyed alike on one route are one bucket: beside
 // a limit that counts every request, the request is counted once whatever
 // fn says; several deduct-when limits count it once if any of them says so.
