@@ -860,3 +860,36 @@ func TestHeadErrorHandlerSeesTheServedRoute(t *testing.T) {
 		t.Fatalf("error handler saw pattern %q; chi serves /api/{name}", seen)
 	}
 }
+
+// A route limit declared after slow middleware (authentication asking a
+// remote service, a body read) judges the request when it runs, not when
+// lim.Handler first saw it: judged at the earlier instant, a request was
+// rejected by a window that had already ended, with a Retry-After date in
+// the past, and its hit was logged too early, so the next request could
+// come within the window of it.
+func TestRouteLimitJudgedWhenItRuns(t *testing.T) {
+	for _, strategy := range []string{limiter.StrategyFixedWindow, limiter.StrategyMovingWindow} {
+		t.Run(strategy, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithStrategy(strategy), chilimit.WithHeaders(true), chilimit.WithRetryAfterHTTPDate(true))
+			slow := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Header.Get("Slow") != "" {
+						clock.Advance(time.Second) // the middleware's own work
+					}
+					next.ServeHTTP(w, r)
+				})
+			}
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.With(slow, chilimit.Limit("1/second")).Get("/", text("ok"))
+			run(t, r, clock, []step{
+				{path: "/", code: 200},
+				// Reaches the limit at t0+1.5s, after the first hit's second.
+				{path: "/", advance: 500 * time.Millisecond, opts: []reqOpt{header("Slow", "1")}, code: 200},
+				// t0+1.7s: within a second of the hit at t0+1.5s.
+				{path: "/", advance: 200 * time.Millisecond, code: 429, headers: map[string]string{
+					"Retry-After": t0.Add(3 * time.Second).Format(http.TimeFormat)}},
+			})
+		})
+	}
+}
