@@ -893,3 +893,49 @@ func TestRouteLimitJudgedWhenItRuns(t *testing.T) {
 		})
 	}
 }
+
+// resetDuringHit runs a function once, after the next rejected
+// fixed-window hit has been counted and before its answer is returned.
+type resetDuringHit struct {
+	*memory.Storage
+	during atomic.Pointer[func()]
+}
+
+func (s *resetDuringHit) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	st, err := s.Storage.AcquireFixedWindow(ctx, r, elastic)
+	if err == nil && !st.Allowed {
+		if f := s.during.Swap(nil); f != nil {
+			(*f)()
+		}
+	}
+	return st, err
+}
+
+// A rejection the storage gave before Limiter.Reset, whose request reaches
+// the over-limit cache only after Reset emptied it, is not kept: it would
+// reject the client, whom the storage no longer counts, until the window's
+// end.
+func TestOverLimitCacheKeepsNoRejectionFromBeforeReset(t *testing.T) {
+	clock := limiter.NewManualClock(t0)
+	s := &resetDuringHit{Storage: newSharedMemory(t, clock)}
+	lim, err := chilimit.New(chilimit.WithStorage(s), chilimit.WithClock(clock), chilimit.WithDefaultLimits("1/hour"),
+		chilimit.WithOverLimitCache(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	reset := func() {
+		if err := lim.Reset(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+	s.during.Store(&reset)
+	run(t, r, clock, []step{
+		{path: "/", code: 200},
+		{path: "/", code: 429}, // Reset runs while this rejection is on its way
+		{path: "/", code: 200}, // the storage was reset
+	})
+}

@@ -670,8 +670,12 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 	}
 	dead := l.fb != nil && l.fb.dead.Load()
 	gen := l.storageGen() // after dead, as in hit
+	var overGen uint64
+	if l.over != nil {
+		overGen = l.over.generation() // before the storage calls
+	}
 	if l.batch && len(cs) > 1 && !l.dryRun && !dead {
-		if breach, err, done := l.evaluateBatch(st, r, cs, gen); done {
+		if breach, err, done := l.evaluateBatch(st, r, cs, gen, overGen); done {
 			return breach, err
 		}
 	}
@@ -690,7 +694,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 				return nil, err
 			}
 			if l.over != nil && !res.Allowed && l.storageAnswered(gen) {
-				l.over.put(req.Key, res, c.cost, st.now)
+				l.over.put(req.Key, res, c.cost, st.now, overGen)
 			}
 		}
 		st.record(c.cl, c.skey, res)
@@ -713,7 +717,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 // limits), with the results the one-by-one loop in evaluate would give. It
 // reports done = false when that loop must run instead: the storage failed
 // and the in-memory fallback takes over.
-func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen uint64) (breach *RateLimitError, err error, done bool) {
+func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen, overGen uint64) (breach *RateLimitError, err error, done bool) {
 	ops := make([]limiter.BatchOp, 0, len(cs))
 	cachedAt, cachedRes := -1, limiter.Result{}
 	for i := range cs {
@@ -749,7 +753,7 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen u
 	for i := range n {
 		c, res := &cs[i], results[i]
 		if l.over != nil && !res.Allowed && i < len(ops) && l.storageAnswered(gen) {
-			l.over.put(ops[i].Key, res, c.cost, st.now)
+			l.over.put(ops[i].Key, res, c.cost, st.now, overGen)
 		}
 		st.record(c.cl, c.skey, res)
 		st.settled(c, res, r)

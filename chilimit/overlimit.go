@@ -3,6 +3,7 @@ package chilimit
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/limits-go/limits/limiter"
@@ -17,7 +18,10 @@ import (
 // storage's answers only: the fallback's are not kept, and a switch to or
 // from the fallback empties it.
 type overLimitCache struct {
-	seed   maphash.Seed
+	seed maphash.Seed
+	// gen counts the times reset emptied the cache: a rejection the
+	// storage gave before one is not kept after it.
+	gen    atomic.Uint64
 	shards [32]overLimitShard
 }
 
@@ -64,13 +68,24 @@ func (c *overLimitCache) get(key string, l limiter.Limit, cost int64, now time.T
 	return limiter.Result{Limit: l, ResetAt: time.Unix(0, e.resetAt), RetryAfter: time.Duration(e.retryAt - n)}, true
 }
 
-// put caches a rejection.
-func (c *overLimitCache) put(key string, res limiter.Result, cost int64, now time.Time) {
+// generation returns the cache's generation, to read before the storage
+// call whose answer goes to put.
+func (c *overLimitCache) generation() uint64 { return c.gen.Load() }
+
+// put caches a rejection the storage gave after generation returned gen,
+// unless reset ran since.
+func (c *overLimitCache) put(key string, res limiter.Result, cost int64, now time.Time, gen uint64) {
 	if res.RetryAfter <= 0 {
 		return
 	}
 	sh := c.shard(key)
 	sh.mu.Lock()
+	if c.gen.Load() != gen {
+		// reset ran since the storage call began (it moves gen on before
+		// it empties the shards, each under its lock).
+		sh.mu.Unlock()
+		return
+	}
 	if len(sh.m) >= maxOverLimitShard {
 		clear(sh.m)
 	}
@@ -79,6 +94,7 @@ func (c *overLimitCache) put(key string, res limiter.Result, cost int64, now tim
 }
 
 func (c *overLimitCache) reset() {
+	c.gen.Add(1)
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
