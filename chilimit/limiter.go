@@ -642,6 +642,9 @@ func (l *Limiter) prepare(st *reqState, g *group, r *http.Request, scope string,
 // reported and none returned), or a storage error that must stop the
 // request.
 func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, error) {
+	// Judged when the checks run, not when Handler first saw the request:
+	// the middleware before a route's limits may have taken a while.
+	st.now = l.clock.Now()
 	cs := st.checks
 	defer func() { st.checks = st.checks[:0] }()
 	// Insertion sort: stable, allocation-free, and the lists are short.
@@ -876,6 +879,7 @@ func (l *Limiter) breached(st *reqState, r *http.Request, g *group, e *RateLimit
 
 // checkMeta rejects clients over a meta limit, without counting.
 func (l *Limiter) checkMeta(st *reqState, r *http.Request) (*RateLimitError, error) {
+	st.now = l.clock.Now()
 	key := st.clientKey(r)
 	for i := range l.meta.limits {
 		cl := &l.meta.limits[i]

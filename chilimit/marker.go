@@ -113,9 +113,6 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		l.writeHeaders(w, st, false)
 		return true
 	}
-	// Judged now, not when Handler saw the request: the middleware before
-	// this marker may have taken a while.
-	st.now = l.clock.Now()
 	breach, err := l.evaluate(st, r)
 	if l.stop(w, r, st, breach, err) {
 		st.release()
@@ -186,7 +183,6 @@ func (l *Limiter) serveStacked(st *reqState, g *group, next http.Handler, w http
 		return
 	}
 	l.prepare(st, g, r, st.pattern, l.resolveLimits(g, r))
-	st.now = l.clock.Now() // as in apply
 	breach, err := l.evaluate(st, r)
 	if l.stop(w, r, st, breach, err) {
 		st.release()

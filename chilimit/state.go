@@ -37,7 +37,7 @@ type reqState struct {
 	counted  []countedKey // storage keys counted (or to count) by this request
 	keyBuf   []byte
 
-	now     time.Time
+	now     time.Time       // the instant of the latest checks (or deductions)
 	baseCtx context.Context // the request's, or detached from it
 	ctx     context.Context // baseCtx, or a child bounded by the storage timeout
 	cancel  context.CancelFunc
@@ -106,7 +106,6 @@ func (st *reqState) init(l *Limiter, r *http.Request) {
 	st.pending = st.pendingBuf[:0]
 	st.checks = st.checksBuf[:0]
 	st.counted = st.countedBuf[:0]
-	st.now = l.clock.Now()
 	st.baseCtx = r.Context()
 	st.ctx = st.baseCtx
 }
