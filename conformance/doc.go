@@ -57,6 +57,7 @@
 //	FixedWindow/PlainWindowEndsDespiteHammering     plain strategy: the window ends whatever the client does
 //	Peek/MissingKey/*                               full capacity, ResetAt = RetryAt = now
 //	Peek/DoesNotCount/*                             peeking takes nothing and reports the current state
+//	Peek/DoesNotStartWindow/*                       a peek at a missing key leaves it missing: a later hit starts afresh
 //	Peek/ReportsFullKey/*                           rejected, with a RetryAt between now and ResetAt
 //	Peek/ExpiredKeyLooksMissing/*                   at the reported ResetAt the key is as if missing
 //	Strategy/AllowsAmountThenRejects/*              Amount hits, then a rejection with a RetryAfter
@@ -142,9 +143,9 @@
 // expiry never set, a non-atomic read-then-write, keys truncated to 250
 // bytes, a wrapper hiding capabilities it declares, a clock read in whole
 // seconds, a window of one unit whatever the limit's multiples, a Clear
-// that keeps a sliding window's previous count, batches that run on past a
-// rejection, count their peek steps or count fixed windows under every
-// strategy) and check that the rules each bug breaks fail, by name, while
+// that keeps a sliding window's previous count, a peek that starts a fixed
+// window, batches that run on past a rejection, count their peek steps or
+// count fixed windows under every strategy) and check that the rules each bug breaks fail, by name, while
 // others pass; some of the bugs also on real time, in a storage deciding on
 // its own clock. A storage on its own clock whose every call takes 40ms
 // passes.

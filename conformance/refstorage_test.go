@@ -30,6 +30,7 @@ const (
 	faultBatchFixed   fault = "batch-fixed"       // a batch counts fixed windows whatever the strategy
 	faultClearCurrent fault = "clear-current"     // Clear zeroes a sliding window's stored current count and keeps the previous one
 	faultOneUnit      fault = "one-unit"          // a limit's window is one unit long, whatever its Multiples
+	faultPeekCreates  fault = "peek-creates"      // a fixed-window peek on a missing key creates an empty counter, starting the window
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
@@ -172,6 +173,17 @@ func (s *refStorage) PeekFixedWindow(ctx context.Context, r limiter.Request) (li
 
 func (s *refStorage) peekFixed(r limiter.Request, k string) limiter.State {
 	w := s.fixedWindow(r, k)
+	if now := r.Now.UnixNano(); s.fault == faultPeekCreates && (!w.Live(now) || w.Count == 0) {
+		// As a backend that creates the counter (SET NX with the window as
+		// its expiry) before reading it would. A counter holding nothing
+		// reports what a missing one does (ResetAt = RetryAt = r.Now), so
+		// every peek looks right; only a later hit shows the early start.
+		st := limiter.FixedWindow{Count: -1}.Peek(r)
+		if !w.Live(now) {
+			s.fixed[k] = limiter.FixedWindow{ExpiresAt: now + int64(r.Limit.Window())}
+		}
+		return st
+	}
 	return w.Peek(r)
 }
 

@@ -204,6 +204,22 @@ func peekRules() []rule {
 				e.check(op+" (after one hit)", st, want{true, 4, unixTime(acq.ResetAt), t0})
 			}
 		}},
+		{name: "DoesNotStartWindow", perStrategy: true, run: func(e *env) {
+			// A peek at a missing key must leave it missing: a hit after
+			// it reports what a hit on a key never used reports, not a
+			// window (or log, or bucket) the peek started. Per day, so
+			// no sliding window's aligned end falls between the two
+			// hits on real time.
+			t0 := e.at(0)
+			k, fresh, l := e.key("peeked"), e.key("fresh"), perDay(5)
+			st, op := e.peek(k, l, 1, t0)
+			e.check(op, st, want{true, 5, t0, t0})
+			t1 := e.at(900 * time.Millisecond)
+			w, _ := e.acquire(fresh, l, 1, t1)
+			st, op = e.acquire(k, l, 1, t1)
+			e.check(op+" (the key was only peeked at, at t0: as a key never used reports)", st,
+				want{w.Allowed, w.Remaining, unixTime(w.ResetAt), unixTime(w.RetryAt)})
+		}},
 		{name: "ReportsFullKey", perStrategy: true, run: func(e *env) {
 			t0 := e.burstStart()
 			k, l := e.key("k"), e.burstLimit(5)
