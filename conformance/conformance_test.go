@@ -150,6 +150,9 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultPeekCreates, false,
 			[]string{"Peek/DoesNotStartWindow/fixed-window"},
 			[]string{"Peek/DoesNotCount/fixed-window", "Peek/MissingKey/fixed-window", "Peek/DoesNotStartWindow/moving-window"}},
+		{faultBucketWindow, false,
+			[]string{"TokenBucket/BurstNeverExceedsAmount"},
+			[]string{"TokenBucket/RefillsEvenly", "Strategy/AllowsAmountThenRejects/token-bucket"}},
 		// On real time the same faults still fail by name.
 		{faultOffByOne, true,
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/fixed-window",

@@ -72,7 +72,9 @@
 //	MovingWindow/RetryAtWaitsForEnoughUnits         RetryAt waits for as many units as the cost needs
 //	SlidingWindow/BucketShiftAndDecay               epoch-aligned windows; the previous count decays linearly
 //	TokenBucket/RefillsEvenly                       one token every window/Amount
-//	TokenBucket/BurstNeverExceedsAmount             however long the bucket idles
+//	TokenBucket/BurstNeverExceedsAmount             however long the bucket idles, and when window/Amount rounds
+//	                                                down far (the bucket holds Amount intervals, not the window;
+//	                                                injected clock only)
 //	Windows/MultiplesScaleTheWindow/*               "2 per 10 seconds": every instant reported counts the whole window,
 //	                                                not one unit, up to full capacity again (injected clock only)
 //	Windows/LongerThan30Days/*                      "2 per 12 months" likewise: state outlives 30 days (memcached reads
@@ -142,11 +144,12 @@
 // against a reference storage with planted bugs (a counter off by one, an
 // expiry never set, a non-atomic read-then-write, keys truncated to 250
 // bytes, a wrapper hiding capabilities it declares, a clock read in whole
-// seconds, a window of one unit whatever the limit's multiples, a Clear
-// that keeps a sliding window's previous count, a peek that starts a fixed
+// seconds, a window of one unit whatever the limit's multiples, a token
+// bucket holding a whole window rather than Amount intervals, a Clear that
+// keeps a sliding window's previous count, a peek that starts a fixed
 // window, batches that run on past a rejection, count their peek steps or
-// count fixed windows under every strategy) and check that the rules each bug breaks fail, by name, while
-// others pass; some of the bugs also on real time, in a storage deciding on
-// its own clock. A storage on its own clock whose every call takes 40ms
-// passes.
+// count fixed windows under every strategy) and check that the rules each
+// bug breaks fail, by name, while others pass; some of the bugs also on real
+// time, in a storage deciding on its own clock. A storage on its own clock
+// whose every call takes 40ms passes.
 package conformance

@@ -31,6 +31,7 @@ const (
 	faultClearCurrent fault = "clear-current"     // Clear zeroes a sliding window's stored current count and keeps the previous one
 	faultOneUnit      fault = "one-unit"          // a limit's window is one unit long, whatever its Multiples
 	faultPeekCreates  fault = "peek-creates"      // a fixed-window peek on a missing key creates an empty counter, starting the window
+	faultBucketWindow fault = "bucket-window"     // the token bucket holds a whole window of time, not Amount intervals
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
@@ -237,9 +238,49 @@ func (s *refStorage) acquireTokens(r limiter.Request, k string) limiter.State {
 		b.TAT = math.MinInt64
 	}
 	s.pause()
+	if s.fault == faultBucketWindow {
+		st, tat := windowBucket(b, r, true)
+		if st.Allowed {
+			b.TAT = tat
+		}
+		s.tokens[k] = b
+		return st
+	}
 	st := b.Acquire(r)
 	s.tokens[k] = b
 	return st
+}
+
+// windowBucket is limiter.TokenBucket's arithmetic with the fault
+// faultBucketWindow: a hit is allowed when max(TAT, now) + Cost × interval
+// − now ≤ window, instead of ≤ Amount × interval, as a backend would that
+// compares with the window it was given; Remaining is still counted from
+// Amount × interval. When Amount does not divide the window by a wide
+// margin (interval rounds down by a large fraction), a burst then exceeds
+// Amount.
+func windowBucket(b limiter.TokenBucket, r limiter.Request, take bool) (limiter.State, int64) {
+	now := r.Now.UnixNano()
+	amount := r.Limit.Amount
+	if amount == 0 {
+		return limiter.State{ResetAt: now, RetryAt: now}, b.TAT
+	}
+	interval := max(int64(r.Limit.Window())/amount, 1)
+	capacity := interval * amount
+	tat := max(b.TAT, now)
+	remaining := func(t int64) int64 { return max((capacity-(t-now))/interval, 0) }
+	next := tat + r.Cost*interval
+	if r.Cost <= amount && next-now <= int64(r.Limit.Window()) {
+		after := next
+		if !take {
+			after = tat
+		}
+		return limiter.State{Allowed: true, Remaining: remaining(after), ResetAt: after, RetryAt: now}, next
+	}
+	st := limiter.State{Remaining: remaining(tat), ResetAt: tat, RetryAt: next - capacity}
+	if r.Cost > amount {
+		st.RetryAt = st.ResetAt
+	}
+	return st, b.TAT
 }
 
 func (s *refStorage) PeekTokenBucket(ctx context.Context, r limiter.Request) (limiter.State, error) {
@@ -250,6 +291,10 @@ func (s *refStorage) peekTokens(r limiter.Request, k string) limiter.State {
 	b, ok := s.tokens[k]
 	if !ok {
 		b.TAT = math.MinInt64
+	}
+	if s.fault == faultBucketWindow {
+		st, _ := windowBucket(b, r, false)
+		return st
 	}
 	return b.Peek(r)
 }

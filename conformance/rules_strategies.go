@@ -303,6 +303,19 @@ func tokenBucketRules() []rule {
 			e.check(op+" (the amount after idling)", st, want{true, 0, time.Time{}, idle})
 			st, op = e.acquire(k, l, 1, idle)
 			e.check(op, st, want{false, 0, time.Time{}, time.Time{}})
+			if !e.exact() {
+				return // tokens of a few nanoseconds come back while the calls travel
+			}
+			// An amount far from dividing the window: the interval, 2.5ns,
+			// rounds down to 2ns, so the bucket holds 800ms of the 1s
+			// window. A bucket holding the whole window would take 100
+			// million tokens more than the amount in one burst.
+			k, l = e.key("interval-rounded-down"), perSecond(400_000_000)
+			st, op = e.acquire(k, l, l.Amount, idle)
+			e.check(op+" (the whole amount at once)", st, want{true, 0, idle.Add(800 * ms), idle})
+			st, op = e.acquire(k, l, 1, idle)
+			e.check(op+" (one more than the amount: Amount × interval is 800ms, not the 1s window)", st,
+				want{false, 0, idle.Add(800 * ms), idle.Add(2 * time.Nanosecond)})
 		}},
 	}
 }
