@@ -153,6 +153,9 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultBucketWindow, false,
 			[]string{"TokenBucket/BurstNeverExceedsAmount"},
 			[]string{"TokenBucket/RefillsEvenly", "Strategy/AllowsAmountThenRejects/token-bucket"}},
+		{faultClearGlob, false,
+			[]string{"Clear/LeavesOtherKeysAlone"},
+			[]string{"Clear/ForgetsEveryStrategysState", "Strategy/ClearForgets/moving-window"}},
 		// On real time the same faults still fail by name.
 		{faultOffByOne, true,
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/fixed-window",

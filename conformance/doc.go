@@ -90,7 +90,8 @@
 //	Clear/ForgetsEveryStrategysState                Clear removes the key's state under every capability
 //	Clear/ForgetsPreviousSlidingWindow              cleared in the window after its hits, a sliding-window key is fresh
 //	Clear/MissingKeyIsNotAnError
-//	Clear/LeavesOtherKeysAlone                      including keys that extend the cleared one or look like patterns
+//	Clear/LeavesOtherKeysAlone                      including keys that extend the cleared one or look like patterns,
+//	                                                under every strategy
 //	ResetAll/EmptyStorageCountsNothing              0 (or -1 for a backend that cannot count)
 //	ResetAll/CountsTheKeysRemoved                   exactly the keys hit (or -1)
 //	ResetAll/RemovesEveryKey                        every key of every strategy is fresh afterwards
@@ -146,10 +147,11 @@
 // bytes, a wrapper hiding capabilities it declares, a clock read in whole
 // seconds, a window of one unit whatever the limit's multiples, a token
 // bucket holding a whole window rather than Amount intervals, a Clear that
-// keeps a sliding window's previous count, a peek that starts a fixed
-// window, batches that run on past a rejection, count their peek steps or
-// count fixed windows under every strategy) and check that the rules each
-// bug breaks fail, by name, while others pass; some of the bugs also on real
-// time, in a storage deciding on its own clock. A storage on its own clock
-// whose every call takes 40ms passes.
+// keeps a sliding window's previous count, a Clear that removes the keys the
+// cleared one begins, a peek that starts a fixed window, batches that run on
+// past a rejection, count their peek steps or count fixed windows under
+// every strategy) and check that the rules each bug breaks fail, by name,
+// while others pass; some of the bugs also on real time, in a storage
+// deciding on its own clock. A storage on its own clock whose every call
+// takes 40ms passes.
 package conformance

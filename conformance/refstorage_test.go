@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ const (
 	faultOneUnit      fault = "one-unit"          // a limit's window is one unit long, whatever its Multiples
 	faultPeekCreates  fault = "peek-creates"      // a fixed-window peek on a missing key creates an empty counter, starting the window
 	faultBucketWindow fault = "bucket-window"     // the token bucket holds a whole window of time, not Amount intervals
+	faultClearGlob    fault = "clear-glob"        // Clear removes the other strategies' state of every key the cleared one begins
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
@@ -356,6 +358,27 @@ func (s *refStorage) AcquireBatch(ctx context.Context, strategy string, ops []li
 func (s *refStorage) Clear(ctx context.Context, key string) error {
 	_, err := s.do(ctx, "clear", limiter.Request{Key: key}, func(_ limiter.Request, k string) limiter.State {
 		delete(s.fixed, k)
+		if s.fault == faultClearGlob {
+			// As a backend keeping a key's optional state under several
+			// keys, and deleting them by a pattern (key + "*") that
+			// catches every key the cleared one begins.
+			for other := range s.moving {
+				if strings.HasPrefix(other, k) {
+					delete(s.moving, other)
+				}
+			}
+			for other := range s.sliding {
+				if strings.HasPrefix(other, k) {
+					delete(s.sliding, other)
+				}
+			}
+			for other := range s.tokens {
+				if strings.HasPrefix(other, k) {
+					delete(s.tokens, other)
+				}
+			}
+			return limiter.State{}
+		}
 		delete(s.moving, k)
 		if w, ok := s.sliding[k]; ok && s.fault == faultClearCurrent {
 			// As a backend keeping the two windows under two keys and
