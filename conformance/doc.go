@@ -21,8 +21,9 @@
 //	func (h harness) Close() {}
 //
 //	func TestConformance(t *testing.T) {
+//		srv := startServer(t) // once: every rule's storage gets a prefix of its own on it
 //		conformance.Run(t, func(ctx context.Context, t *testing.T) (conformance.Harness, error) {
-//			return harness{srv: startServer(t)}, nil
+//			return harness{srv: srv}, nil
 //		})
 //	}
 //
@@ -31,11 +32,12 @@
 // repository has another in examples/ownstorage, whose README shows it.
 //
 // Run calls the maker once up front to read the capabilities, then once per
-// rule; it closes each storage and then its harness when the rule ends.
-// MakeStorage must return a storage that holds no keys: when several rules
-// share one server, give each storage its own namespace (a fresh key
-// prefix). The suite also makes every key unique to the rule's run and
-// clears the keys it used when the rule ends.
+// rule (over a hundred times, all at once on real time); it closes each
+// storage and then its harness when the rule ends. Start servers once, in the
+// test, rather than in the maker. MakeStorage must return a storage that
+// holds no keys: when several rules share one server, give each storage its
+// own namespace (a fresh key prefix). The suite also makes every key unique
+// to the rule's run and clears the keys it used when the rule ends.
 //
 // # Rules
 //
