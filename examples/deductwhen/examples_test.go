@@ -38,3 +38,9 @@ func TestOnlyFailuresCount(t *testing.T) {
 		t.Errorf("right password a minute later = %d, want 200", got)
 	}
 }
+
+// The requests the program prints a curl line for reach a route.
+func TestTryLines(t *testing.T) {
+	srv, _ := extest.StartRouter(t, newRouter)
+	extest.CheckTry(t, srv, try)
+}

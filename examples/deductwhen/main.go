@@ -26,5 +26,9 @@ func run(port int) error {
 		return err
 	}
 	defer lim.Close()
-	return serve.Main(port, h, "/login")
+	return serve.Main(port, h, try...)
 }
+
+// try are the requests the program prints a curl line for: a path for GET,
+// or "METHOD /path".
+var try = []string{"POST /login"}

@@ -36,3 +36,9 @@ func TestJSON429(t *testing.T) {
 		}
 	}
 }
+
+// The requests the program prints a curl line for reach a route.
+func TestTryLines(t *testing.T) {
+	srv, _ := extest.StartRouter(t, newRouter)
+	extest.CheckTry(t, srv, try)
+}

@@ -27,5 +27,9 @@ func run(port int) error {
 		return err
 	}
 	defer lim.Close()
-	return serve.Main(port, h, "/api/items", "/api/upload")
+	return serve.Main(port, h, try...)
 }
+
+// try are the requests the program prints a curl line for: a path for GET,
+// or "METHOD /path".
+var try = []string{"/api/items", "POST /api/upload"}

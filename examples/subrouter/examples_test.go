@@ -50,3 +50,9 @@ func TestGroupKeepsDefaults(t *testing.T) {
 		t.Errorf("GET /admin at second 10 = %d %q, want 429 \"10 per 1 minute\"", got.Code, got.Body)
 	}
 }
+
+// The requests the program prints a curl line for reach a route.
+func TestTryLines(t *testing.T) {
+	srv, _ := extest.StartRouter(t, newRouter)
+	extest.CheckTry(t, srv, try)
+}

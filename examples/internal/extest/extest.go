@@ -160,3 +160,20 @@ func CheckSharedStorage(t *testing.T, uri string, newRouter StorageRouterFunc) {
 		t.Errorf("GET / 20 seconds later = %d %q, want 200", got.Code, got.Body)
 	}
 }
+
+// CheckTry sends each request an example's main program suggests trying
+// (a path for GET, or "METHOD /path", as serve.Announce takes them) and
+// fails the test when the router has no such route (404) or the route
+// does not take the method (405): the curl line printed would not work.
+func CheckTry(t testing.TB, s *Server, try []string) {
+	t.Helper()
+	for _, line := range try {
+		method, path, ok := strings.Cut(line, " ")
+		if !ok {
+			method, path = http.MethodGet, line
+		}
+		if got := s.Do(method, path); got.Code == http.StatusNotFound || got.Code == http.StatusMethodNotAllowed {
+			t.Errorf("the suggested %q got %d %q: the route does not take it", line, got.Code, got.Body)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -49,12 +50,20 @@ func Listen(port int) (net.Listener, error) {
 }
 
 // Announce prints to w the URL ln listens on and a curl command for each
-// path in try.
+// request in try: a path, for GET, or "METHOD /path".
 func Announce(w io.Writer, ln net.Listener, try ...string) {
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(w, "listening on %s\n", base)
-	for _, path := range try {
-		fmt.Fprintf(w, "try: curl -i %s%s\n", base, path)
+	for _, req := range try {
+		method, path, ok := strings.Cut(req, " ")
+		if !ok {
+			method, path = http.MethodGet, req
+		}
+		if method == http.MethodGet {
+			fmt.Fprintf(w, "try: curl -i %s%s\n", base, path)
+		} else {
+			fmt.Fprintf(w, "try: curl -i -X %s %s%s\n", method, base, path)
+		}
 	}
 }
 

@@ -35,9 +35,9 @@ func TestAnnounceAndServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	Announce(&out, ln, "/a", "/b")
+	Announce(&out, ln, "/a", "POST /b", "GET /c")
 	base := "http://" + ln.Addr().String()
-	if want := "listening on " + base + "\ntry: curl -i " + base + "/a\ntry: curl -i " + base + "/b\n"; out.String() != want {
+	if want := "listening on " + base + "\ntry: curl -i " + base + "/a\ntry: curl -i -X POST " + base + "/b\ntry: curl -i " + base + "/c\n"; out.String() != want {
 		t.Errorf("Announce wrote %q, want %q", out.String(), want)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
