@@ -8,7 +8,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/limits-go/limits/chilimit"
 	"github.com/limits-go/limits/examples/internal/extest"
 )
 
@@ -60,11 +59,10 @@ func TestHeaders(t *testing.T) {
 	})
 }
 
-// Retry-After as an HTTP date, and renamed headers, are options too.
+// Retry-After as an HTTP date, and renamed headers, are options too: those
+// of the -http-date and -rename flags.
 func TestHTTPDateAndNames(t *testing.T) {
-	srv, _ := extest.StartRouter(t, newRouter,
-		chilimit.WithRetryAfterHTTPDate(true),
-		chilimit.WithHeaderNames(chilimit.HeaderNames{Limit: "RateLimit-Limit", Remaining: "RateLimit-Remaining", Reset: "RateLimit-Reset"}))
+	srv, _ := extest.StartRouter(t, newRouter, options(true, true)...)
 	srv.Get("/")
 	srv.Get("/")
 	got := srv.Get("/")
@@ -76,3 +74,9 @@ func TestHTTPDateAndNames(t *testing.T) {
 }
 
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The requests the program prints a curl line for reach a route.
+func TestTryLines(t *testing.T) {
+	srv, _ := extest.StartRouter(t, newRouter)
+	extest.CheckTry(t, srv, try)
+}
