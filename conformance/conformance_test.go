@@ -61,6 +61,12 @@ func TestExampleHarness(t *testing.T) {
 	conformance.Run(t, newCounterHarness)
 }
 
+// Storages over one backend, as two processes', pass the rules that hit
+// through both.
+func TestSharingStorages(t *testing.T) {
+	conformance.Run(t, sharingHarness{}.maker())
+}
+
 // A storage that batches but has no optional strategy passes: its batches
 // under the other strategies fail with limiter.ErrUnsupported.
 func TestBatchStorageWithoutCapabilities(t *testing.T) {
@@ -82,6 +88,10 @@ func TestBrokenSuite(t *testing.T) {
 	f := fault(os.Getenv(brokenEnv))
 	if f == faultNone {
 		t.Skip("run by TestBrokenStoragesFailByRuleName in a child process")
+	}
+	if f == faultProcessLock {
+		conformance.Run(t, sharingHarness{fault: faultNonAtomic}.maker())
+		return
 	}
 	if os.Getenv(brokenRealTimeEnv) == "1" {
 		conformance.Run(t, refHarness{fault: f, serverClock: true}.maker())
@@ -156,6 +166,12 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultClearGlob, false,
 			[]string{"Clear/LeavesOtherKeysAlone"},
 			[]string{"Clear/ForgetsEveryStrategysState", "Strategy/ClearForgets/moving-window"}},
+		// Atomic within one storage only: the rules over one storage
+		// pass, the one through two fails.
+		{faultProcessLock, false,
+			[]string{"Concurrency/TwoStoragesOneKey/fixed-window"},
+			[]string{"Concurrency/OneKey100Goroutines/fixed-window", "Concurrency/OneKey8Goroutines1000Hits/fixed-window",
+				"FixedWindow/CountsUpToAmount"}},
 		// On real time the same faults still fail by name.
 		{faultOffByOne, true,
 			[]string{"FixedWindow/CountsUpToAmount", "Strategy/AllowsAmountThenRejects/fixed-window",

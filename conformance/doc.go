@@ -39,6 +39,11 @@
 // own namespace (a fresh key prefix). The suite also makes every key unique
 // to the rule's run and clears the keys it used when the rule ends.
 //
+// A storage over a server should also implement [SharingHarness]: its
+// MakePeer opens a second storage on the same keys, as another process of
+// the application would (its own client, the same prefix), and the suite
+// checks that hits through the two are atomic together.
+//
 // # Rules
 //
 // Every rule is a subtest named "<Group>/<Rule>", or
@@ -104,6 +109,8 @@
 //	Close/SecondCloseReturnsNil
 //	Concurrency/OneKey100Goroutines/*               100 goroutines, one key, a limit of 5: exactly 5 allowed
 //	Concurrency/OneKey8Goroutines1000Hits/*         8 × 1000 hits, one key, a limit of 4000: exactly 4000 allowed
+//	Concurrency/TwoStoragesOneKey/*                 the same through two storages sharing the keys, as two processes
+//	                                                (a SharingHarness only)
 //	Concurrency/ManyKeysIndependent/*               20 keys hit concurrently: exactly their amount each
 //
 // "*" stands for each strategy name (fixed-window, moving-window, …). The

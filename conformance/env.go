@@ -38,6 +38,9 @@ type env struct {
 	prefix string
 	algo   algorithm
 
+	h            Harness       // the harness that made s
+	storageClock limiter.Clock // the clock given to MakeStorage
+
 	mu   sync.Mutex
 	keys map[string]bool // every key handed out, cleared when the rule ends
 	late time.Duration   // the most a call of the rule returned after its request's Now
@@ -64,12 +67,13 @@ func newEnv(t *testing.T, rule string, newHarness HarnessMaker, info suiteInfo) 
 		t.Fatalf("rule %s: make harness: %v", rule, err)
 	}
 	t.Cleanup(h.Close)
-	e := &env{t: t, ctx: ctx, rule: rule, caps: info.caps}
+	e := &env{t: t, ctx: ctx, rule: rule, caps: info.caps, h: h}
 	var clock limiter.Clock = limiter.SystemClock
 	if info.acceptsClock {
 		e.clock = limiter.NewManualClock(clockStart)
 		clock = e.clock
 	}
+	e.storageClock = clock
 	s, err := h.MakeStorage(ctx, clock)
 	if err != nil {
 		t.Fatalf("rule %s: make storage: %v", rule, err)
@@ -94,6 +98,28 @@ func newEnv(t *testing.T, rule string, newHarness HarnessMaker, info suiteInfo) 
 	e.prefix = "conformance:" + hex.EncodeToString(token[:]) + ":" + rule + ":"
 	e.t0 = e.now()
 	return e
+}
+
+// peer returns a second storage over the keys of e.s, from the harness's
+// MakePeer, closed when the rule ends (before e.s). Only rules marked
+// twoStorages call it.
+func (e *env) peer() limiter.Storage {
+	e.t.Helper()
+	sh, ok := e.h.(SharingHarness)
+	if !ok {
+		e.t.Fatalf("rule %s: the harness does not implement conformance.SharingHarness", e.rule)
+	}
+	p, err := sh.MakePeer(e.ctx, e.storageClock, e.s)
+	switch {
+	case err != nil:
+		e.t.Fatalf("rule %s: make peer storage: %v", e.rule, err)
+	case p == nil:
+		e.t.Fatalf("rule %s: MakePeer returned a nil storage", e.rule)
+	case p == e.s:
+		e.t.Fatalf("rule %s: MakePeer returned the storage it was given; want a second storage over its keys", e.rule)
+	}
+	e.t.Cleanup(func() { _ = p.Close() })
+	return p
 }
 
 // exact reports whether the suite drives the storage's clock, so every

@@ -42,3 +42,20 @@ type Harness interface {
 
 // A HarnessMaker returns a fresh Harness for one subtest.
 type HarnessMaker func(ctx context.Context, t *testing.T) (Harness, error)
+
+// A SharingHarness is a Harness whose storages can share their keys with a
+// second storage, as the storages of an application's processes share one
+// server. Implement it for a storage over a server or any backend outside
+// the process: the suite then also checks that hits through two storages
+// are atomic together, which no rule over one storage can tell from a
+// storage made atomic only by a lock of its own. A harness without it has
+// those rules skipped, with the reason.
+type SharingHarness interface {
+	Harness
+	// MakePeer returns a new storage over the keys of s, which MakeStorage
+	// returned: what another process of the application would open on the
+	// same backend (its own client and connections, the same key prefix).
+	// clock is the one given to MakeStorage. The suite closes the peer
+	// before s.
+	MakePeer(ctx context.Context, clock limiter.Clock, s limiter.Storage) (limiter.Storage, error)
+}

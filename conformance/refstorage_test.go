@@ -34,6 +34,7 @@ const (
 	faultPeekCreates  fault = "peek-creates"      // a fixed-window peek on a missing key creates an empty counter, starting the window
 	faultBucketWindow fault = "bucket-window"     // the token bucket holds a whole window of time, not Amount intervals
 	faultClearGlob    fault = "clear-glob"        // Clear removes the other strategies' state of every key the cleared one begins
+	faultProcessLock  fault = "process-lock"      // atomic by a lock of each storage's own over a non-atomic shared backend
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
@@ -475,5 +476,91 @@ func (h refHarness) Capabilities() conformance.Capabilities {
 func (h refHarness) Close() {}
 
 func (h refHarness) maker() conformance.HarnessMaker {
+	return func(context.Context, *testing.T) (conformance.Harness, error) { return h, nil }
+}
+
+// processLocal is a storage in front of a backend that other processLocal
+// storages share, as the storages of several processes share a server:
+// every call holds a lock of this storage's own. Over an atomic backend
+// that is correct; over a non-atomic one (faultNonAtomic) it is atomic in
+// one process only, a fault no rule over one storage can see. It offers
+// the required interface only.
+type processLocal struct {
+	mu      sync.Mutex
+	closed  bool
+	backend *refStorage
+}
+
+// lock takes the storage's own lock, or fails once it is closed.
+func (p *processLocal) lock() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return fmt.Errorf("process-local storage: %w", limiter.ErrClosed)
+	}
+	return nil
+}
+
+func (p *processLocal) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	if err := p.lock(); err != nil {
+		return limiter.State{}, err
+	}
+	defer p.mu.Unlock()
+	return p.backend.AcquireFixedWindow(ctx, r, elastic)
+}
+
+func (p *processLocal) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := p.lock(); err != nil {
+		return limiter.State{}, err
+	}
+	defer p.mu.Unlock()
+	return p.backend.PeekFixedWindow(ctx, r)
+}
+
+func (p *processLocal) Clear(ctx context.Context, key string) error {
+	if err := p.lock(); err != nil {
+		return err
+	}
+	defer p.mu.Unlock()
+	return p.backend.Clear(ctx, key)
+}
+
+func (p *processLocal) Check(ctx context.Context) error {
+	if err := p.lock(); err != nil {
+		return err
+	}
+	defer p.mu.Unlock()
+	return p.backend.Check(ctx)
+}
+
+// Close closes this storage, not the backend the others still use.
+func (p *processLocal) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	return nil
+}
+
+// sharingHarness makes processLocal storages, each over a fresh backend
+// with fault, and peers over the backend of the storage given.
+type sharingHarness struct{ fault fault }
+
+func (h sharingHarness) MakeStorage(context.Context, limiter.Clock) (limiter.Storage, error) {
+	return &processLocal{backend: newRefStorage(h.fault, false, 0)}, nil
+}
+
+func (h sharingHarness) MakePeer(_ context.Context, _ limiter.Clock, s limiter.Storage) (limiter.Storage, error) {
+	p, ok := s.(*processLocal)
+	if !ok {
+		return nil, fmt.Errorf("sharing harness: a peer of %T", s)
+	}
+	return &processLocal{backend: p.backend}, nil
+}
+
+func (sharingHarness) AcceptsClock() bool                     { return true }
+func (sharingHarness) Capabilities() conformance.Capabilities { return conformance.Capabilities{} }
+func (sharingHarness) Close()                                 {}
+
+func (h sharingHarness) maker() conformance.HarnessMaker {
 	return func(context.Context, *testing.T) (conformance.Harness, error) { return h, nil }
 }

@@ -19,10 +19,16 @@ type outcome struct {
 // hammer runs goroutines × hits Strategy.Hit calls of cost 1 on key at one
 // instant, all goroutines released at once, and returns every outcome.
 func (e *env) hammer(st limiter.Strategy, key string, l limiter.Limit, at time.Time, goroutines, hits int) []outcome {
+	return e.hammerThrough([]limiter.Strategy{st}, key, l, at, goroutines, hits)
+}
+
+// hammerThrough is hammer with goroutine i hitting through sts[i%len(sts)].
+func (e *env) hammerThrough(sts []limiter.Strategy, key string, l limiter.Limit, at time.Time, goroutines, hits int) []outcome {
 	results := make(chan outcome, goroutines*hits)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for range goroutines {
+	for i := range goroutines {
+		st := sts[i%len(sts)]
 		wg.Go(func() {
 			<-start
 			for range hits {
@@ -91,6 +97,22 @@ func concurrencyRules() []rule {
 			defer func() { _ = e.s.Clear(e.ctx, k) }()
 			outs := e.hammer(st, k, l, t0, 8, 1000)
 			e.checkExactly(fmt.Sprintf("8 goroutines × 1000 hits on one key of %v", l), outs, 4000)
+		}},
+		{name: "TwoStoragesOneKey", perStrategy: true, twoStorages: true, run: func(e *env) {
+			// Two processes sharing the backend: a storage made atomic
+			// by a lock of its own lets both read the same count.
+			st := e.strategy()
+			peer, err := limiter.NewStrategy(e.algo.strategy, e.peer())
+			if err != nil {
+				e.fatalf("limiter.NewStrategy(%q) over the peer storage: %v", e.algo.strategy, err)
+			}
+			k, l := e.key("k"), perDay(5)
+			t0 := e.at(0)
+			defer func() { _ = e.s.Clear(e.ctx, k) }()
+			outs := e.hammerThrough([]limiter.Strategy{st, peer}, k, l, t0, 100, 1)
+			e.checkExactly(fmt.Sprintf("100 goroutines hitting one key of %v through two storages sharing it, 50 each", l), outs, 5)
+			res, op := e.test(peer, k, l, 1, t0)
+			e.checkResult(op+" (through the peer, afterwards)", res, l, false, 0, anyDuration)
 		}},
 		{name: "ManyKeysIndependent", perStrategy: true, run: func(e *env) {
 			st := e.strategy()

@@ -14,6 +14,7 @@ import (
 type suiteInfo struct {
 	caps         Capabilities
 	acceptsClock bool
+	sharing      bool // the harness is a SharingHarness
 }
 
 // Run checks the storages made by newHarness against every rule of the
@@ -38,7 +39,8 @@ func Run(t *testing.T, newHarness HarnessMaker) {
 	if err != nil {
 		t.Fatalf("conformance: make harness: %v", err)
 	}
-	info := suiteInfo{caps: h.Capabilities(), acceptsClock: h.AcceptsClock()}
+	_, sharing := h.(SharingHarness)
+	info := suiteInfo{caps: h.Capabilities(), acceptsClock: h.AcceptsClock(), sharing: sharing}
 	h.Close()
 	// On real time, every rule runs at once so their waits overlap. Calling
 	// t.Run from several goroutines does that without t.Parallel, whose
@@ -114,6 +116,9 @@ func runRule(t *testing.T, name string, r rule, a algorithm, newHarness HarnessM
 	if r.exactOnly && !info.acceptsClock {
 		t.Skipf("rule %s needs an injected clock; the harness's AcceptsClock is false", name)
 	}
+	if r.twoStorages && !info.sharing {
+		t.Skipf("rule %s needs two storages over the same keys; the harness does not implement conformance.SharingHarness", name)
+	}
 	retryRule(t, name, func() *env {
 		e := newEnv(t, name, newHarness, info)
 		e.algo = a
@@ -178,6 +183,7 @@ type rule struct {
 	anyStrategy bool
 	needs       *capability // the optional interface the rule needs, if any
 	exactOnly   bool        // needs an injected clock
+	twoStorages bool        // needs a SharingHarness (env.peer)
 	run         func(e *env)
 }
 

@@ -15,11 +15,13 @@ import (
 )
 
 // harness makes storages over the servers at addrs, each with a fresh key
-// prefix, so no storage sees another's keys.
+// prefix, so no storage sees another's keys, and peers over the same
+// prefix; each has a client of its own.
 type harness struct {
 	addrs   []string
 	clock   bool
 	mu      sync.Mutex
+	prefix  string // of the storage MakeStorage made, and its peers
 	clients []*memcache.Client
 }
 
@@ -30,13 +32,29 @@ func harnessMaker(addrs []string, acceptsClock bool) conformance.HarnessMaker {
 }
 
 func (h *harness) MakeStorage(context.Context, limiter.Clock) (limiter.Storage, error) {
+	h.mu.Lock()
+	h.prefix = uniquePrefix()
+	h.mu.Unlock()
+	return h.storage()
+}
+
+// MakePeer opens the storage another application server would: a client
+// of its own, the same prefix.
+func (h *harness) MakePeer(context.Context, limiter.Clock, limiter.Storage) (limiter.Storage, error) {
+	return h.storage()
+}
+
+// storage returns a storage over a new client, with the prefix of
+// MakeStorage's.
+func (h *harness) storage() (limiter.Storage, error) {
 	c := memcache.New(h.addrs...)
 	c.MaxIdleConns = 128
 	c.Timeout = 2 * time.Second
 	h.mu.Lock()
 	h.clients = append(h.clients, c)
+	prefix := h.prefix
 	h.mu.Unlock()
-	return memcached.New(c, memcached.WithKeyPrefix(uniquePrefix()))
+	return memcached.New(c, memcached.WithKeyPrefix(prefix))
 }
 
 // AcceptsClock is true: decisions use only Request.Now and the instants

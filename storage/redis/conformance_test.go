@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,20 +29,47 @@ func uniquePrefix() string {
 
 // harness makes storages over one client shared by every harness of a
 // test (as one application server's storages would share it), each storage
-// with a fresh prefix.
+// with a fresh prefix, and peers over clients of their own (as another
+// application server's), closed with the harness.
 type harness struct {
-	client redis.UniversalClient
-	mode   clockMode
+	client    redis.UniversalClient
+	newClient func() redis.UniversalClient
+	mode      clockMode
+
+	mu      sync.Mutex
+	prefix  string                  // of the storage MakeStorage made
+	clients []redis.UniversalClient // the peers'
 }
 
 func (h *harness) MakeStorage(context.Context, limiter.Clock) (limiter.Storage, error) {
+	h.mu.Lock()
+	h.prefix = uniquePrefix()
+	h.mu.Unlock()
+	return h.storage(h.client)
+}
+
+// storage returns a storage over c with the prefix of MakeStorage's.
+func (h *harness) storage(c redis.UniversalClient) (limiter.Storage, error) {
+	h.mu.Lock()
+	prefix := h.prefix
+	h.mu.Unlock()
 	// A generous deadline: the suite's concurrency rules queue hundreds of
 	// calls on a loaded machine under -race.
-	opts := []limiter.StorageOption{redisstore.WithPrefix(uniquePrefix()), redisstore.WithTimeout(30 * time.Second)}
+	opts := []limiter.StorageOption{redisstore.WithPrefix(prefix), redisstore.WithTimeout(30 * time.Second)}
 	if h.mode != serverRealTime {
 		opts = append(opts, redisstore.WithClientClock())
 	}
-	return redisstore.New(h.client, opts...)
+	return redisstore.New(c, opts...)
+}
+
+// MakePeer opens the storage another application server would: a client
+// of its own, the same prefix.
+func (h *harness) MakePeer(context.Context, limiter.Clock, limiter.Storage) (limiter.Storage, error) {
+	c := h.newClient()
+	h.mu.Lock()
+	h.clients = append(h.clients, c)
+	h.mu.Unlock()
+	return h.storage(c)
 }
 
 // AcceptsClock reports the client clock driven by the suite: the server clock (Redis TIME) has a
@@ -54,8 +82,15 @@ func (h *harness) Capabilities() conformance.Capabilities {
 	return conformance.Capabilities{MovingWindow: true, SlidingWindow: true, TokenBucket: true, ResetAll: true, Batch: true}
 }
 
-// Close does nothing: the client belongs to the test.
-func (h *harness) Close() {}
+// Close closes the peers' clients; the storages' client belongs to the
+// test.
+func (h *harness) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.clients {
+		_ = c.Close()
+	}
+}
 
 // suite runs the conformance suite on storages over one client from
 // newClient, closed when t ends.
@@ -63,7 +98,7 @@ func suite(t *testing.T, newClient func() redis.UniversalClient, mode clockMode)
 	c := newClient()
 	t.Cleanup(func() { c.Close() })
 	conformance.Run(t, func(context.Context, *testing.T) (conformance.Harness, error) {
-		return &harness{client: c, mode: mode}, nil
+		return &harness{client: c, newClient: newClient, mode: mode}, nil
 	})
 }
 
