@@ -100,7 +100,8 @@ type State struct {
 // method returns an error wrapping [ErrClosed].
 //
 // The conformance module's Run function checks an implementation against
-// every rule written here.
+// every rule written here; atomicity across processes, through a harness
+// that opens a second storage on the same backend (SharingHarness).
 type Storage interface {
 	// AcquireFixedWindow counts a hit on the fixed-window counter at
 	// r.Key. If no live counter exists at r.Now (never created, cleared, or
