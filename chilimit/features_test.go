@@ -166,6 +166,21 @@ func TestIETFHeaders(t *testing.T) {
 	})
 }
 
+// Structured-field integers have at most 15 digits; a field with a longer
+// one is invalid and clients drop it whole, so larger amounts are written
+// as the largest integer the syntax allows.
+func TestIETFHeadersClampHugeAmounts(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithHeaders(true), chilimit.WithIETFHeaders(true), chilimit.WithDefaultLimits("1000000000000000/second"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	run(t, r, clock, []step{{path: "/", code: 200, headers: map[string]string{
+		"RateLimit-Policy":  `"1000000000000000 per 1 second";q=999999999999999;w=1`,
+		"RateLimit":         `"1000000000000000 per 1 second";r=999999999999999;t=1`,
+		"X-RateLimit-Limit": "1000000000000000",
+	}}})
+}
+
 // flakyStorage wraps a memory storage and fails while down is set (or
 // hangs until the context ends while hang is set).
 type flakyStorage struct {

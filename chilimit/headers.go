@@ -105,7 +105,7 @@ func (l *Limiter) writeIETFHeaders(h http.Header, st *reqState) {
 		}
 		policy.WriteString(strconv.Quote(p.cl.text))
 		policy.WriteString(";q=")
-		policy.WriteString(p.cl.amount)
+		policy.WriteString(sfInteger(p.cl.limit.Amount))
 		policy.WriteString(";w=")
 		policy.WriteString(strconv.FormatInt(ceilSeconds(p.cl.window), 10))
 	}
@@ -119,5 +119,16 @@ func (l *Limiter) writeIETFHeaders(h http.Header, st *reqState) {
 	if best.breached {
 		t = best.res.RetryAfter
 	}
-	h.Set("RateLimit", strconv.Quote(best.cl.text)+";r="+strconv.FormatInt(remaining, 10)+";t="+strconv.FormatInt(ceilSeconds(t), 10))
+	h.Set("RateLimit", strconv.Quote(best.cl.text)+";r="+sfInteger(remaining)+";t="+sfInteger(ceilSeconds(t)))
+}
+
+// maxSFInteger is the largest integer of the structured-field syntax (RFC
+// 9651): fifteen digits.
+const maxSFInteger = 999_999_999_999_999
+
+// sfInteger renders n ≥ 0 as a structured-field integer: a larger n as
+// maxSFInteger, since a field holding a longer number is invalid and
+// clients discard all of it.
+func sfInteger(n int64) string {
+	return strconv.FormatInt(min(n, maxSFInteger), 10)
 }
