@@ -36,9 +36,12 @@ func RemoteAddr(r *http.Request) string {
 // lower case, compressed; so a client cannot get several buckets by the
 // spelling of its address or by opening new connections. A value that is
 // no IP address ("unknown", an obfuscated identifier) is kept as it is.
+//
+// With hops below 1 no proxy is trusted, and it returns [RemoteAddr]: the
+// peer is the client, and every X-Forwarded-For value is the client's own.
 func ForwardedFor(hops int) func(r *http.Request) string {
 	if hops < 1 {
-		hops = 1
+		return RemoteAddr
 	}
 	fn := func(r *http.Request) string {
 		values := r.Header.Values("X-Forwarded-For")

@@ -831,6 +831,17 @@ func TestDeployingBehindAProxy(t *testing.T) {
 // One client is one key, however a proxy spells its address: with a port
 // (a new one per connection), in brackets, IPv4-mapped, in upper case.
 // What is no address is kept as it is.
+// With no trusted proxy the key is the peer: a forwarded header, which
+// the client writes itself when no proxy stands between, is not read. It
+// read the last X-Forwarded-For entry, as one proxy's.
+func TestForwardedForNoProxies(t *testing.T) {
+	for _, hops := range []int{0, -1} {
+		if got := chilimit.ForwardedFor(hops)(httptestRequest("10.0.0.1:1", "6.6.6.6")); got != "10.0.0.1" {
+			t.Errorf("ForwardedFor(%d) with a forged X-Forwarded-For = %q, want the peer 10.0.0.1", hops, got)
+		}
+	}
+}
+
 func TestForwardedForCanonicalAddress(t *testing.T) {
 	for in, want := range map[string]string{
 		"192.0.2.7":             "192.0.2.7",
