@@ -9,7 +9,8 @@ import (
 // hit for each op, or a test where op.Peek is set, in order, stopping after
 // the first step that is not allowed. That step counts nothing and the steps
 // after it are not run, so a request that must pass several limits is
-// counted against all of them or stopped at the first it breaches.
+// counted against all of them or stopped at the first it breaches; the
+// steps before that one stay counted (see the example).
 // results[i] receives the Result of ops[i] for every step run (as
 // [Strategy.Hit] or [Strategy.Test] would return it), and HitBatch returns
 // how many ran.

@@ -13,7 +13,7 @@ const keyNamespace = "LIMITER"
 // cannot choose a key that lands in another client's or another route's
 // bucket.
 //
-// The result looks like LIMITER/10/1/hour/5:/api/9:127.0.0.1 and is meant to
+// The result looks like LIMITER/10/1/hour/4:/api/9:127.0.0.1 and is meant to
 // be stored as is; backends that cannot store some bytes (memcached: spaces,
 // control characters, more than 250 bytes) encode or hash it themselves.
 func Key(l Limit, parts ...string) string {
