@@ -271,3 +271,37 @@ func (m *memoryStore) Close() error {
 	m.closed = true
 	return nil
 }
+
+// A request that must pass two limits at once: 3 per minute for the whole
+// API, then 2 per minute for each client. HitBatch stops at the first limit
+// breached; that step and those after it count nothing, but the steps
+// before it stay counted: the third request of 192.0.2.1, refused by its
+// own limit, still took the API's last hit of the minute.
+func ExampleHitBatch() {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	store := newMemoryStore()
+	global := limiter.MustParse("3/minute")
+	perClient := limiter.MustParse("2/minute")
+
+	results := make([]limiter.Result, 2)
+	for i, client := range []string{"192.0.2.1", "192.0.2.1", "192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		at := now.Add(time.Duration(i) * time.Second)
+		ops := []limiter.BatchOp{
+			{Request: limiter.Request{Key: limiter.Key(global, "api"), Limit: global, Cost: 1, Now: at}},
+			{Request: limiter.Request{Key: limiter.Key(perClient, "api", client), Limit: perClient, Cost: 1, Now: at}},
+		}
+		n, err := limiter.HitBatch(ctx, store, limiter.StrategyFixedWindow, ops, results)
+		if err != nil {
+			panic(err)
+		}
+		last := results[n-1]
+		fmt.Printf("%s: steps run %d, allowed=%v, remaining %d under %v\n", client, n, last.Allowed, last.Remaining, last.Limit)
+	}
+	// Output:
+	// 192.0.2.1: steps run 2, allowed=true, remaining 1 under 2 per 1 minute
+	// 192.0.2.1: steps run 2, allowed=true, remaining 0 under 2 per 1 minute
+	// 192.0.2.1: steps run 2, allowed=false, remaining 0 under 2 per 1 minute
+	// 192.0.2.2: steps run 1, allowed=false, remaining 0 under 3 per 1 minute
+	// 192.0.2.3: steps run 1, allowed=false, remaining 0 under 3 per 1 minute
+}
