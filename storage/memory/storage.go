@@ -126,8 +126,12 @@ func (s *Storage) Clear(ctx context.Context, key string) error {
 // once per strategy, and expired state not yet swept is removed but not
 // counted.
 func (s *Storage) ResetAll(ctx context.Context) (int64, error) {
-	if err := s.usable(ctx, "reset all", ""); err != nil {
-		return 0, err
+	// Not usable: its message would name a key, and ResetAll has none.
+	if s.closed.Load() {
+		return 0, fmt.Errorf("memory storage: reset all: %w", limiter.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("memory storage: reset all: %w", err)
 	}
 	now := s.clock.Now().UnixNano()
 	var n int64

@@ -513,3 +513,21 @@ func TestCloseRacingCallsKeepNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestResetAllErrors(t *testing.T) {
+	s, err := New(WithSweepInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = s.ResetAll(ctx)
+	if want := "memory storage: reset all: context canceled"; err == nil || err.Error() != want || !errors.Is(err, context.Canceled) {
+		t.Errorf("ResetAll(canceled) = %v, want %q wrapping context.Canceled", err, want)
+	}
+	s.Close()
+	_, err = s.ResetAll(context.Background())
+	if want := "memory storage: reset all: limiter: storage closed"; err == nil || err.Error() != want || !errors.Is(err, limiter.ErrClosed) {
+		t.Errorf("ResetAll after Close = %v, want %q wrapping limiter.ErrClosed", err, want)
+	}
+}
