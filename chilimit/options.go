@@ -464,9 +464,11 @@ func WithSwallowErrors(swallow bool) Option {
 
 // WithInMemoryFallback switches to an in-memory storage with these limits
 // (instead of every other limit) while the configured storage is failing
-// (RATELIMIT_IN_MEMORY_FALLBACK). Health checks with back-off switch back
-// when it recovers. A malformed string makes [New] fail. The default is no
-// fallback.
+// (RATELIMIT_IN_MEMORY_FALLBACK). The request whose storage call failed is
+// counted in the in-memory storage under the limits it had; the fallback
+// limits apply from the next request on. Health checks with back-off switch
+// back when it recovers. A malformed string makes [New] fail. The default
+// is no fallback.
 func WithInMemoryFallback(limits ...string) Option {
 	return func(c *config) error {
 		c.fallbackLimits, c.set[setFallbackLimits] = append([]string(nil), limits...), true
@@ -534,7 +536,9 @@ func WithEnabled(enabled bool) Option {
 }
 
 // WithLogger sets the logger for configuration and storage problems. The
-// default is [slog.Default].
+// default is [slog.Default]. A malformed spec given to the package-level
+// [Limit] or [SharedLimit] is logged through slog.Default whatever this
+// says; [Limiter.Limit] and [Limiter.SharedLimit] log through it.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {

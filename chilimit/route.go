@@ -128,7 +128,9 @@ func ScopeFunc(fn func(r *http.Request, pattern string) string) LimitOption {
 // default limits on its routes (see [OverrideDefaults]).
 //
 // A spec that does not parse is logged at ERROR and the routes fall back to
-// the default limits.
+// the default limits. Limit logs it when it is called, before any Limiter
+// is known, so through [slog.Default], not a [WithLogger] logger; use
+// [Limiter.Limit] to have it logged through the limiter's.
 //
 // The limit is enforced by the [Limiter] whose Handler runs upstream (the
 // nearest whose route index sees it, when several do; use [Limiter.Limit]
