@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/limits-go/limits/chilimit"
 	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
 )
 
 // The quick start of Flask-Limiter on chi: default limits of 200 per day
@@ -166,4 +168,83 @@ func ExampleLimit() {
 	// ann 200 posted
 	// ann 429 one post an hour
 	// bob 200 posted
+}
+
+// Behind one reverse proxy of your own, every request arrives from the
+// proxy's address, and the client is the address the proxy appended to
+// X-Forwarded-For. Entries further left are whatever the client sent, so
+// forging one gets it no new bucket.
+func ExampleWithTrustedProxies() {
+	clock := limiter.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) // for a deterministic output
+	lim, err := chilimit.New(
+		chilimit.WithTrustedProxies(1),
+		chilimit.WithDefaultLimits("1/minute"),
+		chilimit.WithClock(clock),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", reply("ok"))
+
+	for _, xff := range []string{"203.0.113.7", "203.0.113.7", "198.51.100.4, 203.0.113.7", "203.0.113.8"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = "10.0.0.1:41000" // the proxy
+		req.Header.Set("X-Forwarded-For", xff)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		fmt.Printf("%-26q key %s: %d\n", xff, chilimit.ForwardedFor(1)(req), w.Code)
+	}
+	// Output:
+	// "203.0.113.7"              key 203.0.113.7: 200
+	// "203.0.113.7"              key 203.0.113.7: 429
+	// "198.51.100.4, 203.0.113.7" key 203.0.113.7: 429
+	// "203.0.113.8"              key 203.0.113.8: 200
+}
+
+// While the storage fails, the limiter answers from an in-memory storage
+// instead of failing requests, and checks the storage in the background
+// until it answers again. The request that meets the failure is counted
+// there under the limits it had; the fallback limits apply from the next
+// one. Here the storage fails because it is closed, so it never comes back.
+func ExampleWithInMemoryFallback() {
+	clock := limiter.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) // for a deterministic output
+	// In production, a storage shared by every instance, such as Redis.
+	store, err := memory.New(memory.WithClock(clock))
+	if err != nil {
+		log.Fatal(err)
+	}
+	lim, err := chilimit.New(
+		chilimit.WithStorage(store),
+		chilimit.WithDefaultLimits("3/minute"),
+		chilimit.WithInMemoryFallback("1/minute"),
+		chilimit.WithClock(clock),
+		chilimit.WithHeaders(true),
+		chilimit.WithLogger(slog.New(slog.DiscardHandler)), // it would warn of the switch
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer lim.Close() // stops the health checks
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", reply("ok"))
+
+	get := func() {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		fmt.Println(w.Code, "limit", w.Header().Get("X-RateLimit-Limit"), "remaining", w.Header().Get("X-RateLimit-Remaining"))
+	}
+	get()
+	_ = store.Close() // the storage fails
+	get()
+	get()
+	get()
+	// Output:
+	// 200 limit 3 remaining 2
+	// 200 limit 3 remaining 2
+	// 200 limit 1 remaining 0
+	// 429 limit 1 remaining 0
 }
