@@ -44,7 +44,10 @@
 // see such a transient over-count as Remaining 0; the limit is never
 // exceeded. Concurrent elastic hits keep the latest window end any of them
 // asked for; a hit in the last instant of an elastic window that races a
-// hit after it may land in the window that is being replaced. Limits the items cannot hold are refused at the request
+// hit after it may land in the window that is being replaced. A stored
+// value the storage cannot read (written under its keys by something else)
+// is an error wrapping [ErrCorrupt]. Limits the items cannot hold are
+// refused at the request
 // with an error wrapping [limiter.ErrUnsupported]: sliding-window-counter
 // amounts of 2³¹ and above, moving-window amounts above
 // [MaxMovingWindowAmount].

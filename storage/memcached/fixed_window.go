@@ -202,7 +202,7 @@ func (s *Storage) count(ck string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(string(bytes.TrimSpace(item.Value)), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("counter %s holds %q: %w", ck, item.Value, err)
+		return 0, fmt.Errorf("counter %s holds %q: %w: %w", ck, item.Value, ErrCorrupt, err)
 	}
 	return n, nil
 }

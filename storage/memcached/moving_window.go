@@ -53,12 +53,12 @@ func decodeLog(item *memcache.Item) (limiter.MovingWindow, error) {
 	for len(v) > 0 {
 		d, n := binary.Varint(v)
 		if n <= 0 {
-			return w, fmt.Errorf("moving window %s: corrupt log", item.Key)
+			return w, fmt.Errorf("moving window %s: %w: undecodable log", item.Key, ErrCorrupt)
 		}
 		v = v[n:]
 		run, m := binary.Uvarint(v)
 		if m <= 0 || run > MaxMovingWindowAmount-uint64(len(w.Times)) {
-			return w, fmt.Errorf("moving window %s: corrupt log", item.Key)
+			return w, fmt.Errorf("moving window %s: %w: undecodable log", item.Key, ErrCorrupt)
 		}
 		v = v[m:]
 		prev += d

@@ -89,7 +89,7 @@ func readSlot(item *memcache.Item, parity uint64) (slot, error) {
 	}
 	v, err := strconv.ParseUint(string(bytes.TrimSpace(item.Value)), 10, 64)
 	if err != nil {
-		return slot{}, fmt.Errorf("slot %s holds %q: %w", item.Key, item.Value, err)
+		return slot{}, fmt.Errorf("slot %s holds %q: %w: %w", item.Key, item.Value, ErrCorrupt, err)
 	}
 	stamp := v >> slotBits
 	return slot{item: item, stamp: stamp, count: int64(v & slotMask), valid: stamp&1 == parity}, nil

@@ -21,6 +21,12 @@ import (
 // not record, and it never guesses.
 var ErrContention = errors.New("memcached storage: too much contention on key")
 
+// ErrCorrupt is wrapped by the error of an operation that found a stored
+// value it cannot read: a counter, sliding-window slot, token bucket or
+// moving-window log that something else wrote under the storage's key, or
+// that was damaged. Clear removes the key's state.
+var ErrCorrupt = errors.New("memcached storage: corrupt value")
+
 // maxAttempts bounds every retry loop. A compare-and-swap attempt fails only
 // when another client's write succeeded in between, so running out means
 // this many writes by others landed during one call. A variable so that

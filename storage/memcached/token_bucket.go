@@ -26,7 +26,7 @@ func decodeTAT(item *memcache.Item) (limiter.TokenBucket, error) {
 	}
 	tat, err := strconv.ParseInt(string(bytes.TrimSpace(item.Value)), 10, 64)
 	if err != nil {
-		return limiter.TokenBucket{}, fmt.Errorf("token bucket %s holds %q: %w", item.Key, item.Value, err)
+		return limiter.TokenBucket{}, fmt.Errorf("token bucket %s holds %q: %w: %w", item.Key, item.Value, ErrCorrupt, err)
 	}
 	return limiter.TokenBucket{TAT: tat}, nil
 }
