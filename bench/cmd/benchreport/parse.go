@@ -21,6 +21,11 @@ type Run struct {
 	// Results holds one entry per benchmark name, in order of first
 	// appearance.
 	Results []Result
+	// Failed lists the benchmarks that reported "--- FAIL", in order, without
+	// "Benchmark" and -GOMAXPROCS, leaving out a parent whose sub-benchmark is
+	// listed. A failed run prints no result line, so its medians come from
+	// fewer runs, or it has none.
+	Failed []string
 }
 
 // A Result is one benchmark's medians and ranges over its runs. Names have
@@ -56,6 +61,14 @@ func Parse(r io.Reader) (*Run, error) {
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
+		if _, failed, ok := strings.Cut(text, "--- FAIL: Benchmark"); ok {
+			if f := strings.Fields(failed); len(f) > 0 {
+				if name := trimProcs(f[0]); !slices.Contains(run.Failed, name) {
+					run.Failed = append(run.Failed, name)
+				}
+			}
+			continue
+		}
 		if strings.HasPrefix(text, "Benchmark") {
 			name, metrics, err := parseBenchLine(text)
 			if err != nil {
@@ -96,6 +109,11 @@ func Parse(r io.Reader) (*Run, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("benchreport: read: %w", err)
 	}
+	// A sub-benchmark's failure fails its parents too: keep the most
+	// specific names.
+	run.Failed = slices.DeleteFunc(run.Failed, func(parent string) bool {
+		return slices.ContainsFunc(run.Failed, func(f string) bool { return strings.HasPrefix(f, parent+"/") })
+	})
 	for i := range run.Results {
 		res := &run.Results[i]
 		res.Metrics = map[string]float64{}

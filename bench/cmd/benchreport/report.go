@@ -112,7 +112,38 @@ type Verdict struct {
 
 // Verdicts judges every target of issue 8 on run.
 func Verdicts(run *Run) []Verdict {
-	return []Verdict{coreVerdict(run), httpVerdict(run), redisVerdict(run), memoryVerdict(run)}
+	return []Verdict{
+		incomplete(run, groupCore, coreVerdict(run)),
+		incomplete(run, groupHTTP, httpVerdict(run)),
+		incomplete(run, groupRedis, redisVerdict(run)),
+		incomplete(run, groupMemory, memoryVerdict(run)),
+	}
+}
+
+// failedIn returns the failed benchmarks of group.
+func failedIn(run *Run, group string) []string {
+	var out []string
+	for _, f := range run.Failed {
+		if g, _, _ := strings.Cut(f, "/"); g == group {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// incomplete turns v into a miss when a benchmark of group failed: the
+// verdict was judged on the cells that ran, and the one that failed may be
+// the one that misses.
+func incomplete(run *Run, group string, v Verdict) Verdict {
+	failed := failedIn(run, group)
+	if len(failed) == 0 {
+		return v
+	}
+	detail := strings.Join(failed, ", ") + " failed, so this run cannot show the target met"
+	if v.Detail != "" {
+		detail += "; over the rest: " + v.Detail
+	}
+	return Verdict{Target: v.Target, Known: true, Met: false, Detail: detail}
 }
 
 func coreVerdict(run *Run) Verdict {
@@ -327,6 +358,12 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 		for _, m := range run.Modules {
 			path, version, _ := strings.Cut(m, " ")
 			fmt.Fprintf(&b, "| %s | %s |\n", path, version)
+		}
+	}
+	if len(run.Failed) > 0 {
+		b.WriteString("\n**Failed benchmarks** (no result, or fewer runs than the others; every verdict over their group is a miss):\n\n")
+		for _, f := range run.Failed {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(f))
 		}
 	}
 	b.WriteString("\n## Targets\n\n| target | verdict | detail |\n|---|---|---|\n")

@@ -22,8 +22,9 @@ func TestVerdicts(t *testing.T) {
 		{met: false, known: true, detail: "missed (10000-clients serial overhead +400 > +300 ns): " +
 			"one-client serial: ours +300 ns, +3.04 mallocs; lowest peer +500 ns (httprate), fewest +10 mallocs (httprate); " +
 			"10000-clients serial: ours +400 ns, +1 mallocs; lowest peer +300 ns (httprate), fewest +10 mallocs (httprate)"},
-		// token-bucket 1.25× GET and faster than redis_rate; two limits: 2 round trips.
-		{met: false, known: true, detail: "missed: http-two-limits serial: 2 round trips"},
+		// token-bucket 1.25× GET and faster than redis_rate; two limits: 2
+		// round trips; throttled failed.
+		{met: false, known: true, detail: "Redis/one-key-allowed/serial/throttled failed, so this run cannot show the target met; over the rest: missed: http-two-limits serial: 2 round trips"},
 		// token-bucket 119.8 ≤ throttled 134.6; sliding-window-counter 181.3 > httprate 37.82.
 		{met: false, known: true, detail: "missed: sliding-window-counter 181 B > httprate 37.8 B (token-bucket 120 B vs throttled 135; sliding-window-counter 181 B vs httprate 37.8)"},
 	}
@@ -279,5 +280,37 @@ func TestRun(t *testing.T) {
 	}
 	if err := run([]string{"-in", filepath.Join(dir, "missing.txt")}, nil, &stderr); err == nil {
 		t.Errorf("run on a missing file succeeded")
+	}
+}
+
+// A benchmark that failed prints no result line, so it is missing from the
+// medians; a verdict over the cells that did run must not read as met, and
+// the report must name what failed.
+func TestFailedBenchmarksBlockVerdict(t *testing.T) {
+	raw := "BenchmarkCore/one-key-allowed/serial/limits-go:fixed-window-2 100 50 ns/op 0 mallocs 0 mallocs/op\n" +
+		"BenchmarkCore/one-key-allowed/serial/sethvargo-2 100 100 ns/op 0 mallocs 0 mallocs/op\n" +
+		"BenchmarkCore/one-key-allowed/parallel/limits-go:fixed-window-2 \t--- FAIL: BenchmarkCore/one-key-allowed/parallel/limits-go:fixed-window-2\n" +
+		"    core_test.go:118: limits-go:fixed-window: 3 of the hits were not allowed\n" +
+		"BenchmarkCore/one-key-allowed/parallel/sethvargo-2 100 100 ns/op 0 mallocs 0 mallocs/op\n" +
+		"--- FAIL: BenchmarkMemory/1000000-keys/heap/httprate\n" +
+		"--- FAIL: BenchmarkCore\n" +
+		"FAIL\n"
+	run := mustParse(t, raw)
+	if want := []string{"Core/one-key-allowed/parallel/limits-go:fixed-window", "Memory/1000000-keys/heap/httprate"}; strings.Join(run.Failed, ",") != strings.Join(want, ",") {
+		t.Errorf("Failed = %q, want %q", run.Failed, want)
+	}
+	v := Verdicts(run)[0]
+	if v.Met || !v.Known || !strings.Contains(v.Detail, "Core/one-key-allowed/parallel/limits-go:fixed-window failed") {
+		t.Errorf("core verdict with a failed cell = met %v known %v %q, want missed, naming the failed benchmark", v.Met, v.Known, v.Detail)
+	}
+	if v := Verdicts(run)[3]; v.Met || !v.Known {
+		t.Errorf("memory verdict with a failed benchmark and no rows = met %v known %v, want missed", v.Met, v.Known)
+	}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Core/one-key-allowed/parallel/limits-go:fixed-window") {
+		t.Errorf("the report does not name the failed benchmark:\n%s", b.String())
 	}
 }
