@@ -314,3 +314,17 @@ func TestFailedBenchmarksBlockVerdict(t *testing.T) {
 		t.Errorf("the report does not name the failed benchmark:\n%s", b.String())
 	}
 }
+
+// The target is one round trip per request: fewer (a request that never
+// reached Redis) is no more a hit than two.
+func TestVerdictsRedisTooFewRoundTrips(t *testing.T) {
+	raw := "BenchmarkRedis/one-key-allowed/serial/get-floor-2 100 10000 ns/op 1.000 rtt/op\n" +
+		"BenchmarkRedis/one-key-allowed/serial/limits-go:fixed-window-2 100 11000 ns/op 1.000 rtt/op\n" +
+		"BenchmarkRedis/one-key-allowed/serial/limits-go:http-two-limits-2 100 15000 ns/op 0.5000 rtt/op\n" +
+		"BenchmarkRedis/one-key-allowed/serial/ulule-2 100 12000 ns/op 1.000 rtt/op\n"
+	v := Verdicts(mustParse(t, raw))[2]
+	want := "missed: http-two-limits serial: 0.50 round trips"
+	if v.Met || v.Detail != want {
+		t.Errorf("Redis verdict = met %v %q, want missed %q", v.Met, v.Detail, want)
+	}
+}
