@@ -622,10 +622,21 @@ func fmtSignedCount(v float64) string { return signed(v, fmtCount) }
 // fails never reads as equal numbers.
 func apart(a, b float64, withSign bool, f func(float64) string) (string, string) {
 	sa, sb := f(a), f(b)
-	for d := 1; sa == sb && a != b && d <= 12; d++ {
+	// Compare what the texts say, not the texts: "100.0" and "100" differ
+	// as strings but read as the same number.
+	for d := 1; readNumber(sa) == readNumber(sb) && a != b && d <= 12; d++ {
 		sa, sb = fmtFixed(a, d, withSign), fmtFixed(b, d, withSign)
 	}
 	return sa, sb
+}
+
+// readNumber returns the number a text of fmtNum, fmtCount or fmtFixed
+// reads as: thousands separators and a plus sign dropped, the minus sign
+// read as such.
+func readNumber(s string) float64 {
+	s = strings.NewReplacer(",", "", "+", "", minus, "-").Replace(s)
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
 }
 
 // fmtFixed renders v with d decimals, and a + before a positive number when

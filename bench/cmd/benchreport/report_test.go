@@ -328,3 +328,28 @@ func TestVerdictsRedisTooFewRoundTrips(t *testing.T) {
 		t.Errorf("Redis verdict = met %v %q, want missed %q", v.Met, v.Detail, want)
 	}
 }
+
+// Two numbers compared in a verdict never read as the same number, even
+// where their texts differ (fmtNum writes 99.96 as "100.0", 100.04 as "100").
+func TestApartReadsDifferent(t *testing.T) {
+	for _, tt := range []struct {
+		a, b     float64
+		withSign bool
+		f        func(float64) string
+	}{
+		{100.04, 99.96, false, fmtNum},
+		{100.04, 99.96, true, fmtSignedNum},
+		{-99.96, -100.04, true, fmtSignedNum},
+		{1000.4, 999.96, true, fmtSignedNum},
+	} {
+		sa, sb := apart(tt.a, tt.b, tt.withSign, tt.f)
+		if readNumber(sa) == readNumber(sb) {
+			t.Errorf("apart(%v, %v) = %q, %q: the same number", tt.a, tt.b, sa, sb)
+		}
+	}
+	raw := "BenchmarkMemory/1000000-keys/heap/limits-go:sliding-window-counter-2 1 1 ns/op 100.04 B/key\n" +
+		"BenchmarkMemory/1000000-keys/heap/httprate-2 1 1 ns/op 99.96 B/key\n"
+	if v := Verdicts(mustParse(t, raw))[3]; v.Met || !strings.Contains(v.Detail, "100.04 B > httprate 99.96 B") {
+		t.Errorf("memory verdict = met %v %q, want a miss reading 100.04 B > httprate 99.96 B", v.Met, v.Detail)
+	}
+}
