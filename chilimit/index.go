@@ -94,9 +94,14 @@ type routeIndex struct {
 	// "/users". Two routes may share a method and full pattern, never a
 	// chain; entries keeps the last one walked.
 	byChain map[string]*routeEntry
-	mounts  map[string]mount // by "/prefix" and "/prefix/"
-	misses  sync.Map         // routeKey → true: not found even after a rebuild
-	cache   routeCache       // (method, path) → what lookup found
+	// mounts holds the mounts by the chain of patterns chi's Find reports
+	// for their own paths ("/prefix" and "/prefix/", after the patterns
+	// of the routers on the way; see stubKey): two mounts may share a full
+	// prefix (one mounted at "/" inside another, or one shadowed by a
+	// mount of the root's), never a chain.
+	mounts map[string]mount
+	misses sync.Map   // routeKey → true: not found even after a rebuild
+	cache  routeCache // (method, path) → what lookup found
 }
 
 // routeCache remembers recent look-ahead answers by method and path, so a
@@ -299,8 +304,12 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 	for _, rt := range rs.Routes() {
 		if rt.SubRoutes != nil {
 			mp := prefix + strings.TrimSuffix(rt.Pattern, "/*")
-			b.idx.mounts[mp] = mount{prefix: mp, sub: rt.SubRoutes}
-			b.idx.mounts[mp+"/"] = mount{prefix: mp, sub: rt.SubRoutes}
+			if own := strings.TrimSuffix(rt.Pattern, "/*"); rt.Pattern != "/*" {
+				// (A mount at "/" has no own path: chi's Mount adds no
+				// stubs for it.)
+				b.idx.mounts[stubKey(chain, own)] = mount{prefix: mp, sub: rt.SubRoutes}
+				b.idx.mounts[stubKey(chain, own+"/")] = mount{prefix: mp, sub: rt.SubRoutes}
+			}
 			// The mount's With chain, then markers wrapped around the
 			// sub-router itself: both cover all of its routes.
 			var hs []http.Handler
@@ -336,9 +345,9 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 			// route at its own path; one with parameters cannot be asked
 			// by its pattern): its stubs resolve here.
 			mp := strings.TrimSuffix(full, "/*")
-			if _, ok := b.idx.mounts[mp]; !ok {
-				b.idx.mounts[mp] = mount{prefix: mp, pattern: full}
-				b.idx.mounts[mp+"/"] = mount{prefix: mp, pattern: full}
+			if _, ok := b.idx.mounts[stubKey(chain, own)]; !ok {
+				b.idx.mounts[stubKey(chain, own)] = mount{prefix: mp, pattern: full}
+				b.idx.mounts[stubKey(chain, own+"/")] = mount{prefix: mp, pattern: full}
 			}
 		}
 		for method, h := range rt.Handlers {
@@ -373,6 +382,13 @@ func (b *indexBuilder) warnPathRewrite() {
 		b.lim.logger.Warn("chilimit: path-rewriting middleware runs after the limiter's Handler or on a " +
 			"sub-router; install it on the root router before Handler, so the limiter sees the path chi routes")
 	})
+}
+
+// stubKey names a mount's own path by the patterns chi's Find reports on
+// the way to it: those of chain, then the stub's own ("/prefix" or
+// "/prefix/", as the mounting router registered it).
+func stubKey(chain []string, stub string) string {
+	return strings.Join(chain, "\x00") + "\x00" + stub
 }
 
 // chainKey names a route by its method and the patterns chi's Find
@@ -1097,18 +1113,27 @@ func (l *Limiter) entryFor(routes chi.Routes, idx *routeIndex, method, path, pat
 	// when a GetHead on the way says so (even where that router has a HEAD
 	// route for "/", as chi does).
 	if method == http.MethodHead {
-		if m, ok := idx.mounts[pattern]; ok && m.sub != nil && headOnMountPath(routes, path, pattern) {
+		if m, ok := idx.mounts[chainStubKey(chain)]; ok && m.sub != nil && headOnMountPath(routes, path, pattern) {
 			method = http.MethodGet
 		}
 	}
 	return l.resolveStub(idx, method, pattern, chain)
 }
 
+// chainStubKey is the stubKey of the patterns chi's Find reported, the
+// last one the mount's stub.
+func chainStubKey(chain []string) string {
+	if len(chain) == 0 {
+		return ""
+	}
+	return stubKey(chain[:len(chain)-1], chain[len(chain)-1])
+}
+
 // resolveStub maps the patterns chi's Find reports for a mount's own path
 // ("/api", "/api/") to the route that serves it: the sub-router's "/", or
 // the mounted handler's wildcard pattern.
 func (l *Limiter) resolveStub(idx *routeIndex, method, pattern string, chain []string) (string, *routeEntry) {
-	m, ok := idx.mounts[pattern]
+	m, ok := idx.mounts[chainStubKey(chain)]
 	if !ok {
 		return pattern, nil
 	}
