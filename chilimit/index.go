@@ -712,7 +712,19 @@ func (l *Limiter) routedToRoute(r *http.Request, g *group) bool {
 		return true
 	}
 	rs, _, ok := l.routerOf(rctx, g)
-	return ok && rctx.RoutePath != "" && rs.Find(chi.NewRouteContext(), method, rctx.RoutePath) != ""
+	if !ok || rctx.RoutePath == "" {
+		return false
+	}
+	c := chi.NewRouteContext()
+	if rs.Find(c, method, rctx.RoutePath) == "" {
+		return false
+	}
+	// Find reports a mounted router's own path ("/api", "/api/") by its
+	// stub, whatever that router answers there: it routes "/".
+	if sub, _, own := mountedFor(rs, c.RoutePatterns); own {
+		return sub.Find(chi.NewRouteContext(), method, "/") != ""
+	}
+	return true
 }
 
 // routerOf returns the router whose routing runs marker g, and the route
