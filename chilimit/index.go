@@ -1036,7 +1036,8 @@ func ownPaths(rs chi.Routes) map[string]bool {
 	}
 	own := make(map[string]bool)
 	for _, rt := range rs.Routes() {
-		if p, ok := strings.CutSuffix(rt.Pattern, "/*"); ok && rt.SubRoutes != nil {
+		// A mount at "/" has no own path: chi's Mount adds no stubs for it.
+		if p, ok := strings.CutSuffix(rt.Pattern, "/*"); ok && rt.SubRoutes != nil && rt.Pattern != "/*" {
 			own[p], own[p+"/"] = true, true
 		}
 	}
