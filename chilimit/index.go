@@ -716,7 +716,17 @@ func (l *Limiter) routedToRoute(r *http.Request, g *group) bool {
 		return false
 	}
 	c := chi.NewRouteContext()
-	if rs.Find(c, method, rctx.RoutePath) == "" {
+	if method == http.MethodHead {
+		// Still a HEAD: a GetHead further on may serve it as a GET, or
+		// turn it into a GET that finds no route.
+		p, asGet := headWayFrom(c, rctx.Routes, rs, rctx.RoutePath)
+		if p == "" {
+			return false
+		}
+		if asGet {
+			method = http.MethodGet
+		}
+	} else if rs.Find(c, method, rctx.RoutePath) == "" {
 		return false
 	}
 	// Find reports a mounted router's own path ("/api", "/api/") by its
@@ -815,12 +825,19 @@ func getHeadOn(root chi.Routes, path string, patterns []string, params *chi.Rout
 // routing would, and returns the route's pattern, as Find names it ("" for
 // a 404 or 405), and whether the route is a GET one.
 func headWay(c *chi.Context, root chi.Routes, path string) (string, bool) {
+	return headWayFrom(c, root, root, path)
+}
+
+// headWayFrom is headWay from start, a router on the way from root,
+// routing path: what chi does with a HEAD that reached start still a HEAD.
+// The patterns it adds to c, and the one it returns, are start's.
+func headWayFrom(c *chi.Context, root, start chi.Routes, path string) (string, bool) {
 	h := chi.NewRouteContext()
-	p := root.Find(h, http.MethodHead, path) // the HEAD's way, whole or up to where it fails
+	p := start.Find(h, http.MethodHead, path) // the HEAD's way, whole or up to where it fails
 	converts := func(mws []func(http.Handler) http.Handler, asked string) bool {
 		return hasGetHead(mws) && !root.Match(chi.NewRouteContext(), http.MethodHead, asked)
 	}
-	rs, rest, prefix := root, path, ""
+	rs, rest, prefix := start, path, ""
 	for i := 0; ; i++ {
 		if !inlineMux(rs) && converts(rs.Middlewares(), rest) {
 			return getFrom(c, h, i, rs, rest, prefix)
