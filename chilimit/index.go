@@ -76,8 +76,11 @@ type mount struct {
 	prefix string
 	sub    chi.Routes
 	// pattern is the wildcard pattern of a mounted plain http.Handler
-	// (sub == nil), e.g. "/static/*".
+	// (sub == nil), e.g. "/static/*", and way the patterns chi's Find
+	// reports for its route: two such routes may share a pattern (one
+	// in a router mounted at "/"), never a way.
 	pattern string
+	way     []string
 }
 
 type routeIndex struct {
@@ -346,8 +349,9 @@ func (b *indexBuilder) walk(rs chi.Routes, prefix string, chain []string, inheri
 			// by its pattern): its stubs resolve here.
 			mp := strings.TrimSuffix(full, "/*")
 			if _, ok := b.idx.mounts[stubKey(chain, own)]; !ok {
-				b.idx.mounts[stubKey(chain, own)] = mount{prefix: mp, pattern: full}
-				b.idx.mounts[stubKey(chain, own+"/")] = mount{prefix: mp, pattern: full}
+				way := append(chain[:len(chain):len(chain)], rt.Pattern)
+				b.idx.mounts[stubKey(chain, own)] = mount{prefix: mp, pattern: full, way: way}
+				b.idx.mounts[stubKey(chain, own+"/")] = mount{prefix: mp, pattern: full, way: way}
 			}
 		}
 		for method, h := range rt.Handlers {
@@ -1168,7 +1172,7 @@ func (l *Limiter) resolveStub(idx *routeIndex, method, pattern string, chain []s
 		return pattern, nil
 	}
 	if m.sub == nil {
-		return m.pattern, idx.entries[routeKey{method, m.pattern}]
+		return m.pattern, idx.byChain[chainKey(method, m.way)]
 	}
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
