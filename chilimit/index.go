@@ -905,7 +905,17 @@ func headOnMountPath(root chi.Routes, path, stub string) bool {
 	pats := c.RoutePatterns[:len(c.RoutePatterns)-1]
 	last := c.RoutePatterns[len(c.RoutePatterns)-1]
 	pats = append(pats, strings.TrimSuffix(last, "/")+"/*", "/")
-	return getHeadOn(root, path, pats, &c.URLParams, 0)
+	if getHeadOn(root, path, pats, &c.URLParams, 0) {
+		return true
+	}
+	// Still a HEAD in the mounted router: a GetHead further on (in a
+	// router it mounts at "/") may serve it as a GET.
+	sub, _, own := mountedFor(root, c.RoutePatterns)
+	if !own {
+		return false
+	}
+	_, asGet := headWayFrom(chi.NewRouteContext(), root, sub, "/")
+	return asGet
 }
 
 // mountRest returns what the i-th mount on a route's way (1 for the root's)
