@@ -715,22 +715,38 @@ func (l *Limiter) routedToRoute(r *http.Request, g *group) bool {
 	if idx.byChain[chainKey(method, rctx.RoutePatterns)] != nil {
 		return true
 	}
-	rs, _, ok := l.routerOf(rctx, g)
+	rs, before, ok := l.routerOf(rctx, g)
 	if !ok || rctx.RoutePath == "" {
 		return false
+	}
+	path := rctx.RoutePath
+	if len(before) < len(rctx.RoutePatterns) {
+		// g is in the With chain of the mount rs routed the request to:
+		// chi goes on into that mount's router, with the rest of the path
+		// the mount matched, whatever the chain made of the method (a
+		// GetHead) or of rs's path since.
+		sub, _ := mountAt(rs, rctx.RoutePatterns[len(before)])
+		if sub == nil {
+			return false
+		}
+		path = "/"
+		if n := len(rctx.URLParams.Keys) - 1; n >= 0 && rctx.URLParams.Keys[n] == "*" && n < len(rctx.URLParams.Values) {
+			path += rctx.URLParams.Values[n]
+		}
+		rs = sub
 	}
 	c := chi.NewRouteContext()
 	if method == http.MethodHead {
 		// Still a HEAD: a GetHead further on may serve it as a GET, or
 		// turn it into a GET that finds no route.
-		p, asGet := headWayFrom(c, rctx.Routes, rs, rctx.RoutePath)
+		p, asGet := headWayFrom(c, rctx.Routes, rs, path)
 		if p == "" {
 			return false
 		}
 		if asGet {
 			method = http.MethodGet
 		}
-	} else if rs.Find(c, method, rctx.RoutePath) == "" {
+	} else if rs.Find(c, method, path) == "" {
 		return false
 	}
 	// Find reports a mounted router's own path ("/api", "/api/") by its

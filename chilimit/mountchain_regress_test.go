@@ -1,0 +1,24 @@
+package chilimit_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/limits-go/limits/chilimit"
+)
+
+// Found by TestDifferential. The root's "/b/*" takes GETs only, so chi
+// routes the HEAD into the mount at "/{id}", whose With chain's GetHead
+// turns it into a GET; the mounted router has no route for it: 404. The
+// mount's limit must not count it because the root would route a GET to
+// "/b/*": chi has chosen the mount already.
+func TestMountChainGetHeadThen404NotCounted(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithHeaders(true))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/b/*", text("b"))
+	r.With(middleware.GetHead, chilimit.Limit("1/hour")).Route("/{id}", func(chi.Router) {})
+	run(t, r, clock, repeat(3, step{method: http.MethodHead, path: "/b/f", code: 404, headers: map[string]string{"X-RateLimit-Limit": ""}}))
+}
