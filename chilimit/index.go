@@ -725,9 +725,13 @@ func (l *Limiter) routedToRoute(r *http.Request, g *group) bool {
 		// chi goes on into that mount's router, with the rest of the path
 		// the mount matched, whatever the chain made of the method (a
 		// GetHead) or of rs's path since.
-		sub, _ := mountAt(rs, rctx.RoutePatterns[len(before)])
+		sub, chain := mountAt(rs, rctx.RoutePatterns[len(before)])
 		if sub == nil {
 			return false
+		}
+		if method == http.MethodHead && hasGetHead(chain) &&
+			!rctx.Routes.Match(chi.NewRouteContext(), http.MethodHead, rctx.RoutePath) {
+			method = http.MethodGet // a GetHead after g in the chain serves it as a GET
 		}
 		path = "/"
 		if n := len(rctx.URLParams.Keys) - 1; n >= 0 && rctx.URLParams.Keys[n] == "*" && n < len(rctx.URLParams.Values) {
