@@ -22,7 +22,8 @@ package chilimit_test
 // mount's wildcard and a second mount chi fails to refuse (chi's Find
 // disagrees with chi there), an inline router mounted without a route of
 // its own (likewise), and NotFound/MethodNotAllowed handlers inherited by a
-// mounted inline router (a bug: TestNotAllowedHandlerInheritedByMountedInlineRouter).
+// mounted inline router (a limitation the package documentation states: a
+// limit in its With chain counts their 404s and 405s).
 
 import (
 	"context"
@@ -493,8 +494,7 @@ func (b *builder) fill(r chi.Router, d *dRouter) {
 				})
 			})
 		case itMountInline:
-			// Excluded shape (a bug reported, not fixed: see
-			// TestNotAllowedHandlerInheritedByMountedInlineRouter): a
+			// Excluded shape (a documented limitation, not fixed): a
 			// NotFound or MethodNotAllowed handler a mounted inline router
 			// inherits from the routers above runs behind the inline
 			// router's middlewares, and a limit among them counts the 404

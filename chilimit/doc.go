@@ -49,7 +49,11 @@
 // breached limit rejects the request with 429 and is reported in the body
 // and headers. Limits checked before it have counted the request.
 // The route identity is chi's route pattern ("/users/{id}"). 404 and 405
-// responses are never counted. Every callback (key functions, request
+// responses are never counted, with one exception: a router made with
+// chi.NewRouter().With(...), mounted on a router with a NotFound or
+// MethodNotAllowed handler of its own, inherits that handler behind its
+// With middlewares (chi does so), and a limit among them counts those 404s
+// or 405s. Every callback (key functions, request
 // filters, exempt-when conditions, callable limits and costs) sees the
 // route as after routing, chi.URLParam and RoutePattern included, even
 // those Handler runs before chi routes: Handler then looks the route up
