@@ -326,7 +326,8 @@ func (p *Process) Restart() {
 }
 
 // Pause freezes the server with SIGSTOP: connections stay open but nothing
-// is answered, as with a hung server or a network partition.
+// is answered, as with a hung server or a network partition. It returns
+// once every thread of the server has stopped.
 func (p *Process) Pause() {
 	p.t.Helper()
 	p.signal("pause", syscall.SIGSTOP)
@@ -350,6 +351,11 @@ func (p *Process) signal(op string, sig os.Signal) {
 	}
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		p.t.Fatalf("servers: %s %s on %s: %v", op, p.kind.name, p.Addr(), err)
+	}
+	if sig == syscall.SIGSTOP {
+		if err := waitStopped(p.cmd.Process.Pid, 5*time.Second); err != nil {
+			p.t.Fatalf("servers: %s %s on %s: %v", op, p.kind.name, p.Addr(), err)
+		}
 	}
 }
 
