@@ -64,7 +64,7 @@ func (w FixedWindow) Peek(r Request) State {
 // [MovingWindowStorage] describes it.
 type MovingWindow struct {
 	// Times holds one entry per unit taken, Unix nanoseconds, ascending.
-	// Entries that have left the window are dropped by Acquire.
+	// Entries that have left the window are dropped by an allowed Acquire.
 	Times []int64
 }
 
@@ -75,14 +75,15 @@ func (w *MovingWindow) live(now, window int64) int {
 
 // Acquire counts a hit as [MovingWindowStorage.AcquireMovingWindow]
 // describes, updating w.
+// A rejected hit leaves w as it was: the entries it would drop still count
+// for a later hit from a lagging clock.
 func (w *MovingWindow) Acquire(r Request) State {
 	now := r.Now.UnixNano()
 	window := int64(r.Limit.Window())
-	if first := w.live(now, window); first > 0 {
-		w.Times = w.Times[first:]
-	}
-	s := w.state(r, 0)
+	first := w.live(now, window)
+	s := w.state(r, first)
 	if s.Allowed {
+		w.Times = w.Times[first:]
 		w.insert(now, r.Cost)
 		s.Remaining -= r.Cost
 		s.ResetAt = w.Times[len(w.Times)-1] + window
@@ -203,15 +204,18 @@ func mulDivCeil(a, b, c int64) int64 {
 
 // Acquire counts a hit as [SlidingWindowStorage.AcquireSlidingWindow]
 // describes, updating w.
+// A rejected hit leaves w as it was: moving w to r's window would make a
+// later hit from a lagging clock count in a window no allowed hit reached.
 func (w *SlidingWindow) Acquire(r Request) State {
 	now := r.Now.UnixNano()
 	window := int64(r.Limit.Window())
-	*w = w.shift(now, window)
-	s := w.state(r)
+	shifted := w.shift(now, window)
+	s := shifted.state(r)
 	if s.Allowed {
 		// The weighted count grows by exactly the cost (Remaining was at
 		// least the cost), and with a current count the key is back to
 		// full capacity two windows after Start: no second weighing.
+		*w = shifted
 		w.Current += r.Cost
 		s.Remaining -= r.Cost
 		s.ResetAt = w.Start + 2*window

@@ -170,3 +170,53 @@ func TestSlidingWindowLateHit(t *testing.T) {
 		t.Fatalf("sixth hit (late) allowed: %+v, state %+v", st, w)
 	}
 }
+
+// A rejected hit counts nothing, so it must leave the state as it was: a
+// hit that follows from a clock behind the rejected one's decides on what
+// the allowed hits left. (Found by reliability's TestStorageDifferential:
+// the Redis and memcached storages write nothing for a rejected hit.)
+func TestRejectedAcquireLeavesStateAlone(t *testing.T) {
+	at := func(d time.Duration) time.Time { return base.Truncate(10 * time.Second).Add(d) }
+	l := Limit{Amount: 3, Multiples: 10, Unit: Second}
+
+	t.Run("sliding window", func(t *testing.T) {
+		var w SlidingWindow
+		w.Acquire(Request{Limit: l, Cost: 2, Now: at(12 * time.Second)})
+		before := w
+		// In the next window the previous 2 weigh 1 for 9s more: a cost
+		// of 3 does not fit.
+		if st := w.Acquire(Request{Limit: l, Cost: 3, Now: at(21 * time.Second)}); st.Allowed {
+			t.Fatalf("cost 3 at +21s allowed: %+v", st)
+		}
+		if w != before {
+			t.Fatalf("rejected hit changed the state from %+v to %+v", before, w)
+		}
+		// A hit from a clock at +15s counts in the window of +12s, which
+		// it then keeps busy until +30s.
+		st := w.Acquire(Request{Limit: l, Cost: 1, Now: at(15 * time.Second)})
+		if want := at(30 * time.Second).UnixNano(); !st.Allowed || st.ResetAt != want {
+			t.Errorf("cost 1 at +15s: %+v, want allowed with ResetAt %d", st, want)
+		}
+	})
+
+	t.Run("moving window", func(t *testing.T) {
+		l := Limit{Amount: 2, Multiples: 10, Unit: Second}
+		var w MovingWindow
+		w.Acquire(Request{Limit: l, Cost: 1, Now: at(0)})
+		w.Acquire(Request{Limit: l, Cost: 1, Now: at(5 * time.Second)})
+		before := slices.Clone(w.Times)
+		// At +10s the unit of +0s has left the window; one remains, so
+		// a cost of 2 is rejected.
+		if st := w.Acquire(Request{Limit: l, Cost: 2, Now: at(10 * time.Second)}); st.Allowed {
+			t.Fatalf("cost 2 at +10s allowed: %+v", st)
+		}
+		if !slices.Equal(w.Times, before) {
+			t.Fatalf("rejected hit changed the log from %v to %v", before, w.Times)
+		}
+		// At +9s both units count: no room.
+		st := w.Acquire(Request{Limit: l, Cost: 1, Now: at(9 * time.Second)})
+		if want := at(10 * time.Second).UnixNano(); st.Allowed || st.Remaining != 0 || st.RetryAt != want {
+			t.Errorf("cost 1 at +9s: %+v, want rejected, Remaining 0, RetryAt %d", st, want)
+		}
+	})
+}

@@ -143,7 +143,9 @@ type Storage interface {
 // MovingWindowStorage is the optional capability behind the moving-window
 // strategy: an exact sliding log. A unit taken at instant t counts against
 // the key at every instant now with now − t < window, so at most Amount
-// units are taken in any interval of length window.
+// units are taken in any interval of length window. A rejected hit changes
+// nothing, not even by dropping units that have left the window at its
+// instant: they still count for a later hit from a clock behind it.
 type MovingWindowStorage interface {
 	// AcquireMovingWindow allows the hit when the units counted at r.Now
 	// plus r.Cost are at most Amount, and then records r.Cost units at
@@ -167,6 +169,9 @@ type MovingWindowStorage interface {
 //	floor(previous × (window − elapsed) / window) + current
 //
 // and a hit is allowed when weighted + Cost ≤ Amount, adding Cost to current.
+// A rejected hit changes nothing: the stored windows stay where the allowed
+// hits left them, so a later hit from a clock behind it counts where it
+// would have without it.
 // [SlidingWindow] implements the arithmetic for backends that keep the two
 // counts themselves.
 type SlidingWindowStorage interface {
@@ -192,7 +197,8 @@ type SlidingWindowStorage interface {
 // max(TAT, now) + Cost × interval − now ≤ Amount × interval (the window,
 // when Amount divides it; never more, so a burst never exceeds Amount), and
 // then TAT moves to that sum. Remaining is (Amount × interval −
-// (TAT − now)) / interval rounded down, and at least 0. [TokenBucket]
+// (TAT − now)) / interval rounded down, and at least 0. A rejected hit
+// leaves the TAT as it was, even one already past at its instant. [TokenBucket]
 // implements the arithmetic.
 type TokenBucketStorage interface {
 	// AcquireTokenBucket takes r.Cost tokens if the bucket holds them. The

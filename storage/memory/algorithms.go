@@ -57,10 +57,18 @@ func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (l
 	if !ok {
 		l = new(movingLog)
 	}
+	first := firstLive(l.times, now, window)
+	if r.Cost > r.Limit.Amount-int64(len(l.times)-first) {
+		// Rejected: change nothing. The entries that have left the window
+		// at r.Now still count for a hit from a lagging clock.
+		st := limiter.MovingWindow{Times: l.times}.Peek(r)
+		sh.mu.Unlock()
+		return st, nil
+	}
 	// Drop the entries that have left the window by moving the live ones to
 	// the front, keeping the slice's capacity, so a key in steady use stops
 	// allocating once its log has grown to the limit's amount.
-	if first := firstLive(l.times, now, window); first > 0 {
+	if first > 0 {
 		l.times = l.times[:copy(l.times, l.times[first:])]
 	}
 	// Grow the log here rather than in Acquire's append, never beyond the
@@ -174,11 +182,11 @@ func (s *Storage) AcquireTokenBucket(ctx context.Context, r limiter.Request) (li
 		return limiter.State{}, err
 	}
 	if i, ok := sh.tokens[r.Key]; ok {
-		b := &sh.buckets[i]
-		st := b.Acquire(r)
-		if b.TAT <= now { // full again: nothing to remember
-			sh.dropBucket(r.Key, i)
-		}
+		// The bucket stays until the sweeper finds it full, even when it
+		// is full at r.Now: a hit that changes nothing (a rejected one)
+		// must not forget a TAT that a hit from a lagging clock still
+		// has to wait for.
+		st := sh.buckets[i].Acquire(r)
 		sh.mu.Unlock()
 		return st, nil
 	}

@@ -118,7 +118,9 @@ local function step(K, b)
   local n = len
   if len > 0 and not lt(cu, cf, instant(-1)) then
     n = count(len, cu, cf)
-    if mode ~= 'p' then
+    -- only an allowed hit drops them: for a rejected one they still count
+    -- at the instant of a hit from a lagging clock
+    if mode ~= 'p' and cost <= amount - n then
       if n == 0 then redis.call('DEL', K) else redis.call('LTRIM', K, 0, n - 1) end
       len = n
     end
