@@ -76,8 +76,12 @@
 //	Strategy/RetryAfterIsExact/*                    rejected just before the reported retry instant, allowed at it
 //	Strategy/ClearForgets/*                         Strategy.Clear resets the key
 //	MovingWindow/ExactAtWindowEdge                  a unit counts until exactly one window after it was taken
+//	MovingWindow/RejectedHitKeepsLog                a rejected hit drops no unit: a hit from a clock behind still meets
+//	                                                them (injected clock only)
 //	MovingWindow/RetryAtWaitsForEnoughUnits         RetryAt waits for as many units as the cost needs
 //	SlidingWindow/BucketShiftAndDecay               epoch-aligned windows; the previous count decays linearly
+//	TokenBucket/RejectedHitKeepsTAT                 a rejected hit keeps even a past TAT, for a hit from a clock behind
+//	                                                (injected clock only)
 //	TokenBucket/RefillsEvenly                       one token every window/Amount
 //	TokenBucket/BurstNeverExceedsAmount             however long the bucket idles, and when window/Amount rounds
 //	                                                down far (the bucket holds Amount intervals, not the window;

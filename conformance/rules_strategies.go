@@ -180,6 +180,25 @@ func movingWindowRules() []rule {
 			st, op = e.acquire(k, l, 1, ta)
 			e.check(op+" (the first hit has left the window)", st, want{true, 0, ta.Add(time.Second), ta})
 		}},
+		{name: "RejectedHitKeepsLog", needs: capMovingWindow, exactOnly: true, run: func(e *env) {
+			// A rejected hit changes nothing, not even by dropping the
+			// units that have left the window at its instant: a hit
+			// from a clock behind it (another application server's)
+			// still meets them.
+			e.algo = mw
+			k, l := e.key("k"), limiter.Limit{Amount: 2, Multiples: 10, Unit: limiter.Second}
+			t0 := e.at(0)
+			e.acquire(k, l, 1, t0)
+			t5 := e.at(5 * time.Second)
+			e.acquire(k, l, 1, t5)
+			t10 := e.at(10 * time.Second)
+			st, op := e.acquire(k, l, 2, t10)
+			e.check(op+" (one unit live, cost 2)", st, want{false, 1, t0.Add(15 * time.Second), t0.Add(15 * time.Second)})
+			t9 := t0.Add(9 * time.Second)
+			st, op = e.acquire(k, l, 1, t9)
+			e.check(op+" (from a clock 1s behind: the units of t0 and t0+5s still count)", st,
+				want{false, 0, t0.Add(15 * time.Second), t0.Add(10 * time.Second)})
+		}},
 		{name: "RetryAtWaitsForEnoughUnits", needs: capMovingWindow, run: func(e *env) {
 			e.algo = mw
 			k, l := e.key("k"), perSecond(4)
@@ -253,6 +272,22 @@ func tokenBucketRules() []rule {
 	tb := algorithms[4]
 	ms := time.Millisecond
 	return []rule{
+		{name: "RejectedHitKeepsTAT", needs: capTokenBucket, exactOnly: true, run: func(e *env) {
+			// A rejected hit leaves the TAT as it was, even one already
+			// past at its instant: a hit from a clock behind it still
+			// waits for it.
+			e.algo = tb
+			k, l := e.key("k"), limiter.Limit{Amount: 2, Multiples: 10, Unit: limiter.Second} // a token every 5s
+			t0 := e.at(0)
+			st, op := e.acquire(k, l, 1, t0)
+			e.check(op, st, want{true, 1, t0.Add(5 * time.Second), t0})
+			t6 := e.at(6 * time.Second)
+			st, op = e.acquire(k, l, 3, t6)
+			e.check(op+" (a cost above the amount, the bucket full)", st, want{false, 2, t6, time.Time{}})
+			t1 := t0.Add(time.Second)
+			st, op = e.acquire(k, l, 1, t1)
+			e.check(op+" (from a clock 5s behind: the TAT of t0+5s still stands)", st, want{true, 0, t0.Add(10 * time.Second), t1})
+		}},
 		{name: "RefillsEvenly", needs: capTokenBucket, run: func(e *env) {
 			e.algo = tb
 			if !e.exact() {
