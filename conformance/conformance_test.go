@@ -166,6 +166,9 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		{faultClearGlob, false,
 			[]string{"Clear/LeavesOtherKeysAlone"},
 			[]string{"Clear/ForgetsEveryStrategysState", "Strategy/ClearForgets/moving-window"}},
+		{faultElasticLast, false,
+			[]string{"FixedWindow/ElasticExpiryNeverMovesEarlier"},
+			[]string{"FixedWindow/ElasticExpiryExtendsOnEveryHit", "FixedWindow/ElasticHammeringStaysLockedOut"}},
 		// Atomic within one storage only: the rules over one storage
 		// pass, the one through two fails.
 		{faultProcessLock, false,

@@ -60,6 +60,8 @@
 //	FixedWindow/ExpirySetOnceOnCreation             later hits, allowed or not, do not move the expiry
 //	FixedWindow/ExpiredCounterStartsAfresh          dead from the expiry instant on; the next hit makes a new counter
 //	FixedWindow/ElasticExpiryExtendsOnEveryHit      elastic: every hit, even a rejected one, moves the expiry
+//	FixedWindow/ElasticExpiryNeverMovesEarlier      elastic: a hit from a clock behind leaves a later end where it is
+//	                                                (injected clock only)
 //	FixedWindow/ElasticHammeringStaysLockedOut      elastic strategy: a client that keeps hitting stays rejected
 //	FixedWindow/PlainWindowEndsDespiteHammering     plain strategy: the window ends whatever the client does
 //	Peek/MissingKey/*                               full capacity, ResetAt = RetryAt = now

@@ -35,6 +35,7 @@ const (
 	faultBucketWindow fault = "bucket-window"     // the token bucket holds a whole window of time, not Amount intervals
 	faultClearGlob    fault = "clear-glob"        // Clear removes the other strategies' state of every key the cleared one begins
 	faultProcessLock  fault = "process-lock"      // atomic by a lock of each storage's own over a non-atomic shared backend
+	faultElasticLast  fault = "elastic-last"      // an elastic hit moves the window's end to its own instant's, earlier too
 )
 
 // refStorage is a deliberately simple Storage: one mutex and one map per
@@ -152,6 +153,13 @@ func (s *refStorage) acquireFixed(elastic bool) stepFunc {
 			r.Limit.Amount++
 		}
 		st := w.Acquire(r, elastic)
+		if elastic && s.fault == faultElasticLast {
+			w.ExpiresAt = r.Now.UnixNano() + int64(r.Limit.Window())
+			st.ResetAt = w.ExpiresAt
+			if !st.Allowed {
+				st.RetryAt = st.ResetAt
+			}
+		}
 		s.fixed[k] = w
 		return st
 	}

@@ -132,6 +132,22 @@ func fixedWindowRules() []rule {
 			st, op = e.peekFixed(k, l, 1, ta)
 			e.check(op+" (a window after the last hit)", st, want{true, 2, ta, ta})
 		}},
+		{name: "ElasticExpiryNeverMovesEarlier", exactOnly: true, run: func(e *env) {
+			// A hit from a clock behind the one that last extended the
+			// window counts in it but leaves its end where it is.
+			k, l := e.key("k"), perSecond(2)
+			t0 := e.at(0)
+			t5 := e.at(500 * time.Millisecond)
+			st, op := e.acquireFixed(k, l, 1, t5, true)
+			e.check(op, st, want{true, 1, t5.Add(second), t5})
+			st, op = e.acquireFixed(k, l, 1, t0, true)
+			e.check(op+" (from a clock 500ms behind)", st, want{true, 0, t5.Add(second), t0})
+			st, op = e.acquireFixed(k, l, 1, t0, true)
+			e.check(op+" (rejected, from the clock behind)", st, want{false, 0, t5.Add(second), t5.Add(second)})
+			tb := e.before(t5.Add(second))
+			st, op = e.peekFixed(k, l, 1, tb)
+			e.check(op+" (the window still ends a second after the later clock's hit)", st, want{false, 0, t5.Add(second), t5.Add(second)})
+		}},
 		{name: "ElasticHammeringStaysLockedOut", run: func(e *env) {
 			e.algo = algorithms[1]
 			st := e.strategy()

@@ -36,7 +36,9 @@ func (w *FixedWindow) Acquire(r Request, elastic bool) State {
 	if allowed {
 		w.Count += r.Cost
 	}
-	if elastic {
+	// Elastic expiry only ever moves the end later: a hit from a clock
+	// behind another's cannot shorten a lockout that hit already extended.
+	if elastic && now+window > w.ExpiresAt {
 		w.ExpiresAt = now + window
 	}
 	s := State{Allowed: allowed, Remaining: r.Limit.Amount - w.Count, ResetAt: w.ExpiresAt, RetryAt: now}

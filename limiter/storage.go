@@ -110,8 +110,9 @@ type Storage interface {
 	// first. The hit is allowed when count + r.Cost ≤ r.Limit.Amount, and
 	// then the count grows by r.Cost; a rejected hit leaves the count as it
 	// was. If elastic is true the counter's expiry is moved to
-	// r.Now + window on every call, allowed or not; otherwise it is set only
-	// when the counter is created.
+	// r.Now + window on every call, allowed or not, unless it is already
+	// later (a call from a clock behind another's never shortens the
+	// window); otherwise it is set only when the counter is created.
 	//
 	// The State reports Remaining = Amount − count, ResetAt = the counter's
 	// expiry, and RetryAt = r.Now if allowed, else the expiry.

@@ -64,9 +64,14 @@ local function step(K, b)
     n = 0
   end
   local ok = cost <= amount - n
-  if mode == 'a' and live then
-    if ok then n = redis.call('HINCRBY', K, 'n', A[b + 3]) end
-  elseif mode ~= 'p' then
+  -- a live window moves only for an elastic hit, and only later (a peek
+  -- only reaches here on a live window)
+  local move = not live
+  if mode == 'e' and live then
+    local tu = nu + A[b + 4]
+    move = eu < tu or eu == tu and ef < nf
+  end
+  if move then
     -- a new window, or an elastic one that now ends a window from now
     eu, ef = nu + A[b + 4], nf
     if ok then n = n + cost end
@@ -74,6 +79,8 @@ local function step(K, b)
     if ef ~= 0 then e = string.format('%d:%d', eu, ef) end
     redis.call('HSET', K, 'n', string.format('%d', n), 'e', e)
     redis.call('PEXPIRE', K, A[b + 5])
+  elseif ok and mode ~= 'p' then
+    n = redis.call('HINCRBY', K, 'n', A[b + 3])
   end
   local ru, rf = eu - nu, ef - nf
   if rf < 0 then ru, rf = ru - 1, rf + 1000 end
