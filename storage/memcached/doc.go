@@ -87,7 +87,7 @@
 // of the newer window was stored: it counts in its own window, which the
 // newer one weighs by the part of it not yet elapsed. An elastic fixed
 // window keeps the latest end any hit asked for, whichever clock was
-// behind.
+// behind, as [limiter.Storage] says.
 //
 // # Keys
 //
@@ -97,6 +97,15 @@
 // are replaced by their SHA-256, after a different marker, so a stored key
 // and a hashed key can never collide. [WithKeyPrefix] separates limiters
 // sharing servers.
+//
+// # Restarts
+//
+// A connection that gomemcache keeps idle dies when memcached restarts, and
+// a call made on it fails; a hit cannot be sent again blindly, since it may
+// have counted. Clients that [limiter.Open] creates dial through [Dialer],
+// which checks a reused connection before each command and connects again
+// if the server closed it, so the first calls after a restart succeed. Set
+// Dialer on a client you pass to [New] for the same.
 //
 // # Reset all
 //

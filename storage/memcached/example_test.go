@@ -19,6 +19,7 @@ func ExampleNew() {
 	client := memcache.New("127.0.0.1:11211", "127.0.0.1:11212")
 	client.Timeout = 100 * time.Millisecond // bounds each round trip
 	client.MaxIdleConns = 64
+	client.DialContext = memcached.Dialer(nil) // no failed calls after memcached restarts
 	store, err := memcached.New(client, memcached.WithKeyPrefix("myapp:"))
 	if err != nil {
 		log.Fatal(err)

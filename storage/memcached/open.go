@@ -102,6 +102,7 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		return nil, bad("servers %s: %v", u.Host, err)
 	}
 	client := memcache.NewFromSelector(&list)
+	client.DialContext = Dialer(nil)
 	client.Timeout = cfg.timeout
 	client.MaxIdleConns = cfg.maxIdle
 	return newStorage(client, true, cfg), nil
