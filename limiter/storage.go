@@ -243,10 +243,10 @@ type BatchStorage interface {
 	// Acquire or Peek method of that strategy would at its own r.Now, and
 	// stops after the first step whose State is not Allowed, a peek step's
 	// included: that step counts nothing (it does what the single-key call
-	// does when it rejects, which under fixed-window-elastic-expiry still
-	// moves the expiry), and the steps after it are not run. states[i]
-	// receives the State of ops[i] for every step run; it returns how many
-	// ran (len(ops) when all were allowed). len(states) ≥ len(ops).
+	// does when it rejects, which under fixed-window-elastic-expiry may
+	// still move the expiry later), and the steps after it are not run.
+	// states[i] receives the State of ops[i] for every step run; it returns
+	// how many ran (len(ops) when all were allowed). len(states) ≥ len(ops).
 	//
 	// A backend that cannot run some batch as one operation (a Redis
 	// Cluster whose keys hash to different slots) may run it in several,

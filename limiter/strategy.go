@@ -16,8 +16,9 @@ const (
 	// that straddles a window boundary. The default.
 	StrategyFixedWindow = "fixed-window"
 	// StrategyFixedWindowElasticExpiry is fixed-window where every hit,
-	// allowed or not, moves the window's end to now + window, so a client
-	// that keeps hammering stays locked out.
+	// allowed or not, pushes the window's end out to now + window (never
+	// earlier than it already is), so a client that keeps hammering stays
+	// locked out.
 	StrategyFixedWindowElasticExpiry = "fixed-window-elastic-expiry"
 	// StrategyMovingWindow is an exact sliding log: at most Amount hits in
 	// any interval of one window. Memory grows with Amount per key.

@@ -31,10 +31,7 @@ import (
 // reported.
 //
 // A quarter of the programs step the clock back now and then, by less than
-// a minute, as hits from application servers whose clocks lag do. Those
-// programs leave out memcached's elastic fixed window, which keeps the
-// latest end any hit asked for (its package documentation says so) where
-// limiter.Storage moves the end to r.Now + window on every hit.
+// a minute, as hits from application servers whose clocks lag do.
 //
 // The simulated clock runs far ahead of real time (days in a second).
 // That is valid for these storages: their decisions use only Request.Now
