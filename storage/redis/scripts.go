@@ -22,7 +22,11 @@ import "strconv"
 // read once per script; and the reply is three integers, five when a
 // rejected hit's retry instant differs from its reset. A string that must
 // be a number is converted with s + 0, once, rather than with tonumber,
-// which parses it twice.
+// which parses it twice. Closures and Lua function calls cost too: helpers
+// live at the top of a script (created once per script, not once per step,
+// and taking what they need as arguments), the common path calls few of
+// them, and a nanosecond part known to lie within (-1000, 2000) is
+// normalized with one carry rather than a division.
 //
 // Each algorithm is a function step(K, b) deciding one hit on the key K with
 // its arguments at ARGV[b+1]..., acting at the instant (nu, nf), and
@@ -95,49 +99,74 @@ end
 // instants from clocks that interleave are inserted in order. Arguments:
 // ARGV[b+4] the window in microseconds, ARGV[b+5] the grace in milliseconds.
 const movingWindowStep = `
+-- instant returns the instant of the element i of the list K.
+local function instant(K, i)
+  local v = redis.call('LINDEX', K, i)
+  local j = string.find(v, ':', 1, true)
+  if j then return string.sub(v, 1, j - 1) + 0, string.sub(v, j + 1) + 0 end
+  return v + 0, 0
+end
+-- count returns how many of the first len elements of K are after (u, f):
+-- a binary search, the list being in descending order.
+local function count(K, len, u, f)
+  local lo, hi = 0, len
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local mu, mf = instant(K, mid)
+    if u < mu or u == mu and f < mf then lo = mid + 1 else hi = mid end
+  end
+  return lo
+end
+
+-- live returns how many of the first len elements of K are after (u, f),
+-- the last one being known not to be: the same count, searched from the
+-- tail, where hits at a steady rate leave one or two elements to drop.
+local function live(K, len, u, f)
+  local lo, hi, d = 0, len - 1, 1
+  while hi > 0 do
+    local i = hi - d
+    if i < 0 then i = 0 end
+    local iu, ifr = instant(K, i)
+    if u < iu or u == iu and f < ifr then
+      lo = i + 1
+      break
+    end
+    hi, d = i, 2 * d
+  end
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local mu, mf = instant(K, mid)
+    if u < mu or u == mu and f < mf then lo = mid + 1 else hi = mid end
+  end
+  return lo
+end
+
 local function step(K, b)
   local mode, amount, cost, window = A[b + 1], A[b + 2] + 0, A[b + 3] + 0, A[b + 4] + 0
-  local function instant(i)
-    local v = redis.call('LINDEX', K, i)
-    local j = string.find(v, ':', 1, true)
-    if j then return string.sub(v, 1, j - 1) + 0, string.sub(v, j + 1) + 0 end
-    return v + 0, 0
-  end
-  local function lt(au, af, bu, bf) return au < bu or au == bu and af < bf end
-  -- count returns how many of the first len elements are after (u, f):
-  -- a binary search, the list being in descending order.
-  local function count(len, u, f)
-    local lo, hi = 0, len
-    while lo < hi do
-      local mid = math.floor((lo + hi) / 2)
-      if lt(u, f, instant(mid)) then lo = mid + 1 else hi = mid end
-    end
-    return lo
-  end
-  local function sub(au, af, bu, bf)
-    local u, f = au - bu, af - bf
-    if f < 0 then return u - 1, f + 1000 end
-    return u, f
-  end
   -- An element at t is live while t > now - window.
   local cu, cf = nu - window, nf
   local len = redis.call('LLEN', K)
   local n = len
-  if len > 0 and not lt(cu, cf, instant(-1)) then
-    n = count(len, cu, cf)
-    -- only an allowed hit drops them: for a rejected one they still count
-    -- at the instant of a hit from a lagging clock
-    if mode ~= 'p' and cost <= amount - n then
-      if n == 0 then redis.call('DEL', K) else redis.call('LTRIM', K, 0, n - 1) end
-      len = n
+  if len > 0 then
+    local ou, of = instant(K, -1)
+    if not (cu < ou or cu == ou and cf < of) then
+      n = live(K, len, cu, cf)
+      -- only an allowed hit drops them: for a rejected one they still
+      -- count at the instant of a hit from a lagging clock
+      if mode ~= 'p' and cost <= amount - n then
+        if n == 0 then redis.call('DEL', K) else redis.call('LTRIM', K, 0, n - 1) end
+        len = n
+      end
     end
   end
   local wu, wf
-  if n > 0 then wu, wf = instant(0) end
+  if n > 0 then wu, wf = instant(K, 0) end
+  -- (Nanosecond parts are in [0, 1000): a difference of two needs one
+  -- borrow at most.)
   if cost <= amount - n and mode ~= 'p' then
     local at = nu
     if nf ~= 0 then at = string.format('%d:%d', nu, nf) end
-    if n == 0 or not lt(nu, nf, wu, wf) then
+    if n == 0 or nu > wu or nu == wu and nf >= wf then
       if cost == 1 then
         redis.call('LPUSH', K, at)
       else
@@ -153,7 +182,7 @@ local function step(K, b)
       wu, wf = nu, nf
     else
       -- behind the newest element: insert before the first one not after now
-      local p = count(len, nu, nf)
+      local p = count(K, len, nu, nf)
       if p == len then
         for _ = 1, cost do redis.call('RPUSH', K, at) end
       else
@@ -162,18 +191,23 @@ local function step(K, b)
       end
     end
     redis.call('PEXPIRE', K, math.ceil((wu + window - nu + 1) / 1000) + A[b + 5])
-    local ru, rf = sub(wu + window, wf, nu, nf)
+    local ru, rf = wu + window - nu, wf - nf
+    if rf < 0 then ru, rf = ru - 1, rf + 1000 end
     return amount - n - cost, ru, rf
   end
   local remaining = amount - n
   if remaining < 0 then remaining = 0 end
   local ru, rf = 0, 0
-  if n > 0 then ru, rf = sub(wu + window, wf, nu, nf) end
+  if n > 0 then
+    ru, rf = wu + window - nu, wf - nf
+    if rf < 0 then ru, rf = ru - 1, rf + 1000 end
+  end
   if cost <= amount - n then return remaining, ru, rf end
   if cost > amount then return -1 - remaining, ru, rf end
   -- the unit that must leave the window before cost fits
-  local eu, ef = instant(amount - cost)
-  local tu, tf = sub(eu + window, ef, nu, nf)
+  local eu, ef = instant(K, amount - cost)
+  local tu, tf = eu + window - nu, ef - nf
+  if tf < 0 then tu, tf = tu - 1, tf + 1000 end
   return -1 - remaining, ru, rf, tu, tf
 end
 `
@@ -183,44 +217,40 @@ end
 // the counts of the current and the previous window. Arguments: ARGV[b+4]
 // the window in microseconds, ARGV[b+5] the grace in milliseconds.
 const slidingWindowStep = `
+-- fdiv returns floor(a / b) for integers with b > 0, corrected for rounding.
+local function fdiv(a, b)
+  local q = math.floor(a / b)
+  local r = a - q * b
+  if r < 0 then q = q - 1 elseif r >= b then q = q + 1 end
+  return q
+end
+-- muldiv returns q, r with a*b = q*c + r and 0 <= r < c, for non-negative
+-- integers a, b <= c, c > 0, exactly even when a*b exceeds 2^53: binary
+-- long multiplication keeps every intermediate value below 2c.
+local function muldiv(a, b, c)
+  local n = a * b
+  if n < 4503599627370496 and c < 4503599627370496 then
+    local q = fdiv(n, c)
+    return q, n - q * c
+  end
+  local bits = {}
+  while a > 0 do
+    local h = math.floor(a / 2)
+    bits[#bits + 1] = a - 2 * h
+    a = h
+  end
+  local q, r = 0, 0
+  for i = #bits, 1, -1 do
+    if r >= c - r then q, r = 2 * q + 1, r - (c - r) else q, r = 2 * q, 2 * r end
+    if bits[i] == 1 then
+      if r >= c - b then q, r = q + 1, r - (c - b) else r = r + b end
+    end
+  end
+  return q, r
+end
+
 local function step(K, b)
   local mode, amount, cost, window = A[b + 1], A[b + 2] + 0, A[b + 3] + 0, A[b + 4] + 0
-  -- fdiv returns floor(a / b) for integers with b > 0, corrected for rounding.
-  local function fdiv(a, b)
-    local q = math.floor(a / b)
-    local r = a - q * b
-    if r < 0 then q = q - 1 elseif r >= b then q = q + 1 end
-    return q
-  end
-  local function norm(u, f)
-    local c = fdiv(f, 1000)
-    return u + c, f - c * 1000
-  end
-  -- muldiv returns q, r with a*b = q*c + r and 0 <= r < c, for non-negative
-  -- integers a, b <= c, c > 0, exactly even when a*b exceeds 2^53: binary
-  -- long multiplication keeps every intermediate value below 2c.
-  local function muldiv(a, b, c)
-    local n = a * b
-    if n < 4503599627370496 and c < 4503599627370496 then
-      local q = fdiv(n, c)
-      return q, n - q * c
-    end
-    local bits = {}
-    while a > 0 do
-      local h = math.floor(a / 2)
-      bits[#bits + 1] = a - 2 * h
-      a = h
-    end
-    local q, r = 0, 0
-    for i = #bits, 1, -1 do
-      if r >= c - r then q, r = 2 * q + 1, r - (c - r) else q, r = 2 * q, 2 * r end
-      if bits[i] == 1 then
-        if r >= c - b then q, r = q + 1, r - (c - b) else r = r + b end
-      end
-    end
-    return q, r
-  end
-
   local s = redis.call('HMGET', K, 's', 'c', 'p')
   local start, cur, prev = s[1], s[2], s[3]
   if start then start = start + 0 end
@@ -243,36 +273,27 @@ local function step(K, b)
   end
   -- now - start is (du, nf); the elapsed part of the window (eu, ef) is
   -- that, or 0 for a clock behind start, and (lu, lf) is what is left.
+  -- (Nanosecond parts here are in [0, 1000): a difference of two needs
+  -- one borrow at most.)
   local du = nu - start
   local eu, ef = du, nf
   if du < 0 then eu, ef = 0, 0 end
-  local lu, lf = norm(window - eu, -ef)
+  local lu, lf = window - eu, 0
+  if ef ~= 0 then lu, lf = lu - 1, 1000 - ef end
 
-  -- weight returns floor(count * left / window), both in nanoseconds.
-  local function weight(count)
-    if count == 0 then return 0 end
-    local q, r = muldiv(count, lu, window)
-    -- add floor((1000 r + count lf) / (1000 window)), without overflow
-    local x, j = count * lf, 1
+  -- weighted adds floor(prev * left / window), both in nanoseconds, to cur
+  local weighted = cur
+  if prev ~= 0 then
+    local q, r = muldiv(prev, lu, window)
+    -- add floor((1000 r + prev lf) / (1000 window)), without overflow
+    local x, j = prev * lf, 1
     while true do
       local gap = j * window - r
-      if gap > count or x < 1000 * gap then break end
+      if gap > prev or x < 1000 * gap then break end
       q, j = q + 1, j + 1
     end
-    return q
+    weighted = q + cur
   end
-  -- span returns the largest span k <= window, in nanoseconds as a pair,
-  -- with floor(count * k / window) <= room.
-  local function span(count, room)
-    if count == 0 or room + 1 > count then return window, 0 end
-    local q, r = muldiv(window, room + 1, count)
-    -- k = 1000 q + ceil(1000 r / count) - 1
-    local ku, kf = norm(q, fdiv(1000 * r + count - 1, count) - 1)
-    if window < ku or window == ku and 0 < kf then return window, 0 end
-    return ku, kf
-  end
-
-  local weighted = weight(prev) + cur
   local remaining = amount - weighted
   if remaining < 0 then remaining = 0 end
   if cost <= amount - weighted then
@@ -288,13 +309,28 @@ local function step(K, b)
   end
   -- reset: start + 2 windows with a current count, + 1 with a previous one
   local ru, rf = 0, 0
-  if cur > 0 then
-    ru, rf = norm(2 * window - du, -nf)
-  elseif prev > 0 then
-    ru, rf = norm(window - du, -nf)
+  if cur > 0 or prev > 0 then
+    ru = window - du
+    if cur > 0 then ru = ru + window end
+    if nf ~= 0 then ru, rf = ru - 1, 1000 - nf end
   end
   if cost <= amount - weighted then return remaining, ru, rf end
   if cost > amount then return -1 - remaining, ru, rf end
+
+  local function norm(u, f)
+    local c = fdiv(f, 1000)
+    return u + c, f - c * 1000
+  end
+  -- span returns the largest span k <= window, in nanoseconds as a pair,
+  -- with floor(count * k / window) <= room.
+  local function span(count, room)
+    if count == 0 or room + 1 > count then return window, 0 end
+    local q, r = muldiv(window, room + 1, count)
+    -- k = 1000 q + ceil(1000 r / count) - 1
+    local ku, kf = norm(q, fdiv(1000 * r + count - 1, count) - 1)
+    if window < ku or window == ku and 0 < kf then return window, 0 end
+    return ku, kf
+  end
   local tu, tf
   local room = amount - cur - cost
   if room >= 0 then
@@ -317,9 +353,22 @@ end
 // pair (the capacity is amount intervals), ARGV[b+6] the grace in
 // milliseconds.
 const tokenBucketStep = `
-local function step(K, b)
-  local mode, amount, cost = A[b + 1], A[b + 2] + 0, A[b + 3] + 0
-  local iu, ifr = A[b + 4] + 0, A[b + 5] + 0
+-- left returns the whole tokens in a bucket whose TAT is (u, f), with the
+-- capacity (cu, cf) and the interval (iu, ifr):
+-- floor((capacity - (tat - now)) / interval), at least 0.
+local function left(u, f, cu, cf, iu, ifr)
+  local xu, xf = cu - u + nu, cf - f + nf
+  if xf < 0 then xu, xf = xu - 1, xf + 1000 elseif xf >= 1000 then xu, xf = xu + 1, xf - 1000 end
+  if xu < 0 then return 0 end
+  local x, i = xu * 1000 + xf, iu * 1000 + ifr
+  local q = math.floor(x / i)
+  if x < 4503599627370496 then
+    -- in nanoseconds every product below is exact: correct the
+    -- rounded quotient by one at most
+    if q * i > x then return q - 1 end
+    if (q + 1) * i <= x then return q + 1 end
+    return q
+  end
   local function norm(u, f)
     local c = math.floor(f / 1000)
     f = f - c * 1000
@@ -327,56 +376,64 @@ local function step(K, b)
     return u + c, f
   end
   local function le(au, af, bu, bf) return au < bu or au == bu and af <= bf end
-  local cu, cf = norm(amount * iu, amount * ifr)
+  while q > 0 do
+    local au, af = norm(q * iu, q * ifr)
+    if le(au, af, xu, xf) then break end
+    q = q - 1
+  end
+  while true do
+    local au, af = norm((q + 1) * iu, (q + 1) * ifr)
+    if not le(au, af, xu, xf) then break end
+    q = q + 1
+  end
+  return q
+end
+
+local function step(K, b)
+  local mode, amount, cost = A[b + 1], A[b + 2] + 0, A[b + 3] + 0
+  local iu, ifr = A[b + 4] + 0, A[b + 5] + 0
+  -- the capacity (cu, cf), amount intervals; a nanosecond part of 1000 or
+  -- more carries into the microseconds
+  local cu, cf = amount * iu, amount * ifr
+  if cf >= 1000 then
+    local c = math.floor(cf / 1000)
+    cf = cf - c * 1000
+    if cf < 0 then c, cf = c - 1, cf + 1000 elseif cf >= 1000 then c, cf = c + 1, cf - 1000 end
+    cu = cu + c
+  end
   local tu, tf = nu, nf
   local v = redis.call('GET', K)
   if v then
     local u, f
     local i = string.find(v, ':', 1, true)
     if i then u, f = string.sub(v, 1, i - 1) + 0, string.sub(v, i + 1) + 0 else u, f = v + 0, 0 end
-    if u and not le(u, f, tu, tf) then tu, tf = u, f end
+    if u > tu or u == tu and f > tf then tu, tf = u, f end
   end
 
-  -- left returns the whole tokens in a bucket whose TAT is (u, f):
-  -- floor((capacity - (tat - now)) / interval), at least 0.
-  local function left(u, f)
-    local xu, xf = norm(cu - u + nu, cf - f + nf)
-    if xu < 0 then return 0 end
-    local x, i = xu * 1000 + xf, iu * 1000 + ifr
-    local q = math.floor(x / i)
-    if x < 4503599627370496 then
-      -- in nanoseconds every product below is exact: correct the
-      -- rounded quotient by one at most
-      if q * i > x then return q - 1 end
-      if (q + 1) * i <= x then return q + 1 end
-      return q
-    end
-    while q > 0 do
-      local au, af = norm(q * iu, q * ifr)
-      if le(au, af, xu, xf) then break end
-      q = q - 1
-    end
-    while true do
-      local au, af = norm((q + 1) * iu, (q + 1) * ifr)
-      if not le(au, af, xu, xf) then break end
-      q = q + 1
-    end
-    return q
+  -- Every nanosecond part below is a difference or a sum of two parts in
+  -- [0, 1000), so one carry normalizes it.
+  local ru, rf = tu - nu, tf - nf
+  if rf < 0 then ru, rf = ru - 1, rf + 1000 end
+  if cost > amount then return -1 - left(tu, tf, cu, cf, iu, ifr), ru, rf end
+  local xu, xf = tu + cost * iu, tf + cost * ifr
+  if xf >= 1000 then
+    local c = math.floor(xf / 1000)
+    xf = xf - c * 1000
+    if xf < 0 then c, xf = c - 1, xf + 1000 elseif xf >= 1000 then c, xf = c + 1, xf - 1000 end
+    xu = xu + c
   end
-
-  local ru, rf = norm(tu - nu, tf - nf)
-  if cost > amount then return -1 - left(tu, tf), ru, rf end
-  local xu, xf = norm(tu + cost * iu, tf + cost * ifr)
-  local du, df = norm(xu - nu, xf - nf)
-  if le(du, df, cu, cf) then
-    if mode == 'p' then return left(tu, tf), ru, rf end
+  local du, df = xu - nu, xf - nf
+  if df < 0 then du, df = du - 1, df + 1000 end
+  if du < cu or du == cu and df <= cf then
+    if mode == 'p' then return left(tu, tf, cu, cf, iu, ifr), ru, rf end
     local x = xu
     if xf ~= 0 then x = string.format('%d:%d', xu, xf) end
     redis.call('SET', K, x, 'PX', math.ceil((xu - nu + 1) / 1000) + A[b + 6])
-    return left(xu, xf), du, df
+    return left(xu, xf, cu, cf, iu, ifr), du, df
   end
-  local bu, bf = norm(du - cu, df - cf)
-  return -1 - left(tu, tf), ru, rf, bu, bf
+  local bu, bf = du - cu, df - cf
+  if bf < 0 then bu, bf = bu - 1, bf + 1000 end
+  return -1 - left(tu, tf, cu, cf, iu, ifr), ru, rf, bu, bf
 end
 `
 
