@@ -353,6 +353,14 @@ end
 // pair (the capacity is amount intervals), ARGV[b+6] the grace in
 // milliseconds.
 const tokenBucketStep = `
+-- norm carries a nanosecond part f outside [0, 1000) into the
+-- microseconds u.
+local function norm(u, f)
+  local c = math.floor(f / 1000)
+  f = f - c * 1000
+  if f < 0 then c, f = c - 1, f + 1000 elseif f >= 1000 then c, f = c + 1, f - 1000 end
+  return u + c, f
+end
 -- left returns the whole tokens in a bucket whose TAT is (u, f), with the
 -- capacity (cu, cf) and the interval (iu, ifr):
 -- floor((capacity - (tat - now)) / interval), at least 0.
@@ -368,12 +376,6 @@ local function left(u, f, cu, cf, iu, ifr)
     if q * i > x then return q - 1 end
     if (q + 1) * i <= x then return q + 1 end
     return q
-  end
-  local function norm(u, f)
-    local c = math.floor(f / 1000)
-    f = f - c * 1000
-    if f < 0 then c, f = c - 1, f + 1000 elseif f >= 1000 then c, f = c + 1, f - 1000 end
-    return u + c, f
   end
   local function le(au, af, bu, bf) return au < bu or au == bu and af <= bf end
   while q > 0 do
@@ -395,12 +397,7 @@ local function step(K, b)
   -- the capacity (cu, cf), amount intervals; a nanosecond part of 1000 or
   -- more carries into the microseconds
   local cu, cf = amount * iu, amount * ifr
-  if cf >= 1000 then
-    local c = math.floor(cf / 1000)
-    cf = cf - c * 1000
-    if cf < 0 then c, cf = c - 1, cf + 1000 elseif cf >= 1000 then c, cf = c + 1, cf - 1000 end
-    cu = cu + c
-  end
+  if cf >= 1000 then cu, cf = norm(cu, cf) end
   local tu, tf = nu, nf
   local v = redis.call('GET', K)
   if v then
@@ -416,12 +413,7 @@ local function step(K, b)
   if rf < 0 then ru, rf = ru - 1, rf + 1000 end
   if cost > amount then return -1 - left(tu, tf, cu, cf, iu, ifr), ru, rf end
   local xu, xf = tu + cost * iu, tf + cost * ifr
-  if xf >= 1000 then
-    local c = math.floor(xf / 1000)
-    xf = xf - c * 1000
-    if xf < 0 then c, xf = c - 1, xf + 1000 elseif xf >= 1000 then c, xf = c + 1, xf - 1000 end
-    xu = xu + c
-  end
+  if xf >= 1000 then xu, xf = norm(xu, xf) end
   local du, df = xu - nu, xf - nf
   if df < 0 then du, df = du - 1, df + 1000 end
   if du < cu or du == cu and df <= cf then
