@@ -93,6 +93,10 @@ func TestBrokenSuite(t *testing.T) {
 		conformance.Run(t, sharingHarness{fault: faultNonAtomic}.maker())
 		return
 	}
+	if f == faultProcessSplit {
+		conformance.Run(t, sharingHarness{fault: faultSplitRMW}.maker())
+		return
+	}
 	if os.Getenv(brokenRealTimeEnv) == "1" {
 		conformance.Run(t, refHarness{fault: f, serverClock: true}.maker())
 		return
@@ -172,6 +176,13 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 		// Atomic within one storage only: the rules over one storage
 		// pass, the one through two fails.
 		{faultProcessLock, false,
+			[]string{"Concurrency/TwoStoragesOneKey/fixed-window"},
+			[]string{"Concurrency/OneKey100Goroutines/fixed-window", "Concurrency/OneKey8Goroutines1000Hits/fixed-window",
+				"FixedWindow/CountsUpToAmount"}},
+		// The same over a backend that answers at once: only the first
+		// few of a burst's hits can race, so the rule must also send
+		// thousands that each count.
+		{faultProcessSplit, false,
 			[]string{"Concurrency/TwoStoragesOneKey/fixed-window"},
 			[]string{"Concurrency/OneKey100Goroutines/fixed-window", "Concurrency/OneKey8Goroutines1000Hits/fixed-window",
 				"FixedWindow/CountsUpToAmount"}},

@@ -35,6 +35,8 @@ const (
 	faultBucketWindow fault = "bucket-window"     // the token bucket holds a whole window of time, not Amount intervals
 	faultClearGlob    fault = "clear-glob"        // Clear removes the other strategies' state of every key the cleared one begins
 	faultProcessLock  fault = "process-lock"      // atomic by a lock of each storage's own over a non-atomic shared backend
+	faultSplitRMW     fault = "split-rmw"         // read, write in a second critical section at once: no pause between them
+	faultProcessSplit fault = "process-split"     // faultProcessLock over a backend with faultSplitRMW: a fast backend's race
 	faultElasticLast  fault = "elastic-last"      // an elastic hit moves the window's end to its own instant's, earlier too
 )
 
@@ -137,6 +139,10 @@ func (s *refStorage) pause() {
 	if s.fault == faultNonAtomic {
 		s.mu.Unlock()
 		time.Sleep(20 * time.Microsecond)
+		s.mu.Lock()
+	}
+	if s.fault == faultSplitRMW {
+		s.mu.Unlock()
 		s.mu.Lock()
 	}
 }
