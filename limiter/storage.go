@@ -198,13 +198,16 @@ type SlidingWindowStorage interface {
 // max(TAT, now) + Cost × interval − now ≤ Amount × interval (the window,
 // when Amount divides it; never more, so a burst never exceeds Amount), and
 // then TAT moves to that sum. Remaining is (Amount × interval −
-// (TAT − now)) / interval rounded down, and at least 0. A rejected hit
+// (max(TAT, now) − now)) / interval rounded down, and at least 0 (so
+// Amount for a TAT already past, never more). A rejected hit
 // leaves the TAT as it was, even one already past at its instant. [TokenBucket]
 // implements the arithmetic.
 type TokenBucketStorage interface {
 	// AcquireTokenBucket takes r.Cost tokens if the bucket holds them. The
 	// State reports Remaining = whole tokens left; ResetAt = the instant the
-	// bucket is full again (the TAT); RetryAt, when rejected, the instant
+	// bucket is full again: the TAT after the operation, or r.Now when that
+	// TAT is already past (a rejected hit on a full bucket, a cost above
+	// Amount); RetryAt, when rejected, the instant
 	// r.Cost tokens will be there. A limit of Amount 0 rejects every hit.
 	AcquireTokenBucket(ctx context.Context, r Request) (State, error)
 	// PeekTokenBucket reports the bucket as it is at r.Now, without taking
