@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -143,6 +144,7 @@ func (s *refStorage) pause() {
 	}
 	if s.fault == faultSplitRMW {
 		s.mu.Unlock()
+		runtime.Gosched() // no pause, but room for another call
 		s.mu.Lock()
 	}
 }
