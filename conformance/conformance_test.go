@@ -181,7 +181,7 @@ func TestBrokenStoragesFailByRuleName(t *testing.T) {
 				"FixedWindow/CountsUpToAmount"}},
 		// The same over a backend that answers at once: only the first
 		// few of a burst's hits can race, so the rule must also send
-		// thousands that each count.
+		// many that each count.
 		{faultProcessSplit, false,
 			[]string{"Concurrency/TwoStoragesOneKey/fixed-window"},
 			[]string{"Concurrency/OneKey100Goroutines/fixed-window", "Concurrency/OneKey8Goroutines1000Hits/fixed-window",

@@ -115,7 +115,8 @@
 //	Close/SecondCloseReturnsNil
 //	Concurrency/OneKey100Goroutines/*               100 goroutines, one key, a limit of 5: exactly 5 allowed
 //	Concurrency/OneKey8Goroutines1000Hits/*         8 × 1000 hits, one key, a limit of 4000: exactly 4000 allowed
-//	Concurrency/TwoStoragesOneKey/*                 the same through two storages sharing the keys, as two processes
+//	Concurrency/TwoStoragesOneKey/*                 100 goroutines on a limit of 5, then 8 × 250 hits on a limit of 1000,
+//	                                                through two storages sharing the keys, as two processes
 //	                                                (a SharingHarness only)
 //	Concurrency/ManyKeysIndependent/*               20 keys hit concurrently: exactly their amount each
 //

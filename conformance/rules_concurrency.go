@@ -114,7 +114,7 @@ func concurrencyRules() []rule {
 			res, op := e.test(peer, k, l, 1, t0)
 			e.checkResult(op+" (through the peer, afterwards)", res, l, false, 0, anyDuration)
 			// Only the first few of those hits can race, which a backend
-			// answering in microseconds rarely lets happen; thousands of
+			// answering in microseconds rarely lets happen; a thousand
 			// hits that each count make a lost update all but certain.
 			k2, l2 := e.key("k2"), perDay(1000)
 			defer func() { _ = e.s.Clear(e.ctx, k2) }()
