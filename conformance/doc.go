@@ -9,10 +9,17 @@
 // have and whether they keep time only through the clock they are given. A
 // test hands [Run] a [HarnessMaker]:
 //
-//	type harness struct{ srv *myServer }
+//	type harness struct {
+//		srv    *myServer
+//		prefix string // this rule's namespace on the shared server
+//	}
 //
 //	func (h harness) MakeStorage(ctx context.Context, clock limiter.Clock) (limiter.Storage, error) {
-//		return mystore.New(h.srv.Client(), mystore.WithKeyPrefix(uniquePrefix()))
+//		return mystore.New(h.srv.Client(), mystore.WithKeyPrefix(h.prefix))
+//	}
+//	// MakePeer is a second process's storage: its own client, the same prefix.
+//	func (h harness) MakePeer(ctx context.Context, clock limiter.Clock, _ limiter.Storage) (limiter.Storage, error) {
+//		return mystore.New(h.srv.Client(), mystore.WithKeyPrefix(h.prefix))
 //	}
 //	func (harness) AcceptsClock() bool { return false } // the server expires keys by its own clock
 //	func (harness) Capabilities() conformance.Capabilities {
@@ -23,7 +30,7 @@
 //	func TestConformance(t *testing.T) {
 //		srv := startServer(t) // once: every rule's storage gets a prefix of its own on it
 //		conformance.Run(t, func(ctx context.Context, t *testing.T) (conformance.Harness, error) {
-//			return harness{srv: srv}, nil
+//			return harness{srv: srv, prefix: uniquePrefix()}, nil
 //		})
 //	}
 //
@@ -39,10 +46,17 @@
 // own namespace (a fresh key prefix). The suite also makes every key unique
 // to the rule's run and clears the keys it used when the rule ends.
 //
-// A storage over a server should also implement [SharingHarness]: its
-// MakePeer opens a second storage on the same keys, as another process of
-// the application would (its own client, the same prefix), and the suite
-// checks that hits through the two are atomic together.
+// A storage over a server should also implement [SharingHarness], as the
+// harness above does: its MakePeer opens a second storage on the same keys,
+// as another process of the application would (its own client, the same
+// prefix), and the suite checks that hits through the two are atomic
+// together.
+//
+// A storage that decides on its server's clock still reports every instant
+// relative to the request's Now (see limiter.Request): an instant its clock
+// puts d after its own now is reported as Request.Now + d. Otherwise a
+// server clock a few seconds off the application's would show in every
+// ResetAt and RetryAt, and the rules would fail by that much.
 //
 // # Rules
 //

@@ -21,7 +21,8 @@ type Request struct {
 	// Now is the instant the operation acts on. Storages that keep time
 	// themselves (a server clock shared by several application servers) may
 	// act on their own clock instead, and say so in their documentation, but
-	// must still report instants in [State] relative to Now.
+	// must still report instants in [State] relative to Now: an instant
+	// their clock puts d after its own present is reported as Now + d.
 	//
 	// Now lies from 1970-01-01 (inclusive) to 2150-01-01 (exclusive), UTC.
 	// Strategies and [HitBatch] refuse any other instant with an error
