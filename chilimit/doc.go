@@ -72,15 +72,16 @@
 // when unknown routes show up) says which limits and exemptions that route
 // carries. Register routes before serving, as chi requires: a path already
 // looked up keeps the route it found (/users/{id} for /users/me) when a
-// route registered later would match it better, until the next rebuild. Markers made by this package register themselves when created;
-// the index invokes only those, with a probe handler, to read their
-// settings. Route limits themselves run where they are declared, so their
-// key functions see URL parameters and what earlier middleware put in the
-// context. A marker installed before Handler runs before Handler has
-// looked the route up: it limits on its own and is logged as misplaced.
-// Markers find the request's state through the ResponseWriter (wrappers
-// that implement Unwrap are seen through) or, behind a wrapper that hides
-// it, through the chi route context.
+// route registered later would match it better, until the next rebuild.
+// Markers made by this package register themselves when created; the index
+// invokes only those, with a probe handler, to read their settings. Route
+// limits themselves run where they are declared, so their key functions see
+// URL parameters and what earlier middleware put in the context. A marker
+// installed before Handler runs before Handler has looked the route up: it
+// limits on its own and is logged as misplaced. Markers find the request's
+// state through the ResponseWriter (wrappers that implement Unwrap are seen
+// through) or, behind a wrapper that hides it, through the chi route
+// context.
 //
 // Several Limiters may run on one router, each with its own storage, keys
 // and defaults. A marker made by [Limiter.Limit] cooperates with that
