@@ -97,6 +97,24 @@ func TestBatchOneStorageOperationPerRequest(t *testing.T) {
 	}
 }
 
+// TestBatchPolicyListsUncheckedLimits checks that a batch stopped by its
+// first limit still lists the later ones in RateLimit-Policy, as
+// limit-by-limit evaluation does.
+func TestBatchPolicyListsUncheckedLimits(t *testing.T) {
+	l, bs, clock := newBatchLimiter(t, chilimit.WithHeaders(true), chilimit.WithIETFHeaders(true))
+	r := chi.NewRouter()
+	r.Use(l.Handler)
+	r.With(chilimit.Limit("1/second;5/hour;100/day")).Get("/", text("ok"))
+	policy := `"1 per 1 second";q=1;w=1, "5 per 1 hour";q=5;w=3600, "100 per 1 day";q=100;w=86400`
+	run(t, r, clock, []step{
+		{path: "/", code: 200, headers: map[string]string{"RateLimit-Policy": policy}},
+		{path: "/", code: 429, headers: map[string]string{"RateLimit-Policy": policy, "RateLimit": `"1 per 1 second";r=0;t=1`}},
+	})
+	if bs.batches.Load() != 2 {
+		t.Fatalf("AcquireBatch calls = %d, want 2", bs.batches.Load())
+	}
+}
+
 // TestBatchFailureFallsBack checks that a failing batch hands the request to
 // the in-memory fallback without counting it twice.
 func TestBatchFailureFallsBack(t *testing.T) {

@@ -162,7 +162,12 @@ func TestIETFHeaders(t *testing.T) {
 			"RateLimit":        `"2 per 1 second";r=1;t=1`,
 		}},
 		{path: "/", code: 200},
-		{path: "/", advance: 300 * time.Millisecond, code: 429, headers: map[string]string{"RateLimit": `"2 per 1 second";r=0;t=1`}},
+		// The 10/minute limit, never checked once 2/second breaches, is
+		// still in the policy: the draft wants it the same on every response.
+		{path: "/", advance: 300 * time.Millisecond, code: 429, headers: map[string]string{
+			"RateLimit-Policy": `"2 per 1 second";q=2;w=1, "10 per 1 minute";q=10;w=60`,
+			"RateLimit":        `"2 per 1 second";r=0;t=1`,
+		}},
 	})
 }
 

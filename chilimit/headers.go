@@ -87,7 +87,7 @@ func ceilSeconds(d time.Duration) int64 {
 }
 
 // writeIETFHeaders sets RateLimit-Policy (every limit the request was
-// checked against) and RateLimit (the reported one) in the structured-field
+// checked against, or that a breach left unchecked) and RateLimit (the reported one) in the structured-field
 // syntax of draft-ietf-httpapi-ratelimit-headers-10:
 //
 //	RateLimit-Policy: "1 per 1 second";q=1;w=1, "50 per 1 hour";q=50;w=3600

@@ -709,6 +709,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 			Scope: c.scope, Kind: kind, Key: c.key, DryRun: l.dryRun}
 		l.breached(st, r, c.g, e)
 		if !l.dryRun {
+			st.recordUnchecked(cs[i+1:])
 			return e, nil
 		}
 	}
@@ -767,6 +768,7 @@ func (l *Limiter) evaluateBatch(st *reqState, r *http.Request, cs []check, gen, 
 		e := &RateLimitError{Limit: c.cl.limit, Result: res, Message: c.g.messageFor(r, c.cl),
 			Scope: c.scope, Kind: kind, Key: c.key, DryRun: l.dryRun}
 		l.breached(st, r, c.g, e)
+		st.recordUnchecked(cs[i+1:])
 		return e, nil, true
 	}
 	return nil, nil, true

@@ -445,6 +445,12 @@ func parseRetryAfterFormat(format string) (bool, error) {
 // WithIETFHeaders adds the RateLimit-Policy and RateLimit structured-field
 // headers of draft-ietf-httpapi-ratelimit-headers-10 next to the
 // X-RateLimit ones (it needs [WithHeaders](true)). The default is off.
+//
+// RateLimit-Policy lists every limit the request met, on a 429 too: the
+// limits a breach left unchecked (those after it, by window, in the same
+// check) are listed as on a 200. A route's own limits are missing only
+// when a limit counted before them, in Handler (application or meta
+// limits), rejects the request, since they never ran.
 func WithIETFHeaders(enabled bool) Option {
 	return func(c *config) error {
 		c.ietf = enabled

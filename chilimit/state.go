@@ -267,6 +267,24 @@ func (st *reqState) record(cl *compiledLimit, key string, res limiter.Result) {
 	}
 }
 
+// recordUnchecked adds to the IETF policies the limits of cs, which a
+// breach before them left unchecked, so a 429 lists the request's limits
+// as a 200 does (the draft wants the policy the same on every response).
+func (st *reqState) recordUnchecked(cs []check) {
+	if !st.lim.ietf {
+		return
+	}
+next:
+	for i := range cs {
+		for _, p := range st.policies {
+			if p.key == cs[i].skey {
+				continue next
+			}
+		}
+		st.policies = append(st.policies, reported{cl: cs[i].cl, key: cs[i].skey})
+	}
+}
+
 // recordPolicy adds rep to the IETF policies, or updates the policy of
 // its bucket with it.
 func (st *reqState) recordPolicy(rep reported) {
