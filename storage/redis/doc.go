@@ -19,26 +19,34 @@
 //
 // The query may hold this package's parameters — prefix ([WithPrefix]),
 // timeout ([WithTimeout], a Go duration), clock=server|client
-// ([WithClientClock]) and expiry_grace ([WithExpiryGrace]) — and any option
-// go-redis's ParseURL, ParseClusterURL or ParseFailoverURL knows for the
-// scheme (read_timeout, pool_size, ...; Sentinel URIs also take password,
-// the master's, while their user:pass part authenticates to the sentinels,
-// as in go-redis). Anything else is an error wrapping
-// [limiter.ErrInvalidURI] that names the parameter, and so are a parameter
-// given twice (but addr, go-redis's list of more nodes), a node of a
-// cluster or sentinel list that is not host[:port] (a node without a port
-// gets 6379), a pool size below 0 or above 2^31-1 (go-redis would panic
-// on either), a negative database or a db parameter that names another
-// database than the path, route_by_latency or route_randomly on a Sentinel
-// URI (go-redis's failover client panics on them), a Sentinel master_name
-// that differs from the service in the path, a host in a redis+unix URI, a
-// fragment,
-// and a URI without "//" after the scheme ("redis:host:6379", which
-// go-redis would read as localhost). IPv6 literals cannot be listed in a
-// node list ("[::1]:7000,[::1]:7001" does not parse as a URI): give further
-// nodes as addr parameters, or build the client and call [New]. Opened
-// clients have go-redis's ContextTimeoutEnabled set, so a context's deadline
-// bounds every read.
+// ([WithClientClock]), expiry_grace ([WithExpiryGrace]), dialer_retries and
+// dialer_retry_timeout (below) — and any option go-redis's ParseURL,
+// ParseClusterURL or ParseFailoverURL knows for the scheme (read_timeout,
+// pool_size, ...; Sentinel URIs also take password, the master's, while
+// their user:pass part authenticates to the sentinels, as in go-redis).
+// Anything else is an error wrapping [limiter.ErrInvalidURI] that names the
+// parameter, and so are a parameter given twice (but addr, go-redis's list
+// of more nodes), a node of a cluster or sentinel list that is not
+// host[:port] (a node without a port gets 6379), a pool size below 0 or
+// above 2^31-1 (go-redis would panic on either), a negative database or a db
+// parameter that names another database than the path, route_by_latency or
+// route_randomly on a Sentinel URI (go-redis's failover client panics on
+// them), a Sentinel master_name that differs from the service in the path, a
+// host in a redis+unix URI, a fragment, and a URI without "//" after the
+// scheme ("redis:host:6379", which go-redis would read as localhost). IPv6
+// literals cannot be listed in a node list ("[::1]:7000,[::1]:7001" does not
+// parse as a URI): give further nodes as addr parameters, or build the
+// client and call [New]. Opened clients have go-redis's
+// ContextTimeoutEnabled set, so a context's deadline bounds every read. They
+// retry no command unless the query sets max_retries (a script whose reply
+// was lost may have counted the hit, and running it again would count it
+// twice), and dial once per connection unless it sets dialer_retries
+// (attempts, 1 to 100) and dialer_retry_timeout (the pause between them):
+// go-redis's five attempts, 100ms apart, would hold every request about
+// 400ms while the server refuses connections, where a rate limiter should
+// fail at once and let its fallback or error handler answer. go-redis
+// reports failed dials through its own logger (redis.SetLogger), not the
+// application's.
 //
 // # One round trip per hit
 //

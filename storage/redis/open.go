@@ -40,7 +40,8 @@ func init() {
 // ContextTimeoutEnabled, so context deadlines bound every read, and belongs
 // to the storage. Its retries are off unless the URI sets max_retries: a
 // script whose reply is lost may have run, and running it again would count
-// the hit twice.
+// the hit twice. It dials once per connection unless the URI sets
+// dialer_retries (see dialParams).
 func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter.Storage, error) {
 	switch {
 	case u.Opaque != "" || u.OmitHost && strings.ToLower(u.Scheme) != SchemeUnix:
@@ -59,6 +60,10 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 	}
 	retries := q.Has("max_retries")
 	own, err := uriOptions(q)
+	if err != nil {
+		return nil, err
+	}
+	dial, err := dialParams(q)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +101,7 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if !retries {
 			o.MaxRetries = -1
 		}
+		o.DialerRetries, o.DialerRetryTimeout = dial.retries, dial.backoff
 		client = redis.NewClient(o)
 	case SchemeCluster:
 		hosts, err := nodes(u.Host)
@@ -121,6 +127,7 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if !retries {
 			o.MaxRetries = -1
 		}
+		o.DialerRetries, o.DialerRetryTimeout = dial.retries, dial.backoff
 		client = redis.NewClusterClient(o)
 	case SchemeSentinel:
 		hosts, err := nodes(u.Host)
@@ -170,6 +177,7 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		if !retries {
 			o.MaxRetries = -1
 		}
+		o.DialerRetries, o.DialerRetryTimeout = dial.retries, dial.backoff
 		client = redis.NewFailoverClient(o)
 	default:
 		return nil, fmt.Errorf("redis storage: %w: scheme %q", limiter.ErrUnknownScheme, u.Scheme)
@@ -249,6 +257,39 @@ func checkPool(poolSize, minIdle, maxIdle, maxActive, pipelinePool int) error {
 
 func invalidURI(err error) error {
 	return fmt.Errorf("redis storage: %w: %w", limiter.ErrInvalidURI, err)
+}
+
+// dialing is how an opened client dials: how many attempts a connection
+// gets, and the pause between them (0: go-redis's default, 100ms).
+type dialing struct {
+	retries int
+	backoff time.Duration
+}
+
+// dialParams removes dialer_retries and dialer_retry_timeout from q (only
+// go-redis's cluster parser knows them) and returns them, with one attempt
+// by default: go-redis's five, 100ms apart, would hold every request about
+// 400ms while the server refuses connections, where a rate limiter should
+// fail at once and let its fallback or error handler answer.
+func dialParams(q url.Values) (dialing, error) {
+	d := dialing{retries: 1}
+	if vs, ok := q["dialer_retries"]; ok {
+		delete(q, "dialer_retries")
+		n, err := strconv.Atoi(vs[0])
+		if len(vs) != 1 || err != nil || n < 1 || n > 100 {
+			return d, fmt.Errorf("redis storage: %w: parameter dialer_retries=%q: want one number of dial attempts from 1 to 100", limiter.ErrInvalidURI, strings.Join(vs, ","))
+		}
+		d.retries = n
+	}
+	if vs, ok := q["dialer_retry_timeout"]; ok {
+		delete(q, "dialer_retry_timeout")
+		b, err := time.ParseDuration(vs[0])
+		if len(vs) != 1 || err != nil || b <= 0 {
+			return d, fmt.Errorf("redis storage: %w: parameter dialer_retry_timeout=%q: want one positive duration such as 50ms", limiter.ErrInvalidURI, strings.Join(vs, ","))
+		}
+		d.backoff = b
+	}
+	return d, nil
 }
 
 // uriOptions removes the storage's own parameters from q and returns them as

@@ -229,6 +229,54 @@ func TestOpenDisablesRetries(t *testing.T) {
 	}
 }
 
+// TestOpenDialsOnce checks that a client opened from a URI dials once per
+// connection, so a request fails at once while the server refuses
+// connections, unless the URI asks for more attempts; and that the dial
+// parameters are checked like the others.
+func TestOpenDialsOnce(t *testing.T) {
+	m := miniredis.RunT(t)
+	type dialing struct {
+		retries int
+		backoff time.Duration
+	}
+	for _, tc := range []struct {
+		uri  string
+		want dialing
+	}{
+		{"redis://" + m.Addr(), dialing{1, 100 * time.Millisecond}}, // go-redis's pause, unused with one attempt
+		{"redis://" + m.Addr() + "?dialer_retries=3&dialer_retry_timeout=20ms", dialing{3, 20 * time.Millisecond}},
+		{"redis+cluster://127.0.0.1:1", dialing{1, 100 * time.Millisecond}},
+		{"redis+cluster://127.0.0.1:1?dialer_retries=2", dialing{2, 100 * time.Millisecond}},
+		{"redis+sentinel://127.0.0.1:1/svc?dialer_retries=4&dialer_retry_timeout=1s", dialing{4, time.Second}},
+	} {
+		s, err := limiter.Open(context.Background(), tc.uri)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", tc.uri, err)
+		}
+		var got dialing
+		switch c := s.(*redisstore.Storage).Client().(type) {
+		case *redis.Client:
+			got = dialing{c.Options().DialerRetries, c.Options().DialerRetryTimeout}
+		case *redis.ClusterClient:
+			got = dialing{c.Options().DialerRetries, c.Options().DialerRetryTimeout}
+		default:
+			t.Fatalf("Open(%q) client is %T", tc.uri, c)
+		}
+		if got != tc.want {
+			t.Errorf("Open(%q): dialer retries, pause = %v, want %v", tc.uri, got, tc.want)
+		}
+		_ = s.Close()
+	}
+	for _, q := range []string{"dialer_retries=0", "dialer_retries=x", "dialer_retries=101", "dialer_retries=1&dialer_retries=2",
+		"dialer_retry_timeout=0s", "dialer_retry_timeout=-1s", "dialer_retry_timeout=soon"} {
+		uri := "redis://" + m.Addr() + "?" + q
+		_, err := limiter.Open(context.Background(), uri)
+		if !errors.Is(err, limiter.ErrInvalidURI) || !strings.Contains(err.Error(), strings.SplitN(q, "=", 2)[0]) {
+			t.Errorf("Open(%q) = %v, want an error wrapping ErrInvalidURI naming the parameter", uri, err)
+		}
+	}
+}
+
 // A cluster or sentinel URI whose password is set and whose node list is
 // malformed is refused without showing the password (go-redis's parser
 // would have quoted the whole URI in its error).
