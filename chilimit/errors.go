@@ -31,8 +31,8 @@ var (
 type RateLimitError struct {
 	// Limit is the breached limit.
 	Limit limiter.Limit
-	// Result is the strategy's answer for it: remaining (0), reset time and
-	// retry-after.
+	// Result is the strategy's answer for it: what is left (less than the
+	// request's cost, 0 for a cost of 1), reset time and retry-after.
 	Result limiter.Result
 	// Message is the text of the default 429 body: the limit's custom error
 	// message if it has one, else the limit's text such as "1 per 1 day".

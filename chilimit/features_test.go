@@ -43,6 +43,29 @@ func TestCost(t *testing.T) {
 		{path: "/func?n=0", code: 429}, // tests without deducting: nothing left
 	})
 
+	// A hit that costs more than is left is rejected, and the headers say
+	// what is left, as Flask-Limiter's do: a cheaper request still fits.
+	t.Run("rejection reports what is left", func(t *testing.T) {
+		lim, clock := newLimiter(t, chilimit.WithHeaders(true), chilimit.WithIETFHeaders(true), chilimit.WithOverLimitCache(true))
+		r := chi.NewRouter()
+		r.Use(lim.Handler)
+		r.With(chilimit.Limit("10/hour", chilimit.CostFunc(func(r *http.Request) int64 {
+			var n int64
+			_, _ = fmt.Sscan(r.URL.Query().Get("n"), &n)
+			return n
+		}))).Get("/func", text("ok"))
+		left := func(n string) map[string]string {
+			return map[string]string{"X-RateLimit-Remaining": n, "RateLimit": `"10 per 1 hour";r=` + n + ";t=3600"}
+		}
+		run(t, r, clock, []step{
+			{path: "/func?n=8", code: 200, headers: left("2")},
+			{path: "/func?n=4", code: 429, headers: left("2")},
+			{path: "/func?n=4", code: 429, headers: left("2")}, // from the over-limit cache
+			{path: "/func?n=2", code: 200, headers: left("0")},
+			{path: "/func?n=1", code: 429, headers: left("0")},
+		})
+	})
+
 	t.Run("below 1 with deduct-when still only tests", func(t *testing.T) {
 		lim, clock := newLimiter(t, chilimit.WithHeaders(true))
 		r := chi.NewRouter()

@@ -17,10 +17,9 @@ func (l *Limiter) writeHeaders(w http.ResponseWriter, st *reqState, rejected boo
 	}
 	best := &st.best
 	res := best.res
-	remaining := res.Remaining
-	if remaining < 0 || best.breached {
-		remaining = 0
-	}
+	// A breach reports what is left too, as Flask-Limiter does: a hit
+	// costing more than that was rejected, and a cheaper one may fit.
+	remaining := max(res.Remaining, 0)
 	reset := res.ResetAt.Unix()
 	if res.ResetAt.Nanosecond() > 0 {
 		reset++
@@ -111,10 +110,7 @@ func (l *Limiter) writeIETFHeaders(h http.Header, st *reqState) {
 	}
 	h.Set("RateLimit-Policy", policy.String())
 	best := &st.best
-	remaining := best.res.Remaining
-	if remaining < 0 || best.breached {
-		remaining = 0
-	}
+	remaining := max(best.res.Remaining, 0)
 	t := best.res.ResetAt.Sub(st.now)
 	if best.breached {
 		t = best.res.RetryAfter

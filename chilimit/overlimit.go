@@ -31,9 +31,10 @@ type overLimitShard struct {
 }
 
 type overLimitEntry struct {
-	retryAt int64 // unix nanoseconds
-	resetAt int64
-	cost    int64
+	retryAt   int64 // unix nanoseconds
+	resetAt   int64
+	cost      int64
+	remaining int64 // what the rejection left, less than cost
 }
 
 // maxOverLimitShard bounds each shard; a full shard is emptied.
@@ -65,7 +66,7 @@ func (c *overLimitCache) get(key string, l limiter.Limit, cost int64, now time.T
 	if !ok || cost != e.cost {
 		return limiter.Result{}, false
 	}
-	return limiter.Result{Limit: l, ResetAt: time.Unix(0, e.resetAt), RetryAfter: time.Duration(e.retryAt - n)}, true
+	return limiter.Result{Limit: l, Remaining: e.remaining, ResetAt: time.Unix(0, e.resetAt), RetryAfter: time.Duration(e.retryAt - n)}, true
 }
 
 // generation returns the cache's generation, to read before the storage
@@ -89,7 +90,7 @@ func (c *overLimitCache) put(key string, res limiter.Result, cost int64, now tim
 	if len(sh.m) >= maxOverLimitShard {
 		clear(sh.m)
 	}
-	sh.m[key] = overLimitEntry{retryAt: now.Add(res.RetryAfter).UnixNano(), resetAt: res.ResetAt.UnixNano(), cost: cost}
+	sh.m[key] = overLimitEntry{retryAt: now.Add(res.RetryAfter).UnixNano(), resetAt: res.ResetAt.UnixNano(), cost: cost, remaining: res.Remaining}
 	sh.mu.Unlock()
 }
 
