@@ -204,3 +204,58 @@ func TestDeductWhenHeadersBehindAHidingWriter(t *testing.T) {
 		})
 	}
 }
+
+// Concurrent attempts are only tested against a deduct-when limit, none
+// counted until one ends, so they all reach the handler (as documented on
+// DeductWhen); a limit beside it that counts every request bounds them.
+func TestDeductWhenConcurrentAttempts(t *testing.T) {
+	const attempts = 12
+	failedLogin := func(_ *http.Request, status int) bool { return status >= 400 }
+	for _, tc := range []struct {
+		name    string
+		limits  []func(http.Handler) http.Handler
+		reached int
+	}{
+		{"deduct-when alone", []func(http.Handler) http.Handler{chilimit.Limit("3/minute", chilimit.DeductWhen(failedLogin))}, attempts},
+		{"with a cap", []func(http.Handler) http.Handler{chilimit.Limit("3/minute", chilimit.DeductWhen(failedLogin)), chilimit.Limit("5/minute")}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim, _ := newLimiter(t)
+			var inHandler atomic.Int32
+			release := make(chan struct{})
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.With(tc.limits...).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
+				inHandler.Add(1)
+				<-release // a slow password check: every attempt is in flight at once
+				w.WriteHeader(http.StatusUnauthorized)
+			})
+			codes := make(chan int, attempts)
+			for range attempts {
+				go func() { codes <- serve(r, http.MethodPost, "/login").Code }()
+			}
+			// The rejected attempts answer at once; the others wait in the
+			// handler until every attempt has been decided.
+			rejected := 0
+			for int(inHandler.Load())+rejected < attempts {
+				select {
+				case code := <-codes:
+					if code != http.StatusTooManyRequests {
+						t.Fatalf("attempt answered %d before the handler was released, want 429", code)
+					}
+					rejected++
+				case <-time.After(time.Millisecond):
+				}
+			}
+			close(release)
+			for range attempts - rejected {
+				if code := <-codes; code != http.StatusUnauthorized {
+					t.Fatalf("attempt that reached the handler answered %d, want 401", code)
+				}
+			}
+			if got := int(inHandler.Load()); got != tc.reached {
+				t.Fatalf("%d of %d concurrent attempts reached the handler, want %d", got, attempts, tc.reached)
+			}
+		})
+	}
+}

@@ -220,7 +220,11 @@ func (l *Limiter) closeStorage() error {
 
 // Reset clears every limit the storage holds (Flask-Limiter's reset), if
 // the storage implements [limiter.ResetAller]; otherwise it returns an error
-// wrapping [limiter.ErrUnsupported].
+// wrapping [limiter.ErrUnsupported]. It clears the storage's whole
+// namespace, whatever [WithKeyPrefix] says: the counters of other
+// applications sharing the storage with another key prefix go too, as in
+// Flask-Limiter. Give each application its own storage prefix (the
+// storage URI's prefix parameter) to reset one alone.
 func (l *Limiter) Reset(ctx context.Context) error {
 	ra, ok := l.storage.(limiter.ResetAller)
 	if !ok {

@@ -475,6 +475,12 @@ func WithSwallowErrors(swallow bool) Option {
 // limits apply from the next request on. Health checks with back-off switch
 // back when it recovers. A malformed string makes [New] fail. The default
 // is no fallback.
+//
+// Like default limits, the fallback limits count each route apart and key
+// requests with the limiter's key function ([WithKeyFunc]): a route limit's
+// own [KeyFunc] (an API key, a user) is not used while they apply, so
+// clients it tells apart share one bucket per limiter key (per IP address,
+// by default) until the storage recovers.
 func WithInMemoryFallback(limits ...string) Option {
 	return func(c *config) error {
 		c.fallbackLimits, c.set[setFallbackLimits] = append([]string(nil), limits...), true
@@ -525,6 +531,10 @@ func WithHealthCheckBackoff(min, max time.Duration) Option {
 
 // WithKeyPrefix prefixes every storage key, to keep several applications
 // apart in one storage (RATELIMIT_KEY_PREFIX). The default is "".
+// [Limiter.Reset] clears the whole storage all the same, other
+// applications' keys included; applications that reset their limits
+// need a storage namespace each (the Redis storage's prefix parameter in
+// the storage URI), not only a key prefix.
 func WithKeyPrefix(prefix string) Option {
 	return func(c *config) error {
 		c.keyPrefix, c.set[setKeyPrefix] = prefix, true

@@ -80,6 +80,15 @@ func OverrideDefaults(override bool) LimitOption { return func(g *group) { g.ove
 // Limits of the same text keyed alike on one route are one bucket: beside
 // a limit that counts every request, the request is counted once whatever
 // fn says; several deduct-when limits count it once if any of them says so.
+//
+// Requests in flight are not counted yet, so concurrent requests all pass
+// the test however few the limit allows: a client that sends 50 failed
+// logins at once reaches the handler 50 times (Flask-Limiter's
+// deduct_when is alike). Where that matters, as with a slow password
+// check, add a limit on the route that counts every request:
+//
+//	failed := chilimit.DeductWhen(func(_ *http.Request, status int) bool { return status == http.StatusUnauthorized })
+//	r.With(chilimit.Limit("3/minute", failed), chilimit.Limit("10/minute")).Post("/login", login)
 func DeductWhen(fn DeductFunc) LimitOption { return func(g *group) { g.deductWhen = fn } }
 
 // Cost sets how many units each request takes from the limit; a cost above

@@ -37,6 +37,15 @@ func TestOnlyFailuresCount(t *testing.T) {
 	if got := try(password); got != 200 {
 		t.Errorf("right password a minute later = %d, want 200", got)
 	}
+	// Nine more successes fill the cap of 10 attempts a minute.
+	for i := range 9 {
+		if got := try(password); got != 200 {
+			t.Fatalf("success %d of the new minute = %d, want 200", i+2, got)
+		}
+	}
+	if got := try(password); got != 429 {
+		t.Errorf("eleventh attempt in a minute = %d, want 429 (the cap)", got)
+	}
 }
 
 // The requests the program prints a curl line for reach a route.

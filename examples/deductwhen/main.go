@@ -1,5 +1,7 @@
 // Command deductwhen counts only the requests that fail: a login route
-// allows 3 failed attempts a minute, and successful logins cost nothing.
+// allows 3 failed attempts a minute, and successful logins count only
+// against a cap of 10 attempts a minute, which also bounds attempts sent
+// at once.
 //
 //	go run ./deductwhen
 //	curl -i -X POST -d "password=wrong" http://127.0.0.1:PORT/login

@@ -16,6 +16,8 @@ const password = "opensesame"
 // attempts a minute per client: chilimit.DeductWhen counts a request only
 // when the handler answered 401. Every attempt is tested first, so once 3
 // have failed even the right password gets 429 until the window ends.
+// Attempts in flight are not counted yet, so a second limit counts every
+// attempt: it bounds a client that sends many at once to 10 a minute.
 // opts are added after the example's own options. The caller closes the
 // Limiter.
 func newRouter(opts ...chilimit.Option) (http.Handler, *chilimit.Limiter, error) {
@@ -28,7 +30,7 @@ func newRouter(opts ...chilimit.Option) (http.Handler, *chilimit.Limiter, error)
 	})
 	r := chi.NewRouter()
 	r.Use(lim.Handler)
-	r.With(chilimit.Limit("3/minute", failed)).Post("/login", login)
+	r.With(chilimit.Limit("3/minute", failed), chilimit.Limit("10/minute")).Post("/login", login)
 	return r, lim, nil
 }
 
