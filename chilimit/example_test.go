@@ -204,6 +204,58 @@ func ExampleWithTrustedProxies() {
 	// "203.0.113.8"              key 203.0.113.8: 200
 }
 
+// Behind one proxy that writes the standard Forwarded header, the key is
+// the for= address of its element, the last; what the client wrote before
+// it is ignored.
+func ExampleForwarded() {
+	key := chilimit.Forwarded(1)
+	for _, fwd := range []string{
+		"for=203.0.113.7;proto=https",
+		`for=198.51.100.4, for="[2001:DB8::7]:4711";proto=https`,
+		"", // not through the proxy: the peer address
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = "10.0.0.1:41000" // the proxy
+		if fwd != "" {
+			req.Header.Set("Forwarded", fwd)
+		}
+		fmt.Printf("%q: %s\n", fwd, key(req))
+	}
+	// Output:
+	// "for=203.0.113.7;proto=https": 203.0.113.7
+	// "for=198.51.100.4, for=\"[2001:DB8::7]:4711\";proto=https": 2001:db8::7
+	// "": 10.0.0.1
+}
+
+// Behind a proxy that sets X-Real-IP to the client's address (nginx's
+// proxy_set_header X-Real-IP $remote_addr), the key is that address.
+func ExampleClientIPHeader() {
+	lim, err := chilimit.New(
+		chilimit.WithKeyFunc(chilimit.ClientIPHeader("X-Real-IP")),
+		chilimit.WithDefaultLimits("1/minute"),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", reply("ok"))
+
+	for _, ip := range []string{"203.0.113.7", "203.0.113.7", "203.0.113.8"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = "10.0.0.1:41000" // the proxy
+		req.Header.Set("X-Real-IP", ip)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		fmt.Println(ip, w.Code)
+	}
+	// Output:
+	// 203.0.113.7 200
+	// 203.0.113.7 429
+	// 203.0.113.8 200
+}
+
 // While the storage fails, the limiter answers from an in-memory storage
 // instead of failing requests, and checks the storage in the background
 // until it answers again. The request that meets the failure is counted

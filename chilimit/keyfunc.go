@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/textproto"
 	"reflect"
 	"strings"
 	"sync"
@@ -13,7 +14,8 @@ import (
 // RemoteAddr is the default key function (see [WithKeyFunc]): the request's TCP peer address
 // without the port (http.Request.RemoteAddr), such as "192.0.2.1" or
 // "2001:db8::1". It never reads forwarded headers, which clients can forge;
-// behind reverse proxies use [ForwardedFor] or [WithTrustedProxies].
+// behind reverse proxies use [WithTrustedProxies] (or [ForwardedFor]),
+// [Forwarded] or [ClientIPHeader], whichever header your proxies write.
 func RemoteAddr(r *http.Request) string {
 	addr := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(addr); err == nil {
@@ -65,6 +67,116 @@ func ForwardedFor(hops int) func(r *http.Request) string {
 			}
 		}
 		return RemoteAddr(r)
+	}
+	builtinKeys.Store(reflect.ValueOf(fn).Pointer(), true)
+	return fn
+}
+
+// Forwarded returns a key function for an application behind exactly hops
+// trusted reverse proxies that each append an element to the standard
+// Forwarded header (RFC 7239) with the address they received the request
+// from as its for= parameter: the key is that address in the hops-th
+// element from the right of the combined Forwarded values. It is
+// [ForwardedFor] for proxies that write the standard header, and keys
+// addresses in the same canonical form ("[2001:db8::7]:4711" is
+// 2001:db8::7). Elements further left are chosen by the client and
+// ignored. A request carrying fewer than hops elements did not come through
+// the proxies, and one whose hops-th element has no for= parameter does not
+// name its client: both are keyed by [RemoteAddr]. With hops below 1 it
+// returns RemoteAddr.
+func Forwarded(hops int) func(r *http.Request) string {
+	if hops < 1 {
+		return RemoteAddr
+	}
+	fn := func(r *http.Request) string {
+		values := r.Header.Values("Forwarded")
+		need := hops
+		for i := len(values) - 1; i >= 0; i-- {
+			v := values[i]
+			for {
+				comma := strings.LastIndexByte(v, ',')
+				need--
+				if need == 0 {
+					if addr, ok := forwardedFor(v[comma+1:]); ok {
+						return canonicalAddr(addr)
+					}
+					return RemoteAddr(r)
+				}
+				if comma < 0 {
+					break
+				}
+				v = v[:comma]
+			}
+		}
+		return RemoteAddr(r)
+	}
+	builtinKeys.Store(reflect.ValueOf(fn).Pointer(), true)
+	return fn
+}
+
+// forwardedFor returns the value of the for= parameter of one element of a
+// Forwarded header ("for=192.0.2.7;proto=https"), unquoted, and whether it
+// has a non-empty one. A trusted proxy wrote the element, so its quoted
+// strings hold no ';' or ','.
+func forwardedFor(element string) (string, bool) {
+	for element != "" {
+		pair := element
+		if semi := strings.IndexByte(element, ';'); semi >= 0 {
+			pair, element = element[:semi], element[semi+1:]
+		} else {
+			element = ""
+		}
+		name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "for") {
+			continue
+		}
+		value = strings.TrimSpace(value)
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+			if strings.IndexByte(value, '\\') >= 0 {
+				var b strings.Builder
+				for i := 0; i < len(value); i++ {
+					if value[i] == '\\' && i+1 < len(value) {
+						i++
+					}
+					b.WriteByte(value[i])
+				}
+				value = b.String()
+			}
+		}
+		return value, value != ""
+	}
+	return "", false
+}
+
+// ClientIPHeader returns a key function for an application behind a
+// reverse proxy that puts the client's address in the request header name,
+// replacing whatever the client sent there: X-Real-IP (nginx, Traefik),
+// CF-Connecting-IP (Cloudflare), True-Client-IP, Fly-Client-IP. The key
+// is the header's last value (the last of a comma-separated list, should
+// a proxy append rather than replace), in the canonical form [ForwardedFor]
+// gives; a request without the header did not come through the proxy and
+// is keyed by [RemoteAddr]. Only use it when every request reaches the
+// application through that proxy: clients that reach it directly choose
+// their key by sending the header. It panics if name is empty.
+func ClientIPHeader(name string) func(r *http.Request) string {
+	if strings.TrimSpace(name) == "" {
+		panic("chilimit: ClientIPHeader needs a header name, such as X-Real-IP")
+	}
+	name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
+	fn := func(r *http.Request) string {
+		values := r.Header[name]
+		if len(values) == 0 {
+			return RemoteAddr(r)
+		}
+		v := values[len(values)-1]
+		if comma := strings.LastIndexByte(v, ','); comma >= 0 {
+			v = v[comma+1:]
+		}
+		if v = strings.TrimSpace(v); v == "" {
+			return RemoteAddr(r)
+		}
+		return canonicalAddr(v)
 	}
 	builtinKeys.Store(reflect.ValueOf(fn).Pointer(), true)
 	return fn
@@ -126,12 +238,14 @@ func (id keyFuncID) same(o keyFuncID) bool {
 	return id.value == o.value || id.builtin && o.builtin
 }
 
-// builtinKeys holds the code pointers of the key functions ForwardedFor
-// returned: one closure can have several (see markerCode).
+// builtinKeys holds the code pointers of the key functions ForwardedFor,
+// Forwarded and ClientIPHeader returned: one closure can have several (see
+// markerCode).
 var builtinKeys sync.Map // uintptr → true
 
 // builtinKeyFunc reports whether fn is one of this package's key functions,
-// which read no route: RemoteAddr or a ForwardedFor.
+// which read no route and key by the client's address: RemoteAddr, or one
+// that ForwardedFor, Forwarded or ClientIPHeader returned.
 func builtinKeyFunc(fn func(*http.Request) string) bool {
 	p := reflect.ValueOf(fn).Pointer()
 	if p == reflect.ValueOf(RemoteAddr).Pointer() {

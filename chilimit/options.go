@@ -162,16 +162,17 @@ func invalid(format string, args ...any) error {
 
 // WithKeyFunc sets the function that says which client a request comes
 // from. The default is [RemoteAddr], the TCP peer address: forwarded
-// headers are not trusted unless you say so with [WithTrustedProxies] or
-// [ForwardedFor].
+// headers are not trusted unless you say so with [WithTrustedProxies],
+// [ForwardedFor], [Forwarded] or [ClientIPHeader].
 //
 // For default, application and meta limits the key function runs before
 // chi routes, in lim.Handler, and still sees the route's URL parameters and
 // pattern (Handler looks the route up ahead); once per request context, so
 // a route limit behind middleware that changed the context (say, put the
-// user in it) gets its own call. A key function returning "" puts the request in one bucket shared
-// by every request whose key is empty, and the limiter logs a warning (at
-// most once per log interval): an empty key is usually a bug.
+// user in it) gets its own call. A key function returning "" puts the
+// request in one bucket shared by every request whose key is empty, and the
+// limiter logs a warning (at most once per log interval): an empty key is
+// usually a bug.
 func WithKeyFunc(fn func(r *http.Request) string) Option {
 	return func(c *config) error {
 		if fn == nil {

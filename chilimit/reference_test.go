@@ -35,8 +35,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -828,12 +830,107 @@ func TestDeployingBehindAProxy(t *testing.T) {
 	}
 }
 
-// One client is one key, however a proxy spells its address: with a port
-// (a new one per connection), in brackets, IPv4-mapped, in upper case.
-// What is no address is kept as it is.
+// requestWith returns a request from the peer remote carrying header name
+// once per value.
+func requestWith(remote, name string, values ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = remote
+	for _, v := range values {
+		r.Header.Add(name, v)
+	}
+	return r
+}
+
+// Forwarded reads RFC 7239's header as ForwardedFor reads X-Forwarded-For:
+// the hops-th element from the right, its for= address in canonical form,
+// and the peer when the proxies did not say.
+func TestForwarded(t *testing.T) {
+	for _, tc := range []struct {
+		hops   int
+		values []string
+		want   string
+	}{
+		{1, []string{"for=192.0.2.7"}, "192.0.2.7"},
+		{1, []string{"for=192.0.2.7;proto=https;by=203.0.113.43"}, "192.0.2.7"},
+		{1, []string{"proto=https; For=192.0.2.7"}, "192.0.2.7"}, // any order, any case
+		{1, []string{`for="[2001:DB8:cafe::17]:4711"`}, "2001:db8:cafe::17"},
+		{1, []string{`for="192.0.2.7:50001"`}, "192.0.2.7"},
+		{1, []string{`for="\[2001:db8::7\]"`}, "2001:db8::7"},         // quoted-pair escapes
+		{1, []string{"for=198.51.100.4, for=192.0.2.7"}, "192.0.2.7"}, // the client forged the left one
+		{2, []string{"for=198.51.100.4, for=192.0.2.7", "for=10.0.0.2"}, "192.0.2.7"},
+		{2, []string{"for=192.0.2.7,for=10.0.0.2"}, "192.0.2.7"},
+		{1, []string{"for=unknown"}, "unknown"},
+		{1, []string{"for=_hidden"}, "_hidden"},
+		{1, nil, "10.0.0.1"},                                    // not through the proxy
+		{2, []string{"for=192.0.2.7"}, "10.0.0.1"},              // through one proxy of two
+		{1, []string{"proto=https"}, "10.0.0.1"},                // no for=
+		{1, []string{`for=""`}, "10.0.0.1"},                     // an empty one
+		{1, []string{"for=192.0.2.7, by=10.0.0.2"}, "10.0.0.1"}, // the proxy's element has none
+		{0, []string{"for=6.6.6.6"}, "10.0.0.1"},                // no proxy: the client wrote it
+		{-1, []string{"for=6.6.6.6"}, "10.0.0.1"},
+	} {
+		if got := chilimit.Forwarded(tc.hops)(requestWith("10.0.0.1:1", "Forwarded", tc.values...)); got != tc.want {
+			t.Errorf("Forwarded(%d) with %q = %q, want %q", tc.hops, tc.values, got, tc.want)
+		}
+	}
+	if !raceEnabled {
+		fn := chilimit.Forwarded(1)
+		req := requestWith("10.0.0.1:1", "Forwarded", "for=192.0.2.7;proto=https")
+		if n := testing.AllocsPerRun(100, func() { fn(req) }); n != 0 {
+			t.Errorf("Forwarded(1) of a canonical address: %v allocations, want 0", n)
+		}
+	}
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithKeyFunc(chilimit.Forwarded(1)))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	via := func(v string) []reqOpt { return []reqOpt{from("10.0.0.1:443"), header("Forwarded", v)} }
+	run(t, r, clock, []step{
+		{path: "/", opts: via("for=192.0.2.7"), code: 200},
+		{path: "/", opts: via(`for=198.51.100.4, for="192.0.2.7:50002"`), code: 429},
+		{path: "/", opts: via("for=192.0.2.8"), code: 200},
+	})
+}
+
+// ClientIPHeader keys by the address a proxy put in one header, the last
+// value when there are several, and by the peer without it.
+func TestClientIPHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values []string
+		want   string
+	}{
+		{"X-Real-IP", []string{"192.0.2.7"}, "192.0.2.7"},
+		{"x-real-ip", []string{"192.0.2.7"}, "192.0.2.7"}, // any spelling of the name
+		{"X-Real-IP", []string{" [2001:DB8::7]:443 "}, "2001:db8::7"},
+		{"X-Real-IP", []string{"6.6.6.6", "192.0.2.7"}, "192.0.2.7"}, // a proxy that appends a line
+		{"X-Real-IP", []string{"6.6.6.6, 192.0.2.7"}, "192.0.2.7"},   // or a value
+		{"X-Real-IP", nil, "10.0.0.1"},
+		{"X-Real-IP", []string{""}, "10.0.0.1"},
+		{"CF-Connecting-IP", []string{"::ffff:192.0.2.7"}, "192.0.2.7"},
+	} {
+		req := requestWith("10.0.0.1:1", tc.name, tc.values...)
+		if got := chilimit.ClientIPHeader(tc.name)(req); got != tc.want {
+			t.Errorf("ClientIPHeader(%q) with %q = %q, want %q", tc.name, tc.values, got, tc.want)
+		}
+	}
+	if !raceEnabled {
+		fn := chilimit.ClientIPHeader("X-Real-IP")
+		req := requestWith("10.0.0.1:1", "X-Real-IP", "192.0.2.7")
+		if n := testing.AllocsPerRun(100, func() { fn(req) }); n != 0 {
+			t.Errorf("ClientIPHeader of a canonical address: %v allocations, want 0", n)
+		}
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "header name") {
+			t.Errorf("ClientIPHeader(\"\") panicked with %v, want a panic naming the missing header name", p)
+		}
+	}()
+	chilimit.ClientIPHeader(" ")
+}
+
 // With no trusted proxy the key is the peer: a forwarded header, which
-// the client writes itself when no proxy stands between, is not read. It
-// read the last X-Forwarded-For entry, as one proxy's.
+// the client writes itself when no proxy stands between, is not read.
 func TestForwardedForNoProxies(t *testing.T) {
 	for _, hops := range []int{0, -1} {
 		if got := chilimit.ForwardedFor(hops)(httptestRequest("10.0.0.1:1", "6.6.6.6")); got != "10.0.0.1" {
@@ -842,6 +939,9 @@ func TestForwardedForNoProxies(t *testing.T) {
 	}
 }
 
+// One client is one key, however a proxy spells its address: with a port
+// (a new one per connection), in brackets, IPv4-mapped, in upper case.
+// What is no address is kept as it is.
 func TestForwardedForCanonicalAddress(t *testing.T) {
 	for in, want := range map[string]string{
 		"192.0.2.7":             "192.0.2.7",
