@@ -17,7 +17,10 @@
 //	r.With(chilimit.Exempt).Get("/ping", ping)                                               // no limits
 //
 // Limit strings follow the grammar of [limiter.ParseMany]: "10 per hour",
-// "10/hour;100/day", "100/day, 500/7days".
+// "10/hour;100/day", "100/day, 500/7days". A malformed one makes [New]
+// fail, except a route limit's: it is logged and its routes fall back to
+// the defaults, as in Flask-Limiter, unless [Limiter.Validate] catches it
+// before the server starts.
 //
 // # Kinds of limits
 //

@@ -300,3 +300,22 @@ func ExampleWithInMemoryFallback() {
 	// 200 limit 1 remaining 0
 	// 429 limit 1 remaining 0
 }
+
+// Validate catches a malformed route limit before the server starts: on
+// its own it is only logged, and its routes fall back to the defaults.
+func ExampleLimiter_Validate() {
+	lim, err := chilimit.New(chilimit.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(lim.Limit("5/min")).Get("/search", reply("results"))
+
+	if err := lim.Validate(r); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// chilimit: invalid configuration: GET /search: route limit "5/min": limiter: parse "5/min": unknown unit "min" at offset 2 (want second, minute, hour, day, month or year)
+}
