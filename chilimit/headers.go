@@ -118,13 +118,9 @@ func (l *Limiter) writeIETFHeaders(h http.Header, st *reqState) {
 	h.Set("RateLimit", strconv.Quote(best.cl.text)+";r="+sfInteger(remaining)+";t="+sfInteger(ceilSeconds(t)))
 }
 
-// maxSFInteger is the largest integer of the structured-field syntax (RFC
-// 9651): fifteen digits.
-const maxSFInteger = 999_999_999_999_999
-
-// sfInteger renders n ≥ 0 as a structured-field integer: a larger n as
-// maxSFInteger, since a field holding a longer number is invalid and
-// clients discard all of it.
+// sfInteger renders n ≥ 0 as a structured-field integer (RFC 9651), which
+// has at most 15 digits: counts are at most limiter.MaxAmount (13 digits)
+// and seconds at most limiter.MaxWindow's (10 digits).
 func sfInteger(n int64) string {
-	return strconv.FormatInt(min(n, maxSFInteger), 10)
+	return strconv.FormatInt(n, 10)
 }

@@ -51,6 +51,18 @@ var unitDurations = [...]time.Duration{
 // keep exact in a double (until 2255).
 const MaxWindow = 50 * 360 * 24 * time.Hour
 
+// MaxAmount is the largest Amount a [Limit] may have: 2^43, about 8.8
+// trillion (a terabyte per window, counted in bytes, is 10^12). [Parse] and
+// [Limit.Validate] reject larger amounts.
+//
+// The Redis storage's scripts count in Lua numbers, doubles exact up to
+// 2^53, and multiply counts by up to 1000 (nanoseconds in a microsecond):
+// with larger amounts their answers would go wrong, and past 2^53 a count
+// plus one is the same number, so a script could loop for ever, holding
+// the server. The bound also keeps a token bucket within int64 nanoseconds
+// when a window/Amount interval rounds up to one nanosecond.
+const MaxAmount = 1 << 43
+
 // maxMultiples holds, per unit, the largest Multiples whose window is at
 // most MaxWindow. Validate runs on every hit; a table spares it a 64-bit
 // division. Every unit divides MaxWindow.
@@ -120,13 +132,15 @@ func (l Limit) appendText(b []byte) []byte {
 	return append(b, l.Unit.String()...)
 }
 
-// Validate reports whether the limit can be enforced: Amount ≥ 0,
-// Multiples ≥ 1, a known Unit, and a window of at most [MaxWindow].
-// The error wraps [ErrInvalidLimit].
+// Validate reports whether the limit can be enforced: 0 ≤ Amount ≤
+// [MaxAmount], Multiples ≥ 1, a known Unit, and a window of at most
+// [MaxWindow]. The error wraps [ErrInvalidLimit].
 func (l Limit) Validate() error {
 	switch {
 	case l.Amount < 0:
 		return &LimitError{Limit: l, Reason: "negative amount"}
+	case l.Amount > MaxAmount:
+		return &LimitError{Limit: l, Reason: maxAmountReason}
 	case l.Multiples < 1:
 		return &LimitError{Limit: l, Reason: "multiples must be at least 1"}
 	case !l.Unit.valid():
@@ -140,6 +154,9 @@ func (l Limit) Validate() error {
 // maxWindowReason says why a window is too long, in the words of
 // [MaxWindow]'s comment.
 const maxWindowReason = "window longer than MaxWindow, 50 years of 360 days"
+
+// maxAmountReason says why an amount is too large.
+const maxAmountReason = "amount above MaxAmount, 2^43 (8796093022208)"
 
 // A LimitError reports a Limit value that cannot be enforced. It wraps
 // [ErrInvalidLimit].

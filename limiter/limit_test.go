@@ -93,7 +93,7 @@ func TestLimitValidate(t *testing.T) {
 	}{
 		{lim(10, 1, Hour), ""},
 		{lim(0, 1, Second), ""},
-		{lim(1<<63-1, 1, Second), ""},
+		{lim(MaxAmount, 1, Second), ""},
 		{lim(1, 50, Year), ""},
 		{lim(1, 600, Month), ""},
 		{lim(1, 18000, Day), ""},
@@ -101,6 +101,10 @@ func TestLimitValidate(t *testing.T) {
 		{lim(1, 25920000, Minute), ""},
 		{lim(1, 1555200000, Second), ""},
 		{lim(-1, 1, Hour), "limiter: invalid limit {Amount:-1 Multiples:1 Unit:hour}: negative amount"},
+		// Amounts above MaxAmount, which the Redis scripts' doubles cannot
+		// count by one.
+		{lim(MaxAmount+1, 1, Second), "limiter: invalid limit {Amount:8796093022209 Multiples:1 Unit:second}: amount above MaxAmount, 2^43 (8796093022208)"},
+		{lim(1<<63-1, 1, Hour), "limiter: invalid limit {Amount:9223372036854775807 Multiples:1 Unit:hour}: amount above MaxAmount, 2^43 (8796093022208)"},
 		{lim(1, 0, Hour), "limiter: invalid limit {Amount:1 Multiples:0 Unit:hour}: multiples must be at least 1"},
 		{lim(1, -5, Day), "limiter: invalid limit {Amount:1 Multiples:-5 Unit:day}: multiples must be at least 1"},
 		{lim(1, 1, 0), "limiter: invalid limit {Amount:1 Multiples:1 Unit:unit(0)}: unknown unit"},

@@ -172,9 +172,14 @@ func (p *parser) limit() (Limit, error) {
 		return Limit{}, p.errorf(p.pos, "empty limit", `want e.g. "10 per hour"`)
 	}
 
+	amountAt := p.pos
 	amount, err := p.number("amount")
 	if err != nil {
 		return Limit{}, err
+	}
+	if amount > MaxAmount {
+		return Limit{}, p.errorf(amountAt, "amount "+p.in[amountAt:p.pos]+" is too large",
+			"the largest, MaxAmount, is 2^43: 8796093022208")
 	}
 
 	p.skipSpace()

@@ -77,7 +77,7 @@ var parseOK = []struct {
 	{"000 per year", lim(0, 1, Year)},
 	// Boundaries: the largest amount and the longest windows, MaxWindow
 	// (50 years of 360 days) in every unit.
-	{"9223372036854775807/second", lim(1<<63-1, 1, Second)},
+	{"8796093022208/second", lim(MaxAmount, 1, Second)},
 	{"1/1555200000 seconds", lim(1, 1555200000, Second)},
 	{"1/25920000 minutes", lim(1, 25920000, Minute)},
 	{"1/432000 hours", lim(1, 432000, Hour)},
@@ -170,6 +170,8 @@ var parseErrors = []struct {
 	{"1 per 250 years", 6, `limiter: parse "1 per 250 years": window of 250 years is too long at offset 6 (the longest window, MaxWindow, is 50 years of 360 days: 50 years)`},
 	{"1/297 years", 2, `limiter: parse "1/297 years": window of 297 years is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 50 years)`},
 	{"1/9223372037 seconds", 2, `limiter: parse "1/9223372037 seconds": window of 9223372037 seconds is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 1555200000 seconds)`},
+	{"8796093022209/second", 0, `limiter: parse "8796093022209/second": amount 8796093022209 is too large at offset 0 (the largest, MaxAmount, is 2^43: 8796093022208)`},
+	{"9223372036854775807 per day", 0, `limiter: parse "9223372036854775807 per day": amount 9223372036854775807 is too large at offset 0 (the largest, MaxAmount, is 2^43: 8796093022208)`},
 	{"1/9223372036854775807 years", 2, `limiter: parse "1/9223372036854775807 years": window of 9223372036854775807 years is too long at offset 2 (the longest window, MaxWindow, is 50 years of 360 days: 50 years)`},
 }
 

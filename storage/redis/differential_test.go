@@ -142,6 +142,62 @@ func TestScriptsMatchReference(t *testing.T) {
 	}
 }
 
+// TestScriptsAtMaxAmount: at the largest amount a limit may have, whose
+// counts Lua's doubles still hold exactly, every script gives the
+// reference's States, for whole-bucket costs too (beyond it a script's
+// count stopped moving by one, and a token bucket's looped for ever).
+func TestScriptsAtMaxAmount(t *testing.T) {
+	const most = limiter.MaxAmount
+	for _, alg := range algorithms {
+		for _, l := range []limiter.Limit{
+			{Amount: most, Multiples: 1, Unit: limiter.Second},
+			{Amount: most, Multiples: 1, Unit: limiter.Hour},
+			{Amount: most, Multiples: 50, Unit: limiter.Year},
+		} {
+			t.Run(fmt.Sprintf("%s/%s", alg, l), func(t *testing.T) {
+				m := miniredis.RunT(t)
+				client := redis.NewClient(&redis.Options{Addr: m.Addr()})
+				t.Cleanup(func() { client.Close() })
+				s, err := redisstore.New(client, redisstore.WithClientClock())
+				if err != nil {
+					t.Fatal(err)
+				}
+				costs := []int64{1, most - 1, 1, 1, most, 2, most / 2, most/2 + 1, 3}
+				rng := rand.New(rand.NewPCG(uint64(l.Multiples), uint64(len(alg))))
+				for range 300 {
+					costs = append(costs, 1+rng.Int64N(most))
+				}
+				if alg == "moving" {
+					costs = []int64{1, 2, 3, 1} // a unit per list element
+				}
+				now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+				w := l.Window()
+				steps := []time.Duration{0, time.Nanosecond, w / 3, time.Microsecond, w, 0, time.Second, w / 2, 0}
+				var ref reference
+				for i, cost := range costs {
+					if i < len(steps) {
+						now = now.Add(steps[i])
+					} else {
+						now = now.Add(time.Duration(rng.Int64N(int64(min(w/2, 30*24*time.Hour))))) // Request.Now stays before 2150
+					}
+					for _, peek := range []bool{true, false} {
+						r := limiter.Request{Key: "k", Limit: l, Cost: cost, Now: now}
+						ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+						got, err := storageDo(ctx, s, alg, peek, r)
+						cancel()
+						if err != nil {
+							t.Fatalf("step %d (peek=%v cost=%d): %v", i, peek, cost, err)
+						}
+						if want := ref.do(alg, peek, r); got != want {
+							t.Fatalf("step %d (peek=%v cost=%d at %v): got %+v, want %+v", i, peek, cost, now.Format(time.RFC3339Nano), got, want)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestScriptsMatchReferenceWithClocksBehind: hits from application servers
 // whose clocks lag the one that stored a key's state, by less than a
 // window and by more, across window boundaries, give the reference's

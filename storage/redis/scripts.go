@@ -286,11 +286,25 @@ local function step(K, b)
   if prev ~= 0 then
     local q, r = muldiv(prev, lu, window)
     -- add floor((1000 r + prev lf) / (1000 window)), without overflow
-    local x, j = prev * lf, 1
-    while true do
-      local gap = j * window - r
-      if gap > prev or x < 1000 * gap then break end
-      q, j = q + 1, j + 1
+    if prev < window then
+      -- at most 1, and prev lf < 2^53 (limiter.MaxAmount): two passes
+      local x, j = prev * lf, 1
+      while true do
+        local gap = j * window - r
+        if gap > prev or x < 1000 * gap then break end
+        q, j = q + 1, j + 1
+      end
+    else
+      -- prev lf = g window + h with g = 1000 c + d, and 1000 r =
+      -- g1 window + h1: the sum is (1000 c + d + g1) window + h + h1,
+      -- with h + h1 < 2 window, so it adds c, and 1 more when
+      -- d + g1 + (h + h1) / window reaches 1000
+      local g, h = muldiv(prev, lf, window)
+      local c = fdiv(g, 1000)
+      local g1, h1 = muldiv(r, 1000, window)
+      local k = g - 1000 * c + g1 - 1000
+      q = q + c
+      if k >= 0 or k == -1 and h + h1 >= window then q = q + 1 end
     end
     weighted = q + cur
   end
