@@ -16,8 +16,8 @@
 // with units second, minute, hour, day, month (30 days) and year (360 days),
 // singular or plural, in any case. Several limits are joined by ",", ";" or
 // "|": "10/hour;100/day;2000 per year", "100/day, 500/7days", "5/2 seconds".
-// A window lasts at most [MaxWindow], 50 years of 360 days. A [Limit]
-// renders back as "10 per 1 hour".
+// A window lasts at most [MaxWindow], 50 years of 360 days, and an amount
+// is at most [MaxAmount], 2^43. A [Limit] renders back as "10 per 1 hour".
 //
 // # Strategies
 //
