@@ -1,6 +1,7 @@
 package chilimit
 
 import (
+	"fmt"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -127,8 +128,8 @@ func (c *config) applyEnv() error {
 		// storage checks (an unknown or repeated one fails New). They join
 		// an explicit WithStorageURI too, as Flask's configuration updates
 		// the constructor's storage_options; WithStorageOptions wins.
-		if _, err := url.ParseQuery(v); err != nil {
-			return invalid("RATELIMIT_STORAGE_OPTIONS=%q: want URI query parameters (name=value&...): %v", v, err)
+		if err := checkQuery(v); err != nil {
+			return invalid("RATELIMIT_STORAGE_OPTIONS: %v", err)
 		}
 		if strings.Contains(c.storageURI, "#") {
 			return invalid("RATELIMIT_STORAGE_OPTIONS: the storage URI has a fragment ('#'); percent-encode it")
@@ -178,4 +179,20 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return strconv.ParseBool(v)
+}
+
+// checkQuery reports the first parameter of the query q that does not
+// parse, by its position and name alone: values may be secrets (a Sentinel
+// URI's password), and errors reach logs.
+func checkQuery(q string) error {
+	for i, part := range strings.Split(q, "&") {
+		if _, err := url.ParseQuery(part); err != nil {
+			what := fmt.Sprintf("parameter %d", i+1)
+			if name, _, _ := strings.Cut(part, "="); !strings.ContainsAny(name, ";%") {
+				what += fmt.Sprintf(" (%s)", name)
+			}
+			return fmt.Errorf("%s is not URI-encoded name=value (a ';' or a malformed %%-escape; values are not shown): want name=value&...", what)
+		}
+	}
+	return nil
 }

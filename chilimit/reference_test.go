@@ -425,6 +425,15 @@ func TestConfiguration(t *testing.T) {
 		if _, err := chilimit.New(lookup); err == nil || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("New with %v: error %v, want one without the password", env, err)
 		}
+		// Nor the options' own, when they do not parse: the error names
+		// the parameter.
+		for _, opts := range []string{"sentinel_password=s3cret%zz&db=1", "db=1&password=s3cret;x", "db=1&pass%zzword=s3cret"} {
+			env = map[string]string{"RATELIMIT_STORAGE_URI": "redis+sentinel://localhost:26379/svc", "RATELIMIT_STORAGE_OPTIONS": opts}
+			_, err := chilimit.New(lookup)
+			if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "RATELIMIT_STORAGE_OPTIONS: parameter ") {
+				t.Errorf("New with %v: error %v, want one naming the parameter without its value", env, err)
+			}
+		}
 	})
 }
 
