@@ -163,7 +163,13 @@ func New(opts ...Option) (*Limiter, error) {
 	if cfg.storage != nil {
 		l.storage = cfg.storage
 	} else {
-		if l.storage, err = limiter.Open(context.Background(), cfg.storageURI, cfg.storageOpts...); err != nil {
+		opts := cfg.storageOpts
+		if cfg.clock != limiter.SystemClock && isMemoryURI(cfg.storageURI) {
+			// The sweeper must judge expiry by the clock the requests'
+			// instants come from; an option given explicitly still wins.
+			opts = append([]limiter.StorageOption{memory.WithClock(cfg.clock)}, opts...)
+		}
+		if l.storage, err = limiter.Open(context.Background(), cfg.storageURI, opts...); err != nil {
 			// Open's error names the URI, its password masked.
 			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, cfg.describe(setStorage, "storage"), err)
 		}
@@ -1091,4 +1097,10 @@ func (g *logGate) allow(now time.Time, interval time.Duration) bool {
 		return false
 	}
 	return g.next.CompareAndSwap(next, n+int64(max(interval, 1)))
+}
+
+// isMemoryURI reports whether uri names the memory storage.
+func isMemoryURI(uri string) bool {
+	scheme, _, ok := strings.Cut(uri, ":")
+	return ok && strings.EqualFold(scheme, memory.Scheme)
 }

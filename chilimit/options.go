@@ -580,7 +580,10 @@ func WithLogInterval(d time.Duration) Option {
 }
 
 // WithClock sets the clock the limiter reads for every request. The default
-// is [limiter.SystemClock]; tests pass a [limiter.ManualClock].
+// is [limiter.SystemClock]; tests pass a [limiter.ManualClock]. A memory
+// storage the limiter opens from its storage URI (memory://, the default)
+// and the in-memory fallback judge expiry by it too; give a storage you
+// build yourself the same clock (memory.WithClock).
 func WithClock(clock limiter.Clock) Option {
 	return func(c *config) error {
 		if clock == nil {

@@ -1076,3 +1076,22 @@ func TestRateLimitExceeded(t *testing.T) {
 		t.Fatalf("Error() = %q", rle.Error())
 	}
 }
+
+// The memory storage a Limiter opens from its URI (memory:// by default)
+// sweeps expired keys by the Limiter's clock: on the system clock, a
+// manual clock's live keys would be swept as long expired.
+func TestOpenedMemoryStorageUsesTheClock(t *testing.T) {
+	clock := limiter.NewManualClock(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) // long before the system clock
+	lim, err := chilimit.New(chilimit.WithClock(clock), chilimit.WithStorageURI("memory://?sweep_interval=1ms"),
+		chilimit.WithDefaultLimits("1/hour"), chilimit.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	run(t, r, clock, []step{{path: "/", code: 200}, {path: "/", code: 429}})
+	time.Sleep(50 * time.Millisecond) // some fifty sweeps
+	run(t, r, clock, []step{{path: "/", code: 429}})
+}
