@@ -101,7 +101,8 @@
 // looked up: the request counts as what that path would be (for a 404,
 // only the route's own limits count, on their own), and the index logs a
 // warning. HEAD requests count against GET
-// routes when middleware.GetHead is installed.
+// routes when middleware.GetHead is installed, as GETs (per-method
+// buckets and Methods("GET") included).
 //
 // # Exemptions and filters
 //

@@ -982,3 +982,57 @@ func TestOverLimitCacheKeepsNoRejectionFromBeforeReset(t *testing.T) {
 		{path: "/", code: 200}, // the storage was reset
 	})
 }
+
+// A HEAD that middleware.GetHead serves with a GET route's handler counts
+// as that GET: a Methods("GET") limit counts it, and a per-method limit
+// (a route's, or the defaults') in the GET's bucket, with Handler or
+// without it, whichever side of Handler GetHead sits. Without GetHead a
+// HEAD reaches no GET route (405) and counts nothing.
+func TestHeadServedAsGetCountsAsGet(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler int // 0 none, 1 before GetHead, 2 after it
+		getHead bool
+	}{
+		{"Handler, then GetHead", 1, true},
+		{"GetHead, then Handler", 2, true},
+		{"route limits only", 0, true},
+		{"no GetHead", 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim, clock := newLimiter(t, chilimit.WithDefaultLimits("1/hour"), chilimit.WithDefaultLimitsPerMethod(true))
+			r := chi.NewRouter()
+			if tc.handler == 1 {
+				r.Use(lim.Handler)
+			}
+			if tc.getHead {
+				r.Use(middleware.GetHead)
+			}
+			if tc.handler == 2 {
+				r.Use(lim.Handler)
+			}
+			r.With(lim.Limit("1/hour", chilimit.Methods("GET"))).Get("/only-get", text("ok"))
+			r.With(lim.Limit("1/hour", chilimit.PerMethod(true))).Get("/per-method", text("ok"))
+			r.Get("/defaults", text("ok"))
+			paths := []string{"/only-get", "/per-method", "/defaults"}
+			if tc.handler == 0 {
+				paths = paths[:2] // no Handler, no defaults
+			}
+			for _, path := range paths {
+				steps := []step{
+					{method: http.MethodHead, path: path, code: 200}, // served by the GET handler
+					{path: path, code: 429},                          // and counted in its bucket
+					{method: http.MethodHead, path: path, code: 429},
+				}
+				if !tc.getHead {
+					steps = []step{
+						{method: http.MethodHead, path: path, code: 405},
+						{path: path, code: 200}, // the 405 counted nothing
+						{method: http.MethodHead, path: path, code: 405},
+					}
+				}
+				run(t, r, clock, steps)
+			}
+		})
+	}
+}

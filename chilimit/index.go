@@ -128,6 +128,7 @@ type cachedRoute struct {
 	key     routeKey
 	pattern string
 	entry   *routeEntry
+	method  string // the route's: GET for a HEAD a GetHead serves as one
 }
 
 // maxRouteCacheShard bounds each shard, and maxCachedPath the paths
@@ -146,7 +147,7 @@ func (c *routeCache) get(k routeKey) (cachedRoute, bool) {
 	return cr, ok && cr.key == k
 }
 
-func (c *routeCache) put(k routeKey, pattern string, e *routeEntry) {
+func (c *routeCache) put(k routeKey, pattern string, e *routeEntry, method string) {
 	if len(k.path) > maxCachedPath {
 		return // looked up each time rather than held
 	}
@@ -159,7 +160,7 @@ func (c *routeCache) put(k routeKey, pattern string, e *routeEntry) {
 	if sh.m == nil || len(sh.m) >= maxRouteCacheShard {
 		sh.m = make(map[uint64]cachedRoute)
 	}
-	sh.m[h] = cachedRoute{k, pattern, e}
+	sh.m[h] = cachedRoute{k, pattern, e, ownMethod(method)}
 	sh.mu.Unlock()
 }
 
@@ -565,28 +566,29 @@ func (f *routeFinder) newCtx() *chi.Context {
 }
 
 // lookup returns the pattern the request will be routed to ("" for 404 and
-// 405), its index entry, and the index.
-func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex) {
+// 405), its index entry, the index, and the method of the route: the
+// request's, but GET for a HEAD that a middleware.GetHead serves as a GET.
+func (l *Limiter) lookup(r *http.Request) (string, *routeEntry, *routeIndex, string) {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
 		l.noRouterWarning.Do(func() {
 			l.logger.Warn("chilimit: Handler runs outside a chi router and counts no default, application or meta limit; " +
 				"install it with r.Use on the router, or wrap the router itself: lim.Handler(r)")
 		})
-		return "", nil, nil
+		return "", nil, nil, r.Method
 	}
 	idx := l.index(rctx.Routes, false)
 	method, path := routeTarget(rctx, r)
 	ck := routeKey{method, path}
 	if cr, ok := idx.cache.get(ck); ok {
-		return cr.pattern, cr.entry, idx
+		return cr.pattern, cr.entry, idx, cr.method
 	}
-	pattern, e, idx := l.resolve(rctx.Routes, idx, method, path)
+	pattern, e, idx, served := l.resolve(rctx.Routes, idx, method, path)
 	if pattern != "" && e != emptyEntry {
 		// Only routes the index knows: a 404 may become a route later.
-		idx.cache.put(ck, pattern, e)
+		idx.cache.put(ck, pattern, e, served)
 	}
-	return pattern, e, idx
+	return pattern, e, idx, served
 }
 
 // routeTarget returns the method and the path chi routes r by from the root
@@ -1124,7 +1126,7 @@ func middlewaresOf(ch *chi.ChainHandler) []func(http.Handler) http.Handler {
 }
 
 // resolve is lookup without the cache.
-func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path string) (string, *routeEntry, *routeIndex) {
+func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path string) (string, *routeEntry, *routeIndex, string) {
 	var pattern string
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
@@ -1138,28 +1140,28 @@ func (l *Limiter) resolve(routes chi.Routes, idx *routeIndex, method, path strin
 		pattern = routes.Find(c, method, path)
 	}
 	if pattern == "" {
-		return "", nil, idx
+		return "", nil, idx, method
 	}
 	found, chain := pattern, c.RoutePatterns
 	pattern, e := l.entryFor(routes, idx, method, path, found, chain)
 	if pattern == "" {
-		return "", nil, idx // a mount's own path its router does not serve: 404 or 405
+		return "", nil, idx, method // a mount's own path its router does not serve: 404 or 405
 	}
 	if e == nil {
 		key := routeKey{method, pattern}
 		if _, missed := idx.misses.Load(key); missed {
-			return pattern, emptyEntry, idx
+			return pattern, emptyEntry, idx, method
 		}
 		// A route the index has not seen: added after it was built.
 		idx = l.index(routes, true)
 		pattern2, e2 := l.entryFor(routes, idx, method, path, found, chain)
 		if e2 != nil {
-			return pattern2, e2, idx
+			return pattern2, e2, idx, method
 		}
 		idx.misses.Store(routeKey{ownMethod(method), pattern}, true)
 		e = emptyEntry
 	}
-	return pattern, e, idx
+	return pattern, e, idx, method
 }
 
 // entryFor returns the route that serves pattern, as Find reported it for

@@ -359,7 +359,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		next.ServeHTTP(w, r) // installed twice on one path
 		return
 	}
-	pattern, entry, _ := l.lookup(r)
+	pattern, entry, _, method := l.lookup(r)
 	if entry != nil && entry.handlerTwice && handoffs.recordedFor(r, l) {
 		next.ServeHTTP(w, r) // installed twice, behind a writer without Unwrap
 		return
@@ -370,6 +370,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	st.init(l, r)
 	st.pattern = pattern
 	st.entry = entry
+	st.method = method
 	// Route markers find the state through the writer (even markers the
 	// index cannot see), and deductions need the status.
 	out := http.ResponseWriter(rw)
@@ -607,7 +608,7 @@ type check struct {
 // prepare adds g's limits for r in scope to the request's checks, unless
 // g's methods or exempt-when condition skip it.
 func (l *Limiter) prepare(st *reqState, g *group, r *http.Request, scope string, limits []compiledLimit) {
-	if len(limits) == 0 || !g.appliesTo(r.Method) || (g.exemptWhen != nil && g.exemptWhen(r)) {
+	if len(limits) == 0 || !g.appliesTo(st.methodOf(r)) || (g.exemptWhen != nil && g.exemptWhen(r)) {
 		return
 	}
 	var key string
@@ -631,7 +632,7 @@ func (l *Limiter) prepare(st *reqState, g *group, r *http.Request, scope string,
 	}
 	method := ""
 	if g.perMethod {
-		method = r.Method
+		method = st.methodOf(r)
 	}
 	cost := g.cost
 	if g.costFunc != nil {

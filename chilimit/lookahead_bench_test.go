@@ -36,7 +36,7 @@ func BenchmarkLookAhead(b *testing.B) {
 			rctx.Routes = r
 			req := httptest.NewRequest(http.MethodGet, path, nil)
 			req = req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, rctx))
-			pattern, e, _ := l.lookup(req)
+			pattern, e, _, _ := l.lookup(req)
 			if pattern == "" || e == nil || len(e.active) == 0 {
 				b.Fatalf("lookup(%s) = %q, %v", path, pattern, e)
 			}

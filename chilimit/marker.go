@@ -94,7 +94,7 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		pos := len(st.entry.active) - st.markersLeft
 		st.markersLeft--
 		limits := l.resolveLimits(g, r)
-		if len(limits) > 0 && g.override && g.appliesTo(r.Method) {
+		if len(limits) > 0 && g.override && g.appliesTo(st.methodOf(r)) {
 			st.overridden = true
 		}
 		l.prepare(st, g, r, st.pattern, limits)

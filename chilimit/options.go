@@ -239,7 +239,8 @@ func noNilFunc(option string, fns []func(*http.Request) string) error {
 
 // WithDefaultLimitsPerMethod counts default limits separately for each
 // HTTP method of a route (RATELIMIT_DEFAULTS_PER_METHOD). The default is
-// false: all methods of a route share its default buckets.
+// false: all methods of a route share its default buckets. A HEAD that
+// middleware.GetHead serves with the GET handler counts as the GET.
 func WithDefaultLimitsPerMethod(perMethod bool) Option {
 	return func(c *config) error {
 		c.defaultsPerMethod, c.set[setDefaultsPerMethod] = perMethod, true

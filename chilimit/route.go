@@ -26,20 +26,23 @@ type LimitOption func(*group)
 // that reads as an address never fills that address's buckets. fn is the
 // limiter's own only when it is the very function value given to
 // WithKeyFunc, or when both are this package's address keys ([RemoteAddr],
-// [ForwardedFor]); a method value or closure made again (keys.Key written
+// [ForwardedFor], [Forwarded], [ClientIPHeader]); a method value or closure made again (keys.Key written
 // twice) is another function value. To key a limit as the limiter does,
 // leave KeyFunc out.
 func KeyFunc(fn func(r *http.Request) string) LimitOption { return func(g *group) { g.keyFunc = fn } }
 
 // PerMethod counts the limit separately for each HTTP method of the route.
-// The default is false: all methods share the buckets.
+// The default is false: all methods share the buckets. A HEAD that
+// middleware.GetHead serves with the GET handler counts as the GET.
 func PerMethod(perMethod bool) LimitOption { return func(g *group) { g.perMethod = perMethod } }
 
 // Methods restricts the limit to requests with one of these methods (any
 // case); others are not counted by it and, unless another route limit that
 // replaces the defaults applies, get the default limits. The default is
 // every method, and so is Methods() with none (Flask-Limiter's methods=[]
-// would exempt every method: use [Exempt] for that).
+// would exempt every method: use [Exempt] for that). A HEAD that
+// middleware.GetHead serves with the GET handler is a GET here: it runs
+// the same handler, and must not get around a Methods("GET") limit.
 func Methods(methods ...string) LimitOption {
 	return func(g *group) { g.methods = upperAll(methods) }
 }

@@ -14,7 +14,7 @@ func TestRouteCacheBounds(t *testing.T) {
 	c := routeCache{seed: maphash.MakeSeed()}
 	e, pattern := &routeEntry{}, "/users/{id}"
 	short := routeKey{method: "GET", path: "/users/42"}
-	c.put(short, pattern, e)
+	c.put(short, pattern, e, "GET")
 	if cr, ok := c.get(short); !ok || cr.entry != e || cr.pattern != pattern {
 		t.Fatalf("get(%v) after put = %+v, %v; want the entry", short, cr, ok)
 	}
@@ -22,12 +22,12 @@ func TestRouteCacheBounds(t *testing.T) {
 		t.Fatal("get with another method found the GET entry")
 	}
 	long := routeKey{method: "GET", path: "/" + strings.Repeat("a", maxCachedPath)}
-	c.put(long, pattern, e)
+	c.put(long, pattern, e, "GET")
 	if _, ok := c.get(long); ok {
 		t.Errorf("a %d-byte path was cached, want none over %d", len(long.path), maxCachedPath)
 	}
 	for i := range 50 * maxRouteCacheShard {
-		c.put(routeKey{method: "GET", path: "/p/" + strconv.Itoa(i)}, pattern, e)
+		c.put(routeKey{method: "GET", path: "/p/" + strconv.Itoa(i)}, pattern, e, "GET")
 	}
 	for i := range c.shards {
 		if n := len(c.shards[i].m); n > maxRouteCacheShard {

@@ -18,6 +18,7 @@ type reqState struct {
 	req     *http.Request // the request deduct-when predicates judge
 	entry   *routeEntry   // nil: a marker running without lim.Handler
 	pattern string
+	method  string // the route's method; "": the request's (see methodOf)
 	key     string
 	keyCtx  context.Context // the context key was computed under; nil: none yet
 
@@ -90,7 +91,7 @@ func (st *reqState) reset() {
 	for i := range st.counted {
 		st.counted[i] = countedKey{}
 	}
-	st.lim, st.req, st.entry, st.pattern, st.key, st.keyCtx = nil, nil, nil, "", "", nil
+	st.lim, st.req, st.entry, st.pattern, st.method, st.key, st.keyCtx = nil, nil, nil, "", "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
 	st.dryRunBreached = false
 	st.handoff, st.handoffKey, st.handoffOuter, st.answered = nil, nil, nil, false // dropped already
@@ -108,6 +109,24 @@ func (st *reqState) init(l *Limiter, r *http.Request) {
 	st.counted = st.countedBuf[:0]
 	st.baseCtx = r.Context()
 	st.ctx = st.baseCtx
+}
+
+// methodOf is the method r's limits see: the method of the route that
+// serves it, GET for a HEAD that a middleware.GetHead serves as a GET, so
+// Methods("GET") limits and per-method buckets count that HEAD as the GET
+// it runs as.
+func (st *reqState) methodOf(r *http.Request) string {
+	if st.method != "" {
+		return st.method
+	}
+	if r.Method == http.MethodHead {
+		// A route marker without Handler runs after chi routed, through
+		// any GetHead on the way.
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RouteMethod == http.MethodGet {
+			return http.MethodGet
+		}
+	}
+	return r.Method
 }
 
 // A countedKey is a storage key a request counted under at once, and the
