@@ -183,6 +183,18 @@ func New(opts ...Option) (*Limiter, error) {
 		l.closeStorage()
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, cfg.describe(setStrategy, "strategy"), err)
 	}
+	// A limit the storage cannot hold would fail every request it meets.
+	for _, c := range []struct {
+		g    *group
+		what string
+	}{{l.defaults, cfg.describe(setDefaults, "default limits")},
+		{l.application, cfg.describe(setApplication, "application limits")},
+		{l.meta, cfg.describe(setMeta, "meta limits")}} {
+		if err := l.checkLimits(c.g); err != nil {
+			l.closeStorage()
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, c.what, err)
+		}
+	}
 	if cfg.overLimitCache && cfg.strategy != limiter.StrategyFixedWindowElasticExpiry {
 		l.over = newOverLimitCache()
 	}
@@ -1104,4 +1116,15 @@ func (g *logGate) allow(now time.Time, interval time.Duration) bool {
 func isMemoryURI(uri string) bool {
 	scheme, _, ok := strings.Cut(uri, ":")
 	return ok && strings.EqualFold(scheme, memory.Scheme)
+}
+
+// checkLimits returns the first of g's static limits that the storage
+// cannot hold under the limiter's strategy (limiter.CheckLimit).
+func (l *Limiter) checkLimits(g *group) error {
+	for i := range g.limits {
+		if err := limiter.CheckLimit(l.storage, l.strategy.Name(), g.limits[i].limit); err != nil {
+			return fmt.Errorf("%q: %w", g.limits[i].text, err)
+		}
+	}
+	return nil
 }

@@ -10,9 +10,12 @@ import (
 )
 
 // Validate reports the route limits on routes whose limit strings do not
-// parse: one error per such limit, naming the first route it is on, each
-// wrapping [ErrInvalidConfig] and the parse error (itself wrapping
-// limiter.ErrInvalidLimit). It returns nil when every route limit parsed.
+// parse, or that the limiter's storage cannot hold (limiter.CheckLimit;
+// [New] checks the default, application and meta limits so): one error
+// per such limit, naming the first route it is on, each wrapping
+// [ErrInvalidConfig] and the cause (a parse error wrapping
+// limiter.ErrInvalidLimit, or limiter.ErrUnsupported). It returns nil when
+// every route limit can be enforced.
 //
 // A malformed route limit does not stop the router: as in Flask-Limiter,
 // it is logged when made and its routes fall back to the default limits,
@@ -45,11 +48,17 @@ func (l *Limiter) Validate(routes chi.Routes) error {
 	seen := make(map[*group]bool)
 	for _, k := range keys {
 		for _, g := range idx.entries[k].all {
-			if g.err == nil || seen[g] {
+			if seen[g] {
 				continue
 			}
 			seen[g] = true
-			errs = append(errs, fmt.Errorf("%w: %s %s: route limit %q: %w", ErrInvalidConfig, k.method, k.path, g.spec, g.err))
+			err := g.err
+			if err == nil && (g.bound == nil || g.bound == l) {
+				err = l.checkLimits(g)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%w: %s %s: route limit %q: %w", ErrInvalidConfig, k.method, k.path, g.spec, err))
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -2,6 +2,7 @@ package chilimit_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/limits-go/limits/chilimit"
 	"github.com/limits-go/limits/limiter"
+	"github.com/limits-go/limits/storage/memory"
 )
 
 // Validate finds every malformed route limit the index can see, once
@@ -57,5 +59,53 @@ func TestValidate(t *testing.T) {
 	}
 	if err := lim.Validate(nil); !errors.Is(err, chilimit.ErrInvalidConfig) {
 		t.Errorf("Validate(nil) = %v, want an error wrapping ErrInvalidConfig", err)
+	}
+}
+
+// smallStorage is a memory storage that holds moving windows of at most
+// 100 units, and says so through limiter.LimitChecker, as memcached's
+// storage does for its item size.
+type smallStorage struct{ *memory.Storage }
+
+func (smallStorage) CheckLimit(strategy string, l limiter.Limit) error {
+	if strategy == limiter.StrategyMovingWindow && l.Amount > 100 {
+		return fmt.Errorf("small storage: %s: at most 100: %w", l, limiter.ErrUnsupported)
+	}
+	return nil
+}
+
+// Limits the storage cannot hold are refused where the limiter starts:
+// New refuses such default, application and meta limits, and Validate
+// such route limits.
+func TestLimitsTheStorageCannotHold(t *testing.T) {
+	mem, err := memory.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	small := chilimit.WithStorage(smallStorage{mem})
+	moving := chilimit.WithStrategy(limiter.StrategyMovingWindow)
+	for _, opt := range []chilimit.Option{
+		chilimit.WithDefaultLimits("10/second", "1000/hour"),
+		chilimit.WithApplicationLimits("101/minute"),
+		chilimit.WithMetaLimits("5000/day"),
+	} {
+		_, err := chilimit.New(small, moving, opt)
+		if !errors.Is(err, chilimit.ErrInvalidConfig) || !errors.Is(err, limiter.ErrUnsupported) {
+			t.Errorf("New with a limit the storage cannot hold = %v, want an error wrapping ErrInvalidConfig and limiter.ErrUnsupported", err)
+		}
+	}
+	lim, err := chilimit.New(small, moving, chilimit.WithDefaultLimits("100/hour"))
+	if err != nil {
+		t.Fatalf("New with limits the storage holds: %v", err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(chilimit.Limit("50/minute")).Get("/fits", text("ok"))
+	r.With(chilimit.Limit("10/second;500/hour")).Get("/too-big", text("ok"))
+	err = lim.Validate(r)
+	if !errors.Is(err, limiter.ErrUnsupported) || !strings.Contains(err.Error(), `GET /too-big: route limit "10/second;500/hour"`) || strings.Contains(err.Error(), "/fits") {
+		t.Errorf("Validate = %v, want one error, for /too-big, wrapping limiter.ErrUnsupported", err)
 	}
 }

@@ -91,6 +91,8 @@
 //	Strategy/FullCapacityByResetAt/*                the reported ResetAt is when capacity is full again
 //	Strategy/RetryAfterIsExact/*                    rejected just before the reported retry instant, allowed at it
 //	Strategy/ClearForgets/*                         Strategy.Clear resets the key
+//	Strategy/LimitCheckAgreesWithHits/*             amounts up to limiter.MaxAmount: a fresh key's hit is allowed, or fails
+//	                                                with ErrUnsupported exactly where limiter.CheckLimit says so
 //	MovingWindow/ExactAtWindowEdge                  a unit counts until exactly one window after it was taken
 //	MovingWindow/RejectedHitKeepsLog                a rejected hit drops no unit: a hit from a clock behind still meets
 //	                                                them (injected clock only)

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/limits-go/limits/limiter"
@@ -156,6 +158,29 @@ func strategyRules() []rule {
 			e.checkResult(op+" (after Clear)", res, l, true, 5, 0)
 			res, op = e.hit(st, k, l, 1, t0)
 			e.checkResult(op+" (after Clear)", res, l, true, 4, 0)
+		}},
+		{name: "LimitCheckAgreesWithHits", perStrategy: true, run: func(e *env) {
+			st := e.strategy()
+			t0 := e.at(0)
+			for _, amount := range []int64{1, 1 << 16, 1<<16 + 1, 1<<31 - 1, 1 << 31, limiter.MaxAmount} {
+				for _, l := range []limiter.Limit{perDay(amount), {Amount: amount, Multiples: 1, Unit: limiter.Second}} {
+					check := limiter.CheckLimit(e.s, st.Name(), l)
+					r := req(e.key(fmt.Sprint(l)), l, 1, t0)
+					op := e.describe(st.Name()+" Hit", r)
+					res, err := st.Hit(e.ctx, r)
+					e.observe(r)
+					switch {
+					case check != nil && !errors.Is(check, limiter.ErrUnsupported):
+						e.errorf("limiter.CheckLimit(%s, %s) = %v, want nil or an error wrapping limiter.ErrUnsupported", st.Name(), l, check)
+					case check == nil && err != nil:
+						e.errorf("%s: %v, want the hit allowed: limiter.CheckLimit says the storage holds the limit (implement limiter.LimitChecker to refuse it)", op, err)
+					case check == nil && !res.Allowed:
+						e.errorf("%s on a fresh key: not allowed", op)
+					case check != nil && !errors.Is(err, limiter.ErrUnsupported):
+						e.errorf("%s: error %v, want one wrapping limiter.ErrUnsupported, as limiter.CheckLimit says: %v", op, err, check)
+					}
+				}
+			}
 		}},
 	}
 }

@@ -227,6 +227,35 @@ type ResetAller interface {
 	ResetAll(ctx context.Context) (int64, error)
 }
 
+// LimitChecker is the optional capability to say, without a round trip,
+// which limits the storage can hold: a storage whose items bound a limit's
+// amount (memcached's moving-window log holds at most 65,536 instants)
+// refuses the hits on a larger one with an error wrapping [ErrUnsupported],
+// and implements LimitChecker so that applications can refuse such a limit
+// when they start instead. [CheckLimit] calls it.
+type LimitChecker interface {
+	// CheckLimit returns nil when hits under the strategy called strategy
+	// (one of the Strategy constants) on limit l, which has passed
+	// [Limit.Validate], can succeed, and otherwise the error wrapping
+	// [ErrUnsupported] that those hits would return. It must agree with
+	// the hits.
+	CheckLimit(strategy string, l Limit) error
+}
+
+// CheckLimit reports whether hits under the strategy called strategy on
+// limit l can succeed on s: the error of [Limit.Validate], else that of
+// s's [LimitChecker] if it implements one, else nil. Run it on the limits
+// an application knows when it starts.
+func CheckLimit(s Storage, strategy string, l Limit) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if c, ok := s.(LimitChecker); ok {
+		return c.CheckLimit(strategy, l)
+	}
+	return nil
+}
+
 // A BatchOp is one step of a batch: a request, and whether to only peek at
 // its key (as the strategy's Peek method would) instead of acquiring.
 type BatchOp struct {

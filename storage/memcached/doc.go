@@ -47,10 +47,11 @@
 // hit after it may land in the window that is being replaced. A stored
 // value the storage cannot read (written under its keys by something else)
 // is an error wrapping [ErrCorrupt]. Limits the items cannot hold are
-// refused at the request
-// with an error wrapping [limiter.ErrUnsupported]: sliding-window-counter
-// amounts of 2³¹ and above, moving-window amounts above
-// [MaxMovingWindowAmount].
+// refused at the request with an error wrapping [limiter.ErrUnsupported]:
+// sliding-window-counter amounts of 2³¹ and above, moving-window amounts
+// above [MaxMovingWindowAmount]. [Storage.CheckLimit] (a
+// [limiter.LimitChecker]) tells them without a round trip, so that
+// chilimit.New refuses them when the application starts.
 //
 // # Round trips
 //

@@ -36,8 +36,9 @@ var maxAttempts = 1000
 // Storage is a [limiter.Storage] over memcached, through a gomemcache client
 // that may spread keys over a pool of servers. It implements
 // [limiter.SlidingWindowStorage], [limiter.TokenBucketStorage] and
-// [limiter.MovingWindowStorage]; it does not implement [limiter.ResetAller]
-// (see the package documentation).
+// [limiter.MovingWindowStorage], and [limiter.LimitChecker] for the limits
+// its items cannot hold; it does not implement [limiter.ResetAller] (see
+// the package documentation).
 //
 // Every decision is taken from instants stored in memcached values and the
 // Request's Now; the server's own expiry only reclaims memory, after the
@@ -99,6 +100,23 @@ func (s *Storage) Check(ctx context.Context) error {
 		return fmt.Errorf("memcached storage: check: %w", err)
 	}
 	return nil
+}
+
+// CheckLimit implements [limiter.LimitChecker]: the limits whose hits
+// fail with an error wrapping [limiter.ErrUnsupported], because an item
+// cannot hold them, are sliding-window-counter amounts of 2³¹ and above and
+// moving-window amounts above [MaxMovingWindowAmount].
+func (s *Storage) CheckLimit(strategy string, l limiter.Limit) error {
+	var err error
+	switch {
+	case strategy == limiter.StrategySlidingWindowCounter && l.Amount >= maxAmount:
+		err = errAmount
+	case strategy == limiter.StrategyMovingWindow && l.Amount > MaxMovingWindowAmount:
+		err = errMovingAmount
+	default:
+		return nil
+	}
+	return fmt.Errorf("memcached storage: %s %s: %w", strategy, l, err)
 }
 
 // Close marks the storage closed, so every later call returns an error
