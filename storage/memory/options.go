@@ -62,15 +62,23 @@ func WithClock(c limiter.Clock) limiter.StorageOption {
 	})
 }
 
+// MinSweepInterval is the shortest sweep interval [WithSweepInterval]
+// accepts, other than 0.
+const MinSweepInterval = time.Millisecond
+
 // WithSweepInterval sets how often the background sweeper removes expired
 // keys, so memory tracks the keys that are live rather than every key ever
 // seen. The default is [DefaultSweepInterval]; 0 disables the sweeper (expired
 // state is then only replaced when its key is hit again). Negative
-// intervals are an error.
+// intervals are an error, and so are intervals below [MinSweepInterval],
+// whose sweeps, back to back, would keep a core busy on an idle storage.
 func WithSweepInterval(d time.Duration) limiter.StorageOption {
 	return option("WithSweepInterval", func(cfg *config) error {
 		if d < 0 {
 			return fmt.Errorf("memory storage: WithSweepInterval(%v): negative interval: %w", d, limiter.ErrInvalidOption)
+		}
+		if d > 0 && d < MinSweepInterval {
+			return fmt.Errorf("memory storage: WithSweepInterval(%v): below %v (0 turns the sweeper off): %w", d, MinSweepInterval, limiter.ErrInvalidOption)
 		}
 		cfg.sweepInterval = d
 		return nil

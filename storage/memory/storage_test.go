@@ -289,6 +289,7 @@ func TestOpenURI(t *testing.T) {
 		"memory://?shards=x",
 		"memory://?shards=1&shards=2",
 		"memory://?sweep_interval=-1s",
+		"memory://?sweep_interval=1ns",
 		"memory://?sweep_interval=10",
 		"memory://?sweep=10s",
 		// Queries url.URL.Query reads leniently, dropping the pair.
@@ -347,6 +348,8 @@ func TestInvalidOptions(t *testing.T) {
 	}{
 		{"WithClock(nil)", WithClock(nil)},
 		{"WithSweepInterval(-1)", WithSweepInterval(-1)},
+		{"WithSweepInterval(1ns)", WithSweepInterval(time.Nanosecond)},
+		{"WithSweepInterval(999µs)", WithSweepInterval(MinSweepInterval - time.Microsecond)},
 		{"WithShards(0)", WithShards(0)},
 		{"WithShards(65537)", WithShards(65537)},
 		{"nil option", nil},

@@ -20,7 +20,7 @@ func init() {
 // open makes a storage for a memory:// URI. The URI has no host, user or
 // path; its query may set
 //
-//	sweep_interval  a Go duration such as 30s; 0 disables the sweeper
+//	sweep_interval  a Go duration such as 30s, at least 1ms; 0 disables the sweeper
 //	shards          the number of shards, 1 to 65536
 //
 // Options passed to [limiter.Open] are applied after the query, so they win.
@@ -44,8 +44,8 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 		switch name {
 		case "sweep_interval":
 			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 {
-				return nil, fmt.Errorf("memory storage: %w: sweep_interval %q is not a non-negative duration such as 30s", limiter.ErrInvalidURI, v)
+			if err != nil || d < 0 || d > 0 && d < MinSweepInterval {
+				return nil, fmt.Errorf("memory storage: %w: sweep_interval %q is not 0 or a duration of %v or more, such as 30s", limiter.ErrInvalidURI, v, MinSweepInterval)
 			}
 			fromURI = append(fromURI, WithSweepInterval(d))
 		case "shards":

@@ -41,7 +41,7 @@
 // retry no command unless the query sets max_retries (a script whose reply
 // was lost may have counted the hit, and running it again would count it
 // twice), and dial once per connection unless it sets dialer_retries
-// (attempts, 1 to 100) and dialer_retry_timeout (the pause between them):
+// (attempts, 1 to 100) and dialer_retry_timeout (the pause between them, up to 5s):
 // go-redis's five attempts, 100ms apart, would hold every request about
 // 400ms while the server refuses connections, where a rate limiter should
 // fail at once and let its fallback or error handler answer. go-redis

@@ -85,6 +85,16 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 			if err := dbConflict(strings.Trim(u.Path, "/"), q); err != nil {
 				return nil, err
 			}
+			if strings.Contains(u.Host, ",") {
+				return nil, fmt.Errorf("redis storage: %w: several hosts in a %s URI (a cluster is %s://h1:p1,h2:p2)", limiter.ErrInvalidURI, scheme, SchemeCluster)
+			}
+			if u.Host != "" {
+				// url.Parse takes any digits for a port; go-redis would
+				// only fail on the first dial.
+				if _, err := nodes(u.Host); err != nil {
+					return nil, err
+				}
+			}
 		}
 		v.RawQuery = q.Encode()
 		o, err := redis.ParseURL(v.String())
@@ -266,6 +276,11 @@ type dialing struct {
 	backoff time.Duration
 }
 
+// maxDialPause bounds dialer_retry_timeout: a dial waiting longer than a
+// request would has no one to answer, and go-redis's dialing goroutines
+// sleep through Close.
+const maxDialPause = 5 * time.Second
+
 // dialParams removes dialer_retries and dialer_retry_timeout from q (only
 // go-redis's cluster parser knows them) and returns them, with one attempt
 // by default: go-redis's five, 100ms apart, would hold every request about
@@ -284,8 +299,8 @@ func dialParams(q url.Values) (dialing, error) {
 	if vs, ok := q["dialer_retry_timeout"]; ok {
 		delete(q, "dialer_retry_timeout")
 		b, err := time.ParseDuration(vs[0])
-		if len(vs) != 1 || err != nil || b <= 0 {
-			return d, fmt.Errorf("redis storage: %w: parameter dialer_retry_timeout=%q: want one positive duration such as 50ms", limiter.ErrInvalidURI, strings.Join(vs, ","))
+		if len(vs) != 1 || err != nil || b <= 0 || b > maxDialPause {
+			return d, fmt.Errorf("redis storage: %w: parameter dialer_retry_timeout=%q: want one positive duration up to %v, such as 50ms", limiter.ErrInvalidURI, strings.Join(vs, ","), maxDialPause)
 		}
 		d.backoff = b
 	}

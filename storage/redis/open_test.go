@@ -87,6 +87,10 @@ func TestOpenErrors(t *testing.T) {
 		{"redis+cluster:h1:7000,h2:7001", `no "//" after "redis+cluster:"`},
 		{"redis+sentinel:h:26379/svc", `no "//" after "redis+sentinel:"`},
 		{"redis://127.0.0.1:6379/0#frag", `unexpected fragment "frag"`},
+		// url.Parse takes any digits for a port, and a host list.
+		{"redis://127.0.0.1:99999/0", `node "127.0.0.1:99999"`},
+		{"rediss://127.0.0.1:0", `node "127.0.0.1:0"`},
+		{"redis://h1:6379,h2:6379/0", "several hosts"},
 		// Queries url.URL.Query would read leniently, dropping the pair.
 		{"redis://127.0.0.1:6379/0?prefix=app;tenant=1", `query parameter "prefix"`},
 		{"redis://127.0.0.1:6379/0?client_name=a%zz", `query parameter "client_name"`},
@@ -268,7 +272,7 @@ func TestOpenDialsOnce(t *testing.T) {
 		_ = s.Close()
 	}
 	for _, q := range []string{"dialer_retries=0", "dialer_retries=x", "dialer_retries=101", "dialer_retries=1&dialer_retries=2",
-		"dialer_retry_timeout=0s", "dialer_retry_timeout=-1s", "dialer_retry_timeout=soon"} {
+		"dialer_retry_timeout=0s", "dialer_retry_timeout=-1s", "dialer_retry_timeout=soon", "dialer_retry_timeout=1h"} {
 		uri := "redis://" + m.Addr() + "?" + q
 		_, err := limiter.Open(context.Background(), uri)
 		if !errors.Is(err, limiter.ErrInvalidURI) || !strings.Contains(err.Error(), strings.SplitN(q, "=", 2)[0]) {
