@@ -172,7 +172,10 @@ func invalid(format string, args ...any) error {
 // user in it) gets its own call. A key function returning "" puts the
 // request in one bucket shared by every request whose key is empty, and the
 // limiter logs a warning (at most once per log interval): an empty key is
-// usually a bug.
+// usually a bug. A key is written into storage keys and into the
+// limiter's log lines (breaches in dry-run mode, storage errors): a key
+// function that keys by a secret, such as an API key, should return a
+// digest of it.
 func WithKeyFunc(fn func(r *http.Request) string) Option {
 	return func(c *config) error {
 		if fn == nil {
