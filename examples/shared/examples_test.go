@@ -50,6 +50,8 @@ func TestScopePerHost(t *testing.T) {
 	}{
 		{"/a", "one.example", 200}, {"/b", "one.example", 200}, {"/a", "one.example", 200},
 		{"/b", "one.example", 429},
+		// Other spellings of one host: the same bucket.
+		{"/a", "ONE.example", 429}, {"/a", "one.example.", 429}, {"/b", "one.example:80", 429},
 		{"/b", "two.example", 200}, // another host, another bucket
 	} {
 		if got := get(step.path, step.host); got != step.code {

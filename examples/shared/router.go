@@ -1,7 +1,9 @@
 package main
 
 import (
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -13,7 +15,7 @@ import (
 //   - GET /report and GET /export share the "reporting-db" limit of 2 per
 //     minute: a request to either counts for both (chilimit.SharedLimit).
 //   - GET /a and GET /b share 3 per minute per Host header, a scope
-//     computed per request (chilimit.ScopeFunc).
+//     computed per request (chilimit.ScopeFunc), in canonical form.
 //
 // opts are added after the example's own options. The caller closes the
 // Limiter.
@@ -24,7 +26,7 @@ func newRouter(opts ...chilimit.Option) (http.Handler, *chilimit.Limiter, error)
 	}
 	reportingDB := chilimit.SharedLimit("2/minute", "reporting-db")
 	perHost := chilimit.Limit("3/minute", chilimit.ScopeFunc(func(r *http.Request, _ string) string {
-		return "host:" + r.Host
+		return "host:" + canonicalHost(r.Host)
 	}))
 	r := chi.NewRouter()
 	r.Use(lim.Handler)
@@ -33,6 +35,16 @@ func newRouter(opts ...chilimit.Option) (http.Handler, *chilimit.Limiter, error)
 	r.With(perHost).Get("/a", text("a"))
 	r.With(perHost).Get("/b", text("b"))
 	return r, lim, nil
+}
+
+// canonicalHost is host as a scope: the client writes the Host header, so
+// each spelling of one host ("Example.COM", "example.com.", "example.com:80")
+// would be a bucket of its own.
+func canonicalHost(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.TrimSuffix(strings.ToLower(host), ".")
 }
 
 func text(s string) http.HandlerFunc {
