@@ -1,6 +1,7 @@
 package chilimit
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -15,7 +16,8 @@ import (
 // without the port (http.Request.RemoteAddr), such as "192.0.2.1" or
 // "2001:db8::1". It never reads forwarded headers, which clients can forge;
 // behind reverse proxies use [WithTrustedProxies] (or [ForwardedFor]),
-// [Forwarded] or [ClientIPHeader], whichever header your proxies write.
+// [Forwarded] or [ClientIPHeader], whichever header your proxies write. To
+// key IPv6 clients by their /64, wrap it in [AddressPrefix].
 func RemoteAddr(r *http.Request) string {
 	addr := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(addr); err == nil {
@@ -180,6 +182,46 @@ func ClientIPHeader(name string) func(r *http.Request) string {
 	}
 	builtinKeys.Store(reflect.ValueOf(fn).Pointer(), true)
 	return fn
+}
+
+// AddressPrefix returns a key function that keys a request by the network
+// of the address fn returns for it: the first ipv4Bits bits of an IPv4
+// address, the first ipv6Bits of an IPv6 one, as "192.0.2.0/24" or
+// "2001:db8:1:2::/64". One host commonly holds a whole IPv6 /64 (and a
+// client can pick any address in it), so keying IPv6 by /64 keeps such a
+// client in one bucket:
+//
+//	chilimit.WithKeyFunc(chilimit.AddressPrefix(chilimit.RemoteAddr, 32, 64))
+//
+// A network as long as the address (32 or 128 bits) is the address itself,
+// as fn gave it, and so is a key that is no IP address. Each masked key
+// costs an allocation. It panics if ipv4Bits is not 0 to 32, or ipv6Bits
+// not 0 to 128.
+func AddressPrefix(fn func(r *http.Request) string, ipv4Bits, ipv6Bits int) func(r *http.Request) string {
+	if fn == nil || ipv4Bits < 0 || ipv4Bits > 32 || ipv6Bits < 0 || ipv6Bits > 128 {
+		panic(fmt.Sprintf("chilimit: AddressPrefix(%p, %d, %d): want a key function, 0 to 32 IPv4 bits and 0 to 128 IPv6 bits", fn, ipv4Bits, ipv6Bits))
+	}
+	return func(r *http.Request) string {
+		key := fn(r)
+		a, err := netip.ParseAddr(key)
+		if err != nil {
+			return key
+		}
+		a = a.Unmap()
+		bits := ipv6Bits
+		if a.Is4() {
+			bits = ipv4Bits
+		}
+		if bits == a.BitLen() {
+			return key
+		}
+		p, err := a.Prefix(bits)
+		if err != nil {
+			return key
+		}
+		var buf [64]byte
+		return string(p.AppendTo(buf[:0]))
+	}
 }
 
 // canonicalAddr returns the IP address s names, without a port or

@@ -1095,3 +1095,47 @@ func TestOpenedMemoryStorageUsesTheClock(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // some fifty sweeps
 	run(t, r, clock, []step{{path: "/", code: 429}})
 }
+
+// AddressPrefix keys by network: the clients of one IPv6 /64 (or one IPv4
+// /24, if asked) share a bucket, whatever addresses they pick in it.
+func TestAddressPrefix(t *testing.T) {
+	key := chilimit.AddressPrefix(chilimit.RemoteAddr, 24, 64)
+	for remote, want := range map[string]string{
+		"192.0.2.7:1":              "192.0.2.0/24",
+		"[2001:db8:1:2:aaaa::1]:1": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::9]:1": "2001:db8:1:2::/64",
+		"[2001:db8:1:3::1]:1":      "2001:db8:1:3::/64",
+		"[::ffff:192.0.2.9]:1":     "192.0.2.0/24",
+		"not-an-address":           "not-an-address",
+		"[fe80::1%eth0]:1":         "fe80::/64", // the zone goes
+	} {
+		if got := key(requestWith(remote, "X")); got != want {
+			t.Errorf("AddressPrefix(RemoteAddr, 24, 64) of %s = %q, want %q", remote, got, want)
+		}
+	}
+	full := chilimit.AddressPrefix(chilimit.RemoteAddr, 32, 128)
+	if got := full(requestWith("192.0.2.7:1", "X")); got != "192.0.2.7" {
+		t.Errorf("AddressPrefix with whole addresses = %q, want the address", got)
+	}
+	for _, bits := range [][2]int{{-1, 64}, {33, 64}, {24, -1}, {24, 129}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("AddressPrefix(RemoteAddr, %d, %d) did not panic", bits[0], bits[1])
+				}
+			}()
+			chilimit.AddressPrefix(chilimit.RemoteAddr, bits[0], bits[1])
+		}()
+	}
+
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("2/hour"), chilimit.WithKeyFunc(key))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	run(t, r, clock, []step{
+		{path: "/", opts: []reqOpt{from("[2001:db8::1]:1")}, code: 200},
+		{path: "/", opts: []reqOpt{from("[2001:db8::2]:1")}, code: 200},
+		{path: "/", opts: []reqOpt{from("[2001:db8::ffff:3]:1")}, code: 429}, // the same /64
+		{path: "/", opts: []reqOpt{from("[2001:db8:0:1::1]:1")}, code: 200},  // the next one
+	})
+}
