@@ -28,7 +28,11 @@ const (
 	// two counters per key.
 	StrategySlidingWindowCounter = "sliding-window-counter"
 	// StrategyTokenBucket is GCRA: a burst of up to Amount, refilled evenly
-	// at Amount per window; one timestamp per key.
+	// at Amount per window; one timestamp per key. A token refills every
+	// window/Amount rounded down to a nanosecond (at least 1ns), so the
+	// rate is off by up to 1 part in window/Amount ns: by over 0.1% above
+	// a million per second ("700000000/second" refills at a billion), where
+	// counting in larger units (kilobytes, not bytes) keeps it exact.
 	StrategyTokenBucket = "token-bucket"
 )
 
