@@ -100,7 +100,11 @@ func DeductWhen(fn DeductFunc) LimitOption { return func(g *group) { g.deductWhe
 func Cost(cost int64) LimitOption { return func(g *group) { g.cost, g.costFunc = cost, nil } }
 
 // CostFunc computes the cost of each request (see [Cost]); a result below
-// 1 tests the limit without deducting from it.
+// 1 tests the limit without deducting from it. Under the moving-window
+// strategy a hit stores one instant per unit (on Redis, a list element
+// each), so a cost taken from the request (a body size) should be capped,
+// or counted in larger units: one request of a million units writes a
+// million instants, and holds a Redis server while it does.
 func CostFunc(fn func(r *http.Request) int64) LimitOption { return func(g *group) { g.costFunc = fn } }
 
 // OnBreach sets a function called when this limit is breached, in addition
