@@ -191,7 +191,7 @@ func checkQuery(q string) error {
 			if name, _, _ := strings.Cut(part, "="); !strings.ContainsAny(name, ";%") {
 				what += fmt.Sprintf(" (%s)", name)
 			}
-			return fmt.Errorf("%s is not URI-encoded name=value (a ';' or a malformed %%-escape; values are not shown): want name=value&...", what)
+			return fmt.Errorf("%s is not URI-encoded name=value (a ';' or a malformed %%-escape; values are not shown): want name=value pairs joined by &", what)
 		}
 	}
 	return nil
