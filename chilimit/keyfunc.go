@@ -82,10 +82,13 @@ func ForwardedFor(hops int) func(r *http.Request) string {
 // [ForwardedFor] for proxies that write the standard header, and keys
 // addresses in the same canonical form ("[2001:db8::7]:4711" is
 // 2001:db8::7). Elements further left are chosen by the client and
-// ignored. A request carrying fewer than hops elements did not come through
-// the proxies, and one whose hops-th element has no for= parameter does not
-// name its client: both are keyed by [RemoteAddr]. With hops below 1 it
-// returns RemoteAddr.
+// ignored; quoted strings are read as quoted, so a comma or semicolon in a
+// client's host= value moves no boundary. A request carrying fewer than
+// hops elements did not come through the proxies, and one whose hops-th
+// element has no for= node (an address, "unknown" or an obfuscated
+// "_name", as the RFC allows) does not name its client: both are keyed by
+// [RemoteAddr]. "unknown" is a key like any other: every client a proxy
+// calls so shares one bucket. With hops below 1 it returns RemoteAddr.
 func Forwarded(hops int) func(r *http.Request) string {
 	if hops < 1 {
 		return RemoteAddr
@@ -95,20 +98,27 @@ func Forwarded(hops int) func(r *http.Request) string {
 		need := hops
 		for i := len(values) - 1; i >= 0; i-- {
 			v := values[i]
-			for {
-				comma := strings.LastIndexByte(v, ',')
-				need--
-				if need == 0 {
-					if addr, ok := forwardedFor(v[comma+1:]); ok {
-						return canonicalAddr(addr)
-					}
-					return RemoteAddr(r)
-				}
-				if comma < 0 {
+			n := 1 // elements in v
+			for rest := v; ; n++ {
+				var more bool
+				if _, rest, more = cutUnquoted(rest, ','); !more {
 					break
 				}
-				v = v[:comma]
 			}
+			if need > n {
+				need -= n
+				continue
+			}
+			// The element (n - need) from the left, 0-based.
+			element := v
+			for range n - need {
+				_, element, _ = cutUnquoted(element, ',')
+			}
+			element, _, _ = cutUnquoted(element, ',')
+			if node, ok := forwardedFor(element); ok {
+				return node
+			}
+			return RemoteAddr(r)
 		}
 		return RemoteAddr(r)
 	}
@@ -116,24 +126,40 @@ func Forwarded(hops int) func(r *http.Request) string {
 	return fn
 }
 
-// forwardedFor returns the value of the for= parameter of one element of a
-// Forwarded header ("for=192.0.2.7;proto=https"), unquoted, and whether it
-// has a non-empty one. A trusted proxy wrote the element, so its quoted
-// strings hold no ';' or ','.
-func forwardedFor(element string) (string, bool) {
-	for element != "" {
-		pair := element
-		if semi := strings.IndexByte(element, ';'); semi >= 0 {
-			pair, element = element[:semi], element[semi+1:]
-		} else {
-			element = ""
+// cutUnquoted cuts s around the first sep outside a quoted string (a
+// backslash inside one escapes the next byte), as strings.Cut does.
+func cutUnquoted(s string, sep byte) (before, after string, found bool) {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == sep:
+			return s[:i], s[i+1:], true
 		}
-		name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok || !strings.EqualFold(strings.TrimSpace(name), "for") {
+	}
+	return s, "", false
+}
+
+// forwardedFor returns the key of the for= node of one element of a
+// Forwarded header ("for=192.0.2.7;proto=https"): an address in canonical
+// form, "unknown", or an obfuscated identifier; ok is false when the
+// element has no such node.
+func forwardedFor(element string) (key string, ok bool) {
+	for element != "" {
+		var pair string
+		pair, element, _ = cutUnquoted(element, ';')
+		name, value, found := strings.Cut(strings.TrimSpace(pair), "=")
+		if !found || !strings.EqualFold(strings.TrimSpace(name), "for") {
 			continue
 		}
 		value = strings.TrimSpace(value)
-		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+		if strings.HasPrefix(value, `"`) {
+			if len(value) < 2 || !strings.HasSuffix(value, `"`) {
+				return "", false
+			}
 			value = value[1 : len(value)-1]
 			if strings.IndexByte(value, '\\') >= 0 {
 				var b strings.Builder
@@ -146,9 +172,41 @@ func forwardedFor(element string) (string, bool) {
 				value = b.String()
 			}
 		}
-		return value, value != ""
+		return forwardedNode(value)
 	}
 	return "", false
+}
+
+// forwardedNode returns the key of an RFC 7239 node: its address in
+// canonical form (port dropped), or "unknown" or an obfuscated "_name" as
+// they are; ok is false for anything else.
+func forwardedNode(node string) (key string, ok bool) {
+	if node == "" {
+		return "", false
+	}
+	if key := canonicalAddr(node); key != node || isAddr(node) {
+		return key, true
+	}
+	name, _, _ := strings.Cut(node, ":") // an obfuscated name may carry a port
+	if strings.EqualFold(name, "unknown") {
+		return node, true
+	}
+	if len(name) < 2 || name[0] != '_' {
+		return "", false
+	}
+	for i := 1; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return "", false
+		}
+	}
+	return node, true
+}
+
+// isAddr reports whether s is an IP address as canonicalAddr returns it.
+func isAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // ClientIPHeader returns a key function for an application behind a

@@ -875,7 +875,19 @@ func TestForwarded(t *testing.T) {
 		{1, []string{"proto=https"}, "10.0.0.1"},                // no for=
 		{1, []string{`for=""`}, "10.0.0.1"},                     // an empty one
 		{1, []string{"for=192.0.2.7, by=10.0.0.2"}, "10.0.0.1"}, // the proxy's element has none
-		{0, []string{"for=6.6.6.6"}, "10.0.0.1"},                // no proxy: the client wrote it
+		// Quoted strings hold commas and semicolons: a host= value the
+		// client wrote moves no boundary.
+		{1, []string{`for=192.0.2.7;host="x,for=6.6.6.6"`}, "192.0.2.7"},
+		{1, []string{`for=192.0.2.7;host="x;for=6.6.6.6"`}, "192.0.2.7"},
+		{2, []string{`for=192.0.2.7;host="a,b\",c", for=10.0.0.2`}, "192.0.2.7"},
+		{1, []string{`for="x`, "for=192.0.2.7"}, "192.0.2.7"}, // a client's line, then the proxy's
+		// What is no node is no client.
+		{1, []string{`for=6.6.6.6"`}, "10.0.0.1"},
+		{1, []string{`for="6.6.6.6`}, "10.0.0.1"},
+		{1, []string{"for=not-a-node"}, "10.0.0.1"},
+		{1, []string{`for="_hidden:4711"`}, "_hidden:4711"},
+		{1, []string{"for=_x.y-z_"}, "_x.y-z_"},
+		{0, []string{"for=6.6.6.6"}, "10.0.0.1"}, // no proxy: the client wrote it
 		{-1, []string{"for=6.6.6.6"}, "10.0.0.1"},
 	} {
 		if got := chilimit.Forwarded(tc.hops)(requestWith("10.0.0.1:1", "Forwarded", tc.values...)); got != tc.want {
