@@ -991,12 +991,13 @@ func TestOverLimitCacheKeepsNoRejectionFromBeforeReset(t *testing.T) {
 func TestHeadServedAsGetCountsAsGet(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		handler int // 0 none, 1 before GetHead, 2 after it
+		handler int // 0 none, 1 before GetHead, 2 after it; 3 none, and the route limits in the stack before GetHead
 		getHead bool
 	}{
 		{"Handler, then GetHead", 1, true},
 		{"GetHead, then Handler", 2, true},
 		{"route limits only", 0, true},
+		{"route limits only, in the stack before GetHead", 3, true},
 		{"no GetHead", 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1005,18 +1006,33 @@ func TestHeadServedAsGetCountsAsGet(t *testing.T) {
 			if tc.handler == 1 {
 				r.Use(lim.Handler)
 			}
+			onlyGet, perMethod := lim.Limit("1/hour", chilimit.Methods("GET")), lim.Limit("1/hour", chilimit.PerMethod(true))
+			if tc.handler == 3 {
+				// Before GetHead, where chi has not routed yet; the two
+				// limits then count on every route, as one bucket each.
+				r.Use(onlyGet, perMethod)
+				onlyGet, perMethod = nil, nil
+			}
 			if tc.getHead {
 				r.Use(middleware.GetHead)
 			}
 			if tc.handler == 2 {
 				r.Use(lim.Handler)
 			}
-			r.With(lim.Limit("1/hour", chilimit.Methods("GET"))).Get("/only-get", text("ok"))
-			r.With(lim.Limit("1/hour", chilimit.PerMethod(true))).Get("/per-method", text("ok"))
+			if onlyGet != nil {
+				r.With(onlyGet).Get("/only-get", text("ok"))
+				r.With(perMethod).Get("/per-method", text("ok"))
+			} else {
+				r.Get("/only-get", text("ok"))
+				r.Get("/per-method", text("ok"))
+			}
 			r.Get("/defaults", text("ok"))
 			paths := []string{"/only-get", "/per-method", "/defaults"}
-			if tc.handler == 0 {
+			switch tc.handler {
+			case 0:
 				paths = paths[:2] // no Handler, no defaults
+			case 3:
+				paths = paths[:1] // one route: both limits are on each
 			}
 			for _, path := range paths {
 				steps := []step{

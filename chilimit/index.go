@@ -618,11 +618,13 @@ func routeTarget(rctx *chi.Context, r *http.Request) (method, path string) {
 // counted. A marker on a sub-router runs before the sub-router routes, where
 // chi's RoutePattern is still "/api/*", so it looks the route up from the
 // root as Handler does, without the index, and names it as chi's
-// RoutePattern will ("/api" and "/api/" are one route).
-func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
+// RoutePattern will ("/api" and "/api/" are one route). served is GET when
+// the look-up finds a HEAD that a middleware.GetHead serves as a GET, else
+// "" (see reqState.methodOf).
+func (l *Limiter) standalonePattern(r *http.Request, g *group) (pattern, served string) {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
-		return ""
+		return "", ""
 	}
 	method, path := routeTarget(rctx, r)
 	at := rctx.RoutePattern()
@@ -632,32 +634,35 @@ func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
 		// Inside a mount whose path was rewritten (http.StripPrefix): the
 		// root cannot look it up (and might find another route); count
 		// under the mount, as chi names it.
-		return at
+		return at, ""
 	}
 	fromRoot := rootMethod(rctx, r)
 	c := l.finder.newCtx()
 	defer l.finder.ctxPool.Put(c)
-	if _, p, _ := lookAhead(c, rctx.Routes, fromRoot, path); p != "" {
+	if _, p, asGet := lookAhead(c, rctx.Routes, fromRoot, path); p != "" {
+		if asGet {
+			served = http.MethodGet // a GetHead on the way serves the HEAD as a GET
+		}
 		// A mount's own path ("/api", "/api/"), unlike a route, is served
 		// or answered 404 or 405 by the mounted router, as it routes "/".
 		sub, way, own := mountedFor(rctx.Routes, c.RoutePatterns)
 		if !own {
-			return c.RoutePattern()
+			return c.RoutePattern(), served
 		}
 		if fromRoot == http.MethodHead && headOnMountPath(rctx.Routes, path, p) {
-			method = http.MethodGet // a GetHead on the way serves it as the GET "/"
+			method, served = http.MethodGet, http.MethodGet // a GetHead on the way serves it as the GET "/"
 		}
 		c.Reset()
 		c.RoutePatterns = append(c.RoutePatterns, way...)
 		if sub.Find(c, method, "/") == "" {
-			return ""
+			return "", ""
 		}
-		return c.RoutePattern()
+		return c.RoutePattern(), served
 	} else if !inMount {
 		// In a route's own chain chi has routed here already (or, before
 		// routing, at is "" for the 404 it is): a look-up that disagrees
 		// because the path was rewritten must not exempt the route.
-		return at
+		return at, ""
 	}
 	// The path the root routed may be rewritten (StripSlashes, CleanPath)
 	// or the mount's own: look the route up in the router whose routing
@@ -666,10 +671,10 @@ func (l *Limiter) standalonePattern(r *http.Request, g *group) string {
 		c.Reset()
 		c.RoutePatterns = append(c.RoutePatterns, before...)
 		if rs.Find(c, method, rctx.RoutePath) != "" {
-			return c.RoutePattern()
+			return c.RoutePattern(), ""
 		}
 	}
-	return "" // a 404 or 405 inside the mount
+	return "", "" // a 404 or 405 inside the mount
 }
 
 // mountedFor reports whether patterns, as Find reports them for a request

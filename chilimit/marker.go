@@ -137,7 +137,7 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 		l.serveStacked(outer, g, next, w, r)
 		return
 	}
-	pattern := l.standalonePattern(r, g)
+	pattern, served := l.standalonePattern(r, g)
 	if pattern == "" {
 		next.ServeHTTP(w, r)
 		return
@@ -146,7 +146,7 @@ func (l *Limiter) serveStandalone(g *group, next http.Handler, w http.ResponseWr
 	defer putWriter(rw)
 	st := &rw.st
 	st.init(l, r)
-	st.pattern = pattern
+	st.pattern, st.method = pattern, served
 	var breach *RateLimitError
 	var err error
 	if len(l.meta.limits) > 0 {
