@@ -74,12 +74,19 @@ type dynamicParse struct {
 	err    error
 }
 
-func (d *dynamicSource) limits(r *http.Request) (string, []compiledLimit, error) {
+// limits returns the limits fn gives for r, parsed and, when check is not
+// nil, checked by it once per spec (a storage that cannot hold them).
+func (d *dynamicSource) limits(r *http.Request, check func([]compiledLimit) error) (string, []compiledLimit, error) {
 	spec := d.fn(r)
 	if p := d.cache.Load(); p != nil && p.spec == spec {
 		return spec, p.limits, p.err
 	}
 	ls, err := compileSpecs([]string{spec})
+	if err == nil && check != nil {
+		if err = check(ls); err != nil {
+			ls = nil
+		}
+	}
 	// A copy: fn may return a slice of the request (a header's value).
 	d.cache.Store(&dynamicParse{spec: strings.Clone(spec), limits: ls, err: err})
 	return spec, ls, err

@@ -586,11 +586,15 @@ func (l *Limiter) resolveLimits(g *group, r *http.Request) []compiledLimit {
 		return g.limits
 	}
 	out := append([]compiledLimit(nil), g.limits...)
+	check := l.checkCompiled
+	if g.kind == kindFallback {
+		check = nil // the fallback's storage is in memory: it holds any limit
+	}
 	for _, d := range g.dynamic {
-		spec, ls, err := d.limits(r)
+		spec, ls, err := d.limits(r, check)
 		if err != nil {
 			if l.dynamicLog.allow(l.clock.Now(), l.logInterval) {
-				l.logger.Error("chilimit: malformed dynamic limit; ignored for this request",
+				l.logger.Error("chilimit: malformed dynamic limit, or one the storage cannot hold; ignored for this request",
 					"limit", spec, "kind", g.kind.String(), "error", err)
 			}
 			continue
@@ -1120,10 +1124,14 @@ func isMemoryURI(uri string) bool {
 
 // checkLimits returns the first of g's static limits that the storage
 // cannot hold under the limiter's strategy (limiter.CheckLimit).
-func (l *Limiter) checkLimits(g *group) error {
-	for i := range g.limits {
-		if err := limiter.CheckLimit(l.storage, l.strategy.Name(), g.limits[i].limit); err != nil {
-			return fmt.Errorf("%q: %w", g.limits[i].text, err)
+func (l *Limiter) checkLimits(g *group) error { return l.checkCompiled(g.limits) }
+
+// checkCompiled returns the first of ls that the storage cannot hold under
+// the limiter's strategy (limiter.CheckLimit).
+func (l *Limiter) checkCompiled(ls []compiledLimit) error {
+	for i := range ls {
+		if err := limiter.CheckLimit(l.storage, l.strategy.Name(), ls[i].limit); err != nil {
+			return fmt.Errorf("%q: %w", ls[i].text, err)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package chilimit_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -107,5 +108,25 @@ func TestLimitsTheStorageCannotHold(t *testing.T) {
 	err = lim.Validate(r)
 	if !errors.Is(err, limiter.ErrUnsupported) || !strings.Contains(err.Error(), `GET /too-big: route limit "10/second;500/hour"`) || strings.Contains(err.Error(), "/fits") {
 		t.Errorf("Validate = %v, want one error, for /too-big, wrapping limiter.ErrUnsupported", err)
+	}
+
+	// A limit read per request that the storage cannot hold is logged and
+	// ignored, as a malformed one is, instead of failing the request.
+	var logs syncBuffer
+	lim, err = chilimit.New(small, moving, chilimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	r = chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(lim.LimitFunc(func(*http.Request) string { return "1000/hour" })).Get("/dynamic", text("ok"))
+	for range 3 {
+		if code := get(r, "/dynamic").Code; code != 200 {
+			t.Fatalf("GET /dynamic with a limit the storage cannot hold = %d, want 200 (the limit ignored)", code)
+		}
+	}
+	if !strings.Contains(logs.String(), "storage cannot hold") || !strings.Contains(logs.String(), "at most 100") {
+		t.Errorf("log = %q, want an ERROR naming why the limit was ignored", logs.String())
 	}
 }
