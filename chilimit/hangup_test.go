@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -223,6 +224,8 @@ func TestDeductWhenConcurrentAttempts(t *testing.T) {
 			lim, _ := newLimiter(t)
 			var inHandler atomic.Int32
 			release := make(chan struct{})
+			var releaseOnce sync.Once
+			defer releaseOnce.Do(func() { close(release) }) // even when a check fails first
 			r := chi.NewRouter()
 			r.Use(lim.Handler)
 			r.With(tc.limits...).Post("/login", func(w http.ResponseWriter, _ *http.Request) {
@@ -247,7 +250,7 @@ func TestDeductWhenConcurrentAttempts(t *testing.T) {
 				case <-time.After(time.Millisecond):
 				}
 			}
-			close(release)
+			releaseOnce.Do(func() { close(release) })
 			for range attempts - rejected {
 				if code := <-codes; code != http.StatusUnauthorized {
 					t.Fatalf("attempt that reached the handler answered %d, want 401", code)

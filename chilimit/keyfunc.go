@@ -259,27 +259,37 @@ func AddressPrefix(fn func(r *http.Request) string, ipv4Bits, ipv6Bits int) func
 	if fn == nil || ipv4Bits < 0 || ipv4Bits > 32 || ipv6Bits < 0 || ipv6Bits > 128 {
 		panic(fmt.Sprintf("chilimit: AddressPrefix(%p, %d, %d): want a key function, 0 to 32 IPv4 bits and 0 to 128 IPv6 bits", fn, ipv4Bits, ipv6Bits))
 	}
-	return func(r *http.Request) string {
-		key := fn(r)
+	prefix := func(key string) string {
 		a, err := netip.ParseAddr(key)
 		if err != nil {
 			return key
 		}
-		a = a.Unmap()
+		u := a.Unmap()
 		bits := ipv6Bits
-		if a.Is4() {
+		if u.Is4() {
 			bits = ipv4Bits
 		}
-		if bits == a.BitLen() {
+		if bits == u.BitLen() {
+			if u != a {
+				return u.String() // as canonicalAddr keys it
+			}
 			return key
 		}
-		p, err := a.Prefix(bits)
+		p, err := u.Prefix(bits)
 		if err != nil {
 			return key
 		}
 		var buf [64]byte
 		return string(p.AppendTo(buf[:0]))
 	}
+	if !builtinKeyFunc(fn) {
+		return func(r *http.Request) string { return prefix(fn(r)) }
+	}
+	// Around one of this package's key functions it reads no route either:
+	// Handler need not look the route up ahead for it.
+	own := func(r *http.Request) string { return prefix(fn(r)) }
+	builtinKeys.Store(reflect.ValueOf(own).Pointer(), true)
+	return own
 }
 
 // canonicalAddr returns the IP address s names, without a port or

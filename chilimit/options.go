@@ -453,9 +453,10 @@ func parseRetryAfterFormat(format string) (bool, error) {
 //
 // RateLimit-Policy lists every limit the request met, on a 429 too: the
 // limits a breach left unchecked (those after it, by window, in the same
-// check) are listed as on a 200. A route's own limits are missing only
-// when a limit counted before them, in Handler (application or meta
-// limits), rejects the request, since they never ran.
+// check) are listed as on a 200. Limits of a later step, which never ran,
+// are missing: a route's own limits when an application or meta limit
+// rejects the request in Handler, and the application and default limits
+// when a meta limit does.
 func WithIETFHeaders(enabled bool) Option {
 	return func(c *config) error {
 		c.ietf = enabled

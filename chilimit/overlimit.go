@@ -34,7 +34,7 @@ type overLimitEntry struct {
 	retryAt   int64 // unix nanoseconds
 	resetAt   int64
 	cost      int64
-	remaining int64 // what the rejection left, less than cost
+	remaining int64 // what the rejection left, less than cost: reported as it was then
 }
 
 // maxOverLimitShard bounds each shard; a full shard is emptied.

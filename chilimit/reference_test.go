@@ -1126,8 +1126,10 @@ func TestAddressPrefix(t *testing.T) {
 		}
 	}
 	full := chilimit.AddressPrefix(chilimit.RemoteAddr, 32, 128)
-	if got := full(requestWith("192.0.2.7:1", "X")); got != "192.0.2.7" {
-		t.Errorf("AddressPrefix with whole addresses = %q, want the address", got)
+	for remote, want := range map[string]string{"192.0.2.7:1": "192.0.2.7", "[::ffff:192.0.2.7]:1": "192.0.2.7", "[2001:db8::7]:1": "2001:db8::7"} {
+		if got := full(requestWith(remote, "X")); got != want {
+			t.Errorf("AddressPrefix with whole addresses of %s = %q, want %q", remote, got, want)
+		}
 	}
 	for _, bits := range [][2]int{{-1, 64}, {33, 64}, {24, -1}, {24, 129}} {
 		func() {

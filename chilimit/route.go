@@ -42,7 +42,8 @@ func PerMethod(perMethod bool) LimitOption { return func(g *group) { g.perMethod
 // every method, and so is Methods() with none (Flask-Limiter's methods=[]
 // would exempt every method: use [Exempt] for that). A HEAD that
 // middleware.GetHead serves with the GET handler is a GET here: it runs
-// the same handler, and must not get around a Methods("GET") limit.
+// the same handler, and must not get around a Methods("GET") limit (so
+// Methods("HEAD") on such a route matches nothing).
 func Methods(methods ...string) LimitOption {
 	return func(g *group) { g.methods = upperAll(methods) }
 }

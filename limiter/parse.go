@@ -254,6 +254,9 @@ func (p *parser) number(what string) (int64, error) {
 		return 0, p.errorf(p.pos, "missing "+what+", found "+p.describe(p.pos), "want a whole number such as 10")
 	}
 	n, err := strconv.ParseInt(p.in[start:p.pos], 10, 64)
+	if err != nil && what == "amount" {
+		return 0, p.errorf(start, "amount "+p.in[start:p.pos]+" is too large", "the largest, MaxAmount, is 2^43: 8796093022208")
+	}
 	if err != nil {
 		return 0, p.errorf(start, what+" "+p.in[start:p.pos]+" overflows int64", "")
 	}

@@ -156,8 +156,8 @@ var parseErrors = []struct {
 	{"10/1.5 hours", 4, `limiter: parse "10/1.5 hours": fractional multiples at offset 4 (multiples are whole numbers)`},
 	{"10/.5 hours", 3, `limiter: parse "10/.5 hours": fractional multiples at offset 3 (multiples are whole numbers)`},
 	// Values that overflow.
-	{"9223372036854775808/hour", 0, `limiter: parse "9223372036854775808/hour": amount 9223372036854775808 overflows int64 at offset 0`},
-	{"99999999999999999999999 per day", 0, `limiter: parse "99999999999999999999999 per day": amount 99999999999999999999999 overflows int64 at offset 0`},
+	{"9223372036854775808/hour", 0, `limiter: parse "9223372036854775808/hour": amount 9223372036854775808 is too large at offset 0 (the largest, MaxAmount, is 2^43: 8796093022208)`},
+	{"99999999999999999999999 per day", 0, `limiter: parse "99999999999999999999999 per day": amount 99999999999999999999999 is too large at offset 0 (the largest, MaxAmount, is 2^43: 8796093022208)`},
 	{"1/9223372036854775808 hours", 2, `limiter: parse "1/9223372036854775808 hours": multiples 9223372036854775808 overflows int64 at offset 2`},
 	// Windows longer than MaxWindow: the algorithms reach two windows past
 	// now, and Unix nanoseconds end in 2262.

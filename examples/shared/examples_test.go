@@ -53,6 +53,9 @@ func TestScopePerHost(t *testing.T) {
 		// Other spellings of one host: the same bucket.
 		{"/a", "ONE.example", 429}, {"/a", "one.example.", 429}, {"/b", "one.example:80", 429},
 		{"/b", "two.example", 200}, // another host, another bucket
+		// Names the application does not serve share one bucket.
+		{"/a", "made-up-1.example", 200}, {"/a", "made-up-2.example", 200}, {"/a", "made-up-3.example", 200},
+		{"/a", "made-up-4.example", 429},
 	} {
 		if got := get(step.path, step.host); got != step.code {
 			t.Errorf("request %d: GET %s Host %s = %d, want %d", i, step.path, step.host, got, step.code)

@@ -37,14 +37,22 @@ func newRouter(opts ...chilimit.Option) (http.Handler, *chilimit.Limiter, error)
 	return r, lim, nil
 }
 
-// canonicalHost is host as a scope: the client writes the Host header, so
-// each spelling of one host ("Example.COM", "example.com.", "example.com:80")
-// would be a bucket of its own.
+// servedHosts are the host names the application serves.
+var servedHosts = map[string]bool{"one.example": true, "two.example": true}
+
+// canonicalHost is host as a scope. The client writes the Host header, so
+// each spelling of one host ("ONE.example", "one.example.", "one.example:80")
+// would be a bucket of its own, and so would every name it makes up: those
+// share one scope.
 func canonicalHost(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	return strings.TrimSuffix(strings.ToLower(host), ".")
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if !servedHosts[host] {
+		return "other"
+	}
+	return host
 }
 
 func text(s string) http.HandlerFunc {

@@ -88,11 +88,12 @@ func open(_ context.Context, u *url.URL, opts ...limiter.StorageOption) (limiter
 			if strings.Contains(u.Host, ",") {
 				return nil, fmt.Errorf("redis storage: %w: several hosts in a %s URI (a cluster is %s://h1:p1,h2:p2)", limiter.ErrInvalidURI, scheme, SchemeCluster)
 			}
-			if u.Host != "" {
+			if p := u.Port(); p != "" {
 				// url.Parse takes any digits for a port; go-redis would
-				// only fail on the first dial.
-				if _, err := nodes(u.Host); err != nil {
-					return nil, err
+				// only fail on the first dial. (No host is go-redis's
+				// localhost, no port its 6379.)
+				if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+					return nil, fmt.Errorf("redis storage: %w: port %q: want 1 to 65535", limiter.ErrInvalidURI, p)
 				}
 			}
 		}
@@ -281,8 +282,8 @@ type dialing struct {
 // sleep through Close.
 const maxDialPause = 5 * time.Second
 
-// dialParams removes dialer_retries and dialer_retry_timeout from q (only
-// go-redis's cluster parser knows them) and returns them, with one attempt
+// dialParams removes dialer_retries and dialer_retry_timeout from q (go-redis's
+// ParseURL does not know them, its cluster and failover parsers do) and returns them, with one attempt
 // by default: go-redis's five, 100ms apart, would hold every request about
 // 400ms while the server refuses connections, where a rate limiter should
 // fail at once and let its fallback or error handler answer.

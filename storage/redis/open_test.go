@@ -88,8 +88,8 @@ func TestOpenErrors(t *testing.T) {
 		{"redis+sentinel:h:26379/svc", `no "//" after "redis+sentinel:"`},
 		{"redis://127.0.0.1:6379/0#frag", `unexpected fragment "frag"`},
 		// url.Parse takes any digits for a port, and a host list.
-		{"redis://127.0.0.1:99999/0", `node "127.0.0.1:99999"`},
-		{"rediss://127.0.0.1:0", `node "127.0.0.1:0"`},
+		{"redis://127.0.0.1:99999/0", `port "99999"`},
+		{"rediss://127.0.0.1:0", `port "0"`},
 		{"redis://h1:6379,h2:6379/0", "several hosts"},
 		// Queries url.URL.Query would read leniently, dropping the pair.
 		{"redis://127.0.0.1:6379/0?prefix=app;tenant=1", `query parameter "prefix"`},

@@ -225,8 +225,10 @@ local function fdiv(a, b)
   return q
 end
 -- muldiv returns q, r with a*b = q*c + r and 0 <= r < c, for non-negative
--- integers a, b <= c, c > 0, exactly even when a*b exceeds 2^53: binary
--- long multiplication keeps every intermediate value below 2c.
+-- integers a and b <= c, c > 0 and q < 2^53, exactly even when a*b exceeds
+-- 2^53: binary long multiplication keeps every intermediate value below 2c.
+-- (Callers pass b = lf < 1000 or b = 1000 against a window of at least a
+-- second, 10^6 microseconds.)
 local function muldiv(a, b, c)
   local n = a * b
   if n < 4503599627370496 and c < 4503599627370496 then
