@@ -21,6 +21,14 @@ var (
 	// the storage fails and neither a fallback nor swallowing errors lets the
 	// request through. The storage's own error is wrapped too.
 	ErrStorage = errors.New("chilimit: storage failure")
+
+	// ErrRequestDeadline is wrapped, with context.DeadlineExceeded, by the
+	// error passed to the error handler when the request's own deadline
+	// (chi's middleware.Timeout, say) passed before its limits could be
+	// checked: the request was not counted and does not reach the handler,
+	// and [DefaultErrorHandler] answers 504 Gateway Timeout, as
+	// middleware.Timeout does.
+	ErrRequestDeadline = errors.New("chilimit: the request's deadline passed before its limits were checked")
 )
 
 // A RateLimitError describes the breached limit behind a 429 response. The

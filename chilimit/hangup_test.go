@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/limits-go/limits/chilimit"
 	"github.com/limits-go/limits/limiter"
 	"github.com/limits-go/limits/storage/memory"
@@ -258,6 +259,49 @@ func TestDeductWhenConcurrentAttempts(t *testing.T) {
 			}
 			if got := int(inHandler.Load()); got != tc.reached {
 				t.Fatalf("%d of %d concurrent attempts reached the handler, want %d", got, attempts, tc.reached)
+			}
+		})
+	}
+}
+
+// A request whose own deadline passed before its limits were checked (chi's
+// middleware.Timeout ahead of slow middleware) is answered 504, as the
+// Timeout middleware would, not 500: its client is still there, and
+// nothing failed in the storage. It does not reach the handler.
+func TestDeadlinePassedBeforeTheCheck(t *testing.T) {
+	slow := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done() // past the deadline
+			next.ServeHTTP(w, r)
+		})
+	}
+	for _, tc := range []struct {
+		name    string
+		swallow bool
+		where   string // where the limit runs: "handler" (defaults) or "route"
+	}{
+		{"defaults in Handler", false, "handler"},
+		{"route limit", false, "route"},
+		{"route limit, swallowing errors", true, "route"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []chilimit.Option{chilimit.WithSwallowErrors(tc.swallow)}
+			if tc.where == "handler" {
+				opts = append(opts, chilimit.WithDefaultLimits("10/hour"))
+			}
+			lim, _ := newLimiter(t, opts...)
+			var reached atomic.Int32
+			r := chi.NewRouter()
+			r.Use(middleware.Timeout(time.Millisecond), slow, lim.Handler)
+			h := func(w http.ResponseWriter, _ *http.Request) { reached.Add(1) }
+			if tc.where == "route" {
+				r.With(slow, chilimit.Limit("10/hour")).Get("/", h)
+			} else {
+				r.Get("/", h)
+			}
+			w := get(r, "/")
+			if w.Code != http.StatusGatewayTimeout || reached.Load() != 0 {
+				t.Fatalf("GET / = %d %q with the handler reached %d times, want 504 and 0", w.Code, w.Body.String(), reached.Load())
 			}
 		})
 	}

@@ -965,6 +965,12 @@ func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, bre
 		}
 		st.rejected = true
 		l.clearHeaders(w) // a 500 claims nothing about the limits counted before
+		if ended && errors.Is(st.baseCtx.Err(), context.DeadlineExceeded) {
+			// The request's own deadline passed, not the client: it is
+			// still there, and a 500 would blame the storage.
+			l.writeError(w, r, fmt.Errorf("%w: %w", ErrRequestDeadline, context.DeadlineExceeded))
+			return true
+		}
 		l.writeError(w, r, fmt.Errorf("%w: %w", ErrStorage, err))
 		return true
 	}
@@ -1005,8 +1011,9 @@ func (l *Limiter) writeError(w http.ResponseWriter, r *http.Request, err error) 
 
 // DefaultErrorHandler is the response written for rejected requests unless
 // [WithErrorHandler] replaces it: 429 Too Many Requests with the breached
-// limit's message (such as "1 per 1 day") as a text/plain body, or 500
-// Internal Server Error when the storage failed.
+// limit's message (such as "1 per 1 day") as a text/plain body, 504 Gateway
+// Timeout for [ErrRequestDeadline], or 500 Internal Server Error when the
+// storage failed.
 func DefaultErrorHandler(w http.ResponseWriter, _ *http.Request, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
@@ -1017,8 +1024,12 @@ func DefaultErrorHandler(w http.ResponseWriter, _ *http.Request, err error) {
 		_, _ = io.WriteString(w, rle.Message)
 		return
 	}
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = io.WriteString(w, http.StatusText(http.StatusInternalServerError))
+	status := http.StatusInternalServerError
+	if errors.Is(err, ErrRequestDeadline) {
+		status = http.StatusGatewayTimeout
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, http.StatusText(status))
 }
 
 // deductAfterPanic makes the deduct-when hits of a request whose handler

@@ -601,7 +601,9 @@ func WithClock(clock limiter.Clock) Option {
 
 // WithErrorHandler replaces the response written for rejected requests and
 // storage failures. The default writes 429 with the breached limit's
-// message as a text/plain body, or 500 for a storage failure.
+// message as a text/plain body, 500 for a storage failure, or 504 when the
+// request's own deadline passed before its limits were checked (see
+// [DefaultErrorHandler]).
 func WithErrorHandler(h ErrorHandler) Option {
 	return func(c *config) error {
 		c.errorHandler = h
