@@ -52,7 +52,10 @@
 // breached limit rejects the request with 429 and is reported in the body
 // and headers. Limits checked before it have counted the request.
 // The route identity is chi's route pattern ("/users/{id}"). 404 and 405
-// responses are never counted, with one exception: a router made with
+// responses of the router (no route matched the path or the method) are
+// never counted; a route whose own handler answers 404 (http.NotFound, a
+// mounted http.FileServer's missing file) counts like any request to it.
+// One exception: a router made with
 // chi.NewRouter().With(...), mounted on a router with a NotFound or
 // MethodNotAllowed handler of its own, inherits that handler behind its
 // With middlewares (chi does so), and a limit among them counts those 404s
@@ -85,6 +88,15 @@
 // state through the ResponseWriter (wrappers that implement Unwrap are seen
 // through) or, behind a wrapper that hides it, through the chi route
 // context.
+//
+// A sub-router mounted behind a plain wrapper (r.Mount("/admin",
+// middleware.BasicAuth(realm, creds)(admin)), http.StripPrefix) hides its
+// routes from the look-ahead: Handler sees one route, the mount
+// ("/admin/*"), so the default limits count the whole mount as one route
+// and exemptions inside it are not seen; route limits inside still count
+// per route. Mount the sub-router itself and put the wrapper in its stack
+// (admin.Use(middleware.BasicAuth(realm, creds))) to keep every route
+// apart.
 //
 // Several Limiters may run on one router, each with its own storage, keys
 // and defaults. A marker made by [Limiter.Limit] cooperates with that
@@ -133,7 +145,8 @@
 // text/plain body; [WithErrorHandler] replaces the response, and errors.As
 // gives it the [*RateLimitError]. With [WithHeaders], responses carry
 // X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset for the
-// breached limit, else the one with the smallest window; rejections also
+// breached limit, else the one with the smallest window (the first
+// checked, among limits of equal windows); rejections also
 // carry Retry-After, the time until the breached limit has room again (not
 // the window length), in seconds or as an HTTP date. [WithIETFHeaders] adds
 // the RateLimit-Policy and RateLimit fields of

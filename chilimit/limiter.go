@@ -273,8 +273,8 @@ func (l *Limiter) DryRunRejections() uint64 { return l.dryRunRejections.Load() }
 // application and default limits that the route's middleware stack does
 // not exempt or override, sets the rate-limit headers, and rejects the
 // request with 429 when a limit is breached. Route limits declared with
-// [Limit] run where they are declared and cooperate with it. 404 and 405
-// responses are never counted.
+// [Limit] run where they are declared and cooperate with it. The router's
+// own 404 and 405 responses are never counted.
 //
 // Path-rewriting middleware such as middleware.StripSlashes or CleanPath
 // must run before Handler, so it looks up the path chi will route.

@@ -2,6 +2,7 @@ package chilimit
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/go-chi/chi/v5"
@@ -85,7 +86,7 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 		if l.noteUnindexed(g) {
 			l.dropIndexes()
 		}
-		l.prepare(st, g, r, st.pattern, l.resolveLimits(g, r))
+		l.prepare(st, g, r, routedScope(st, r), l.resolveLimits(g, r))
 	} else {
 		// Each marker counts its limits where it is declared, so that one
 		// before an authentication middleware counts the requests that the
@@ -123,6 +124,24 @@ func (m *markerHandler) apply(st *reqState, w http.ResponseWriter, r *http.Reque
 	l.writeHeaders(w, st, false)
 	st.release()
 	return true
+}
+
+// routedScope is the scope of a marker the index does not know: the
+// pattern Handler looked up, or, when that is a mount the look-ahead could
+// not see into (a sub-router behind a plain wrapper such as
+// middleware.BasicAuth), the pattern chi has routed r to inside it, so
+// that each route keeps its own buckets.
+func routedScope(st *reqState, r *http.Request) string {
+	mount, ok := strings.CutSuffix(st.pattern, "*")
+	if !ok {
+		return st.pattern
+	}
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		if p := rctx.RoutePattern(); p != st.pattern && strings.HasPrefix(p, mount) {
+			return p
+		}
+	}
+	return st.pattern
 }
 
 // serveStandalone applies a route limit with no Limiter Handler upstream.

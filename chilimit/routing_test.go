@@ -1333,3 +1333,24 @@ func TestLimitAroundMountedHandlerIsARouteLimit(t *testing.T) {
 		[]step{{path: "/v1/wrapped/a", code: 429, body: "3 per 1 hour"}},
 	))
 }
+
+// A sub-router mounted behind a plain wrapper (middleware.BasicAuth(...)(admin),
+// http.StripPrefix) hides its routes from Handler's look-ahead, which sees
+// one route, the mount. Route limits inside still count per route, by the
+// pattern chi routed the request to; the defaults count the mount as one
+// route (documented).
+func TestRouteLimitsInAWrappedMountCountPerRoute(t *testing.T) {
+	lim, clock := newLimiter(t, chilimit.WithDefaultLimits("3/hour"))
+	admin := chi.NewRouter()
+	admin.With(chilimit.Limit("1/hour")).Post("/users", text("users"))
+	admin.With(chilimit.Limit("1/hour")).Post("/groups", text("groups"))
+	admin.Get("/stats", text("stats"))
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Mount("/admin", middleware.NoCache(admin))
+	run(t, r, clock, []step{
+		{method: http.MethodPost, path: "/admin/users", code: 200},
+		{method: http.MethodPost, path: "/admin/groups", code: 200}, // a bucket of its own
+		{method: http.MethodPost, path: "/admin/users", code: 429, body: "1 per 1 hour"},
+	})
+}
