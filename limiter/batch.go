@@ -13,7 +13,10 @@ import (
 // steps before that one stay counted (see the example).
 // results[i] receives the Result of ops[i] for every step run (as
 // [Strategy.Hit] or [Strategy.Test] would return it), and HitBatch returns
-// how many ran.
+// how many ran. On an error it returns how many ran before it, and those
+// steps stay counted: a backend running the batch as one atomic operation
+// runs none, one running it step by step (a Redis Cluster) may have run
+// some.
 //
 // Every op is checked first, as [Strategy.Hit] checks a Request (a valid
 // limit, a cost of at least 1, a Now in the range [Request.Now] allows); an
@@ -41,11 +44,12 @@ func HitBatch(ctx context.Context, s Storage, strategy string, ops []BatchOp, re
 	if b, ok := s.(BatchStorage); ok && len(ops) > 1 {
 		states := make([]State, len(ops))
 		n, err := b.AcquireBatch(ctx, strategy, ops, states)
-		if err != nil {
-			return 0, fmt.Errorf("limiter: %s: batch of %d starting at %q: %w", strategy, len(ops), ops[0].Key, err)
-		}
-		for i := range min(n, len(ops)) {
+		n = min(max(n, 0), len(ops))
+		for i := range n {
 			results[i] = newResult(&ops[i].Request, states[i])
+		}
+		if err != nil {
+			return n, fmt.Errorf("limiter: %s: batch of %d starting at %q: %w", strategy, len(ops), ops[0].Key, err)
 		}
 		return n, nil
 	}

@@ -203,3 +203,44 @@ func TestHitBatchImpossibleStepRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// keyFailing is a batch-running reference storage whose fixed-window
+// acquisitions fail on one key, as a Redis Cluster running a batch step by
+// step fails on the key of a master that is down.
+type keyFailing struct {
+	*refStorage
+	bad string
+}
+
+func (s *keyFailing) AcquireFixedWindow(ctx context.Context, r Request, elastic bool) (State, error) {
+	if r.Key == s.bad {
+		return State{}, errors.New("master down")
+	}
+	return s.refStorage.AcquireFixedWindow(ctx, r, elastic)
+}
+
+func (s *keyFailing) AcquireBatch(ctx context.Context, strategy string, ops []BatchOp, states []State) (int, error) {
+	return AcquireEach(ctx, s, strategy, ops, states)
+}
+
+// A batch that fails part way reports the steps that ran before the
+// failure, which stay counted, with their results.
+func TestHitBatchFailurePartWay(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	l := Limit{Amount: 5, Multiples: 1, Unit: Minute}
+	s := &keyFailing{refStorage: newRefStorage(), bad: "b"}
+	ops := []BatchOp{
+		{Request: Request{Key: "a", Limit: l, Cost: 1, Now: now}},
+		{Request: Request{Key: "b", Limit: l, Cost: 1, Now: now}},
+		{Request: Request{Key: "c", Limit: l, Cost: 1, Now: now}},
+	}
+	results := make([]Result, len(ops))
+	n, err := HitBatch(ctx, s, StrategyFixedWindow, ops, results)
+	if n != 1 || err == nil {
+		t.Fatalf("HitBatch failing at step 1 = %d, %v; want 1 and an error", n, err)
+	}
+	if !results[0].Allowed || results[0].Remaining != 4 {
+		t.Errorf("result of the step that ran = %+v, want allowed with 4 left", results[0])
+	}
+}

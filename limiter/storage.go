@@ -283,7 +283,9 @@ type BatchStorage interface {
 	//
 	// A backend that cannot run some batch as one operation (a Redis
 	// Cluster whose keys hash to different slots) may run it in several,
-	// as long as each step stays atomic and the results are the same.
+	// as long as each step stays atomic and the results are the same. On
+	// an error it returns how many steps ran before it (their states set,
+	// their counts standing): 0 for an atomic batch.
 	// A strategy the backend lacks a capability for returns an error
 	// wrapping [ErrUnsupported].
 	AcquireBatch(ctx context.Context, strategy string, ops []BatchOp, states []State) (int, error)
