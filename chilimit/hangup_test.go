@@ -306,3 +306,55 @@ func TestDeadlinePassedBeforeTheCheck(t *testing.T) {
 		})
 	}
 }
+
+// hangingStorage is a memory storage whose fixed-window calls hang until
+// their context ends, counting them.
+type hangingStorage struct {
+	*memory.Storage
+	calls atomic.Int32
+}
+
+func (s *hangingStorage) AcquireFixedWindow(ctx context.Context, _ limiter.Request, _ bool) (limiter.State, error) {
+	s.calls.Add(1)
+	<-ctx.Done()
+	return limiter.State{}, ctx.Err()
+}
+
+func (s *hangingStorage) PeekFixedWindow(ctx context.Context, _ limiter.Request) (limiter.State, error) {
+	s.calls.Add(1)
+	<-ctx.Done()
+	return limiter.State{}, ctx.Err()
+}
+
+// With errors swallowed, a hung storage costs a request one storage
+// timeout, not one per step (application limits in Handler, a route limit
+// behind other middleware, a deduct-when limit after the handler): once a
+// call has failed, the request's later steps skip the storage.
+func TestSwallowedHangCostsOneTimeout(t *testing.T) {
+	mem, err := memory.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	hs := &hangingStorage{Storage: mem}
+	lim, err := chilimit.New(chilimit.WithStorage(hs), chilimit.WithSwallowErrors(true), chilimit.WithStorageTimeout(20*time.Millisecond),
+		chilimit.WithApplicationLimits("100/hour"), chilimit.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	other := func(next http.Handler) http.Handler { return next }
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(other, chilimit.Limit("10/hour"), other, chilimit.Limit("5/hour", chilimit.DeductWhen(func(*http.Request, int) bool { return true }))).
+		Get("/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
+	for i := range 3 {
+		before := hs.calls.Load()
+		if code := get(r, "/").Code; code != http.StatusUnauthorized {
+			t.Fatalf("request %d = %d, want the handler's 401 (errors swallowed)", i, code)
+		}
+		if n := hs.calls.Load() - before; n != 1 {
+			t.Fatalf("request %d waited on %d storage calls, want 1", i, n)
+		}
+	}
+}

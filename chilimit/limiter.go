@@ -669,6 +669,13 @@ func (l *Limiter) prepare(st *reqState, g *group, r *http.Request, scope string,
 // reported and none returned), or a storage error that must stop the
 // request.
 func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, error) {
+	if st.storageFailed {
+		// Swallowed once: a hung storage costs the request its timeout
+		// once, not once per step.
+		clear(st.checks)
+		st.checks = st.checks[:0]
+		return nil, nil
+	}
 	// Judged when the checks run, not when Handler first saw the request:
 	// the middleware before a route's limits may have taken a while.
 	st.now = l.clock.Now()
@@ -961,6 +968,7 @@ func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, bre
 		// Swallowing covers storage failures: an ended request was never
 		// counted, and must not reach the handler.
 		if l.swallow && !ended {
+			st.storageFailed = true
 			return false
 		}
 		st.rejected = true
@@ -1044,7 +1052,7 @@ func (l *Limiter) deductAfterPanic(st *reqState, r *http.Request, p any) {
 
 // deduct makes the deferred deduct-when hits once the status is known.
 func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
-	if len(st.pending) == 0 {
+	if len(st.pending) == 0 || st.storageFailed {
 		return
 	}
 

@@ -365,9 +365,11 @@ func WithStorageOptions(opts ...limiter.StorageOption) Option {
 }
 
 // WithStorageTimeout bounds each request's storage calls, so a hung storage
-// adds at most d of latency before it is treated as failed. It does not
-// apply to the in-process memory storage, which never waits on I/O. The
-// default is [DefaultStorageTimeout]; 0 means no bound.
+// adds at most d of latency before it is treated as failed: the fallback
+// then answers the request's later steps, or, with [WithSwallowErrors],
+// they skip the storage. It does not apply to the in-process memory
+// storage, which never waits on I/O. The default is
+// [DefaultStorageTimeout]; 0 means no bound.
 func WithStorageTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

@@ -22,11 +22,15 @@ type reqState struct {
 	key     string
 	keyCtx  context.Context // the context key was computed under; nil: none yet
 
-	skip         bool // nothing is limited: disabled, filtered, 404/405
-	fallbackMode bool // the storage is down and fallback limits replace all
-	markersLeft  int  // active route markers still to run
-	overridden   bool // a route limit replaced the defaults
-	rejected     bool
+	skip bool // nothing is limited: disabled, filtered, 404/405
+	// storageFailed: a storage call of this request failed and the error
+	// was swallowed; its later steps skip the storage rather than wait
+	// for it again.
+	storageFailed bool
+	fallbackMode  bool // the storage is down and fallback limits replace all
+	markersLeft   int  // active route markers still to run
+	overridden    bool // a route limit replaced the defaults
+	rejected      bool
 	// dryRunBreached: a dry-run breach of this request was counted.
 	dryRunBreached bool
 
@@ -93,6 +97,7 @@ func (st *reqState) reset() {
 	}
 	st.lim, st.req, st.entry, st.pattern, st.method, st.key, st.keyCtx = nil, nil, nil, "", "", "", nil
 	st.skip, st.fallbackMode, st.markersLeft, st.overridden, st.rejected = false, false, 0, false, false
+	st.storageFailed = false
 	st.dryRunBreached = false
 	st.handoff, st.handoffKey, st.handoffOuter, st.answered = nil, nil, nil, false // dropped already
 	st.haveBest, st.best = false, reported{}
