@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -198,4 +199,57 @@ func TestFallbackAfterStorageTimeout(t *testing.T) {
 		{path: "/x", code: 200},
 		{path: "/x", code: 429, body: "2 per 1 minute"},
 	})
+}
+
+// pingsButFails is a memory storage that answers health checks while its
+// hits fail, as Redis out of memory, or a Cluster that lost a master,
+// answers PING.
+type pingsButFails struct{ *memory.Storage }
+
+func (s pingsButFails) AcquireFixedWindow(context.Context, limiter.Request, bool) (limiter.State, error) {
+	return limiter.State{}, errors.New("OOM command not allowed when used memory > 'maxmemory'")
+}
+
+func (pingsButFails) Check(context.Context) error { return nil }
+
+// A storage that passes its health checks but fails every hit is left
+// and re-entered again and again; each switch soon after a recovery waits
+// twice as long as the last, up to the back-off's maximum, and the
+// switches are logged once per log interval.
+func TestFallbackFlapDamped(t *testing.T) {
+	mem, err := memory.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	var logs syncBuffer
+	lim, err := chilimit.New(chilimit.WithStorage(pingsButFails{mem}), chilimit.WithDefaultLimits("1000/hour"),
+		chilimit.WithInMemoryFallbackEnabled(true), chilimit.WithHealthCheckBackoff(time.Millisecond, 50*time.Millisecond),
+		chilimit.WithLogInterval(time.Hour), chilimit.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Get("/", text("ok"))
+	const msg = "storage failed; using the in-memory fallback"
+	start := time.Now()
+	for time.Since(start) < 300*time.Millisecond || strings.Count(logs.String(), msg) < 2 {
+		if code := get(r, "/").Code; code != 200 {
+			t.Fatalf("GET / = %d, want 200 from the fallback", code)
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("no second switch to the fallback in 10s")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	// Undamped, a 1ms check would switch every millisecond or so: some
+	// 300 times. Damped: 1, 2, 4 … 50ms apart, about a dozen.
+	if n := strings.Count(logs.String(), msg); n > 30 {
+		t.Errorf("%d switches to the fallback in %v, want the back-off to space them out", n, time.Since(start).Round(time.Millisecond))
+	}
+	if n := strings.Count(logs.String(), "level=WARN msg=\"chilimit: "+msg); n != 1 {
+		t.Errorf("%d switches logged at WARN, want 1 per log interval:\n%s", n, logs.String())
+	}
 }

@@ -2,6 +2,7 @@ package chilimit
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,16 @@ type fallback struct {
 	closed   bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
+
+	// A storage that answers health checks but fails hits (Redis out of
+	// memory, a Cluster that lost a master) would be left and re-entered
+	// at every check: a switch soon after a recovery resumes the back-off
+	// where that recovery left it, and the switches are logged once per
+	// log interval (the others at DEBUG).
+	recoveredAt time.Time     // the last switch back, on the system clock
+	lastDelay   time.Duration // the back-off that switch back ended
+	switchLog   logGate
+	recoverLog  logGate
 }
 
 func newFallback(l *Limiter, cfg config, limits *group) (*fallback, error) {
@@ -57,12 +68,20 @@ func (f *fallback) fail(err error, gen uint64) {
 	}
 	if f.dead.CompareAndSwap(false, true) {
 		f.switched()
-		f.lim.logger.Warn("chilimit: storage failed; using the in-memory fallback until it recovers", "error", err)
+		level := slog.LevelWarn
+		if !f.switchLog.allow(f.lim.clock.Now(), f.lim.logInterval) {
+			level = slog.LevelDebug
+		}
+		f.lim.logger.Log(context.Background(), level, "chilimit: storage failed; using the in-memory fallback until it recovers", "error", err)
 	}
 	if !f.checking {
 		f.checking = true
+		d := f.min
+		if !f.recoveredAt.IsZero() && time.Since(f.recoveredAt) < f.max {
+			d = min(2*f.lastDelay, f.max) // failed again soon after recovering
+		}
 		f.wg.Add(1)
-		go f.watch()
+		go f.watch(d)
 	}
 }
 
@@ -75,11 +94,10 @@ func (f *fallback) switched() {
 	}
 }
 
-// watch checks the storage with back-off (min, 2×min, 4×min … max) until
-// it answers, then switches back to it.
-func (f *fallback) watch() {
+// watch checks the storage with back-off (d, 2×d, 4×d … max) until it
+// answers, then switches back to it.
+func (f *fallback) watch(d time.Duration) {
 	defer f.wg.Done()
-	d := f.min
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
@@ -104,8 +122,13 @@ func (f *fallback) watch() {
 			// cache after switched emptied it.
 			f.switched()
 			f.dead.Store(false)
+			f.recoveredAt, f.lastDelay = time.Now(), d
 			f.mu.Unlock()
-			f.lim.logger.Info("chilimit: storage recovered; leaving the in-memory fallback")
+			level := slog.LevelInfo
+			if !f.recoverLog.allow(f.lim.clock.Now(), f.lim.logInterval) {
+				level = slog.LevelDebug
+			}
+			f.lim.logger.Log(context.Background(), level, "chilimit: storage recovered; leaving the in-memory fallback")
 			return
 		}
 		d = min(2*d, f.max)

@@ -525,8 +525,12 @@ func WithInMemoryFallbackEnabled(enabled bool) Option {
 }
 
 // WithHealthCheckBackoff sets the interval between health checks of a
-// failed storage: min after the failure, doubling up to max. The defaults
-// are [DefaultHealthCheckMin] and [DefaultHealthCheckMax].
+// failed storage: min after the failure, doubling up to max. A storage
+// that fails again less than max after it recovered (one that answers
+// health checks but fails hits, as Redis out of memory does) resumes the
+// back-off where it left off rather than at min, so it is not re-entered at
+// every check. The defaults are [DefaultHealthCheckMin] and
+// [DefaultHealthCheckMax].
 func WithHealthCheckBackoff(min, max time.Duration) Option {
 	return func(c *config) error {
 		if min <= 0 || max < min {
