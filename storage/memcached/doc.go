@@ -108,6 +108,13 @@
 // if the server closed it, so the first calls after a restart succeed. Set
 // Dialer on a client you pass to [New] for the same.
 //
+// A restarted server has lost its items: the buckets it held start afresh.
+// In a pool, the keys of a server that is down are not moved to the others:
+// calls on them fail until it is back. A fixed window's count and expiry,
+// and a sliding window's two slots, are separate items that may live on
+// different servers, so one server down of two fails more than half of
+// those buckets; a token bucket or a moving window is one item.
+//
 // # Reset all
 //
 // Storage does not implement [limiter.ResetAller]. Memcached cannot list

@@ -124,4 +124,24 @@
 // Close, [limiter.ErrInvalidOption], [limiter.ErrInvalidURI]). A call whose
 // context has no deadline gets [WithTimeout]'s (one second by default), so
 // a hung Redis adds bounded latency.
+//
+// # Failures and failovers
+//
+// Counts are only as durable as Redis keeps them:
+//   - A reply lost on the way back (a connection killed, a timeout while
+//     Redis was paused) may hide a hit that counted; it is not sent again.
+//     A command sent before a pause runs when Redis resumes.
+//   - After a restart, go-redis's dialer refuses to dial again for up to a
+//     second after its last failure, so calls keep failing that long.
+//   - Sentinel: replication is asynchronous, so a failover forgets the hits
+//     the old master took after its replica last caught up, and limits
+//     under-count for a moment. Scripts are loaded on the new master at its
+//     first NOSCRIPT.
+//   - Cluster: moved slots (MOVED, ASK) are followed. A master lost with no
+//     replica fails the calls on its slots at once, and, after
+//     cluster-node-timeout, every call while cluster-require-full-coverage
+//     is yes (Redis's default). A batch runs step by step there: the steps
+//     before a failed one stay counted (see limiter.HitBatch).
+//   - Out of memory (maxmemory with noeviction), an allowed hit fails, and
+//     counts nothing; PING still answers, so a health check passes.
 package redis
