@@ -93,8 +93,9 @@
 // middleware.BasicAuth(realm, creds)(admin)), http.StripPrefix) hides its
 // routes from the look-ahead: Handler sees one route, the mount
 // ("/admin/*"), so the default limits count the whole mount as one route
-// and exemptions inside it are not seen; route limits inside still count
-// per route. Mount the sub-router itself and put the wrapper in its stack
+// and exemptions inside it are not seen. Limits declared on its routes
+// (r.With) still count per route; those in its own stack (Use) run before
+// it routes, and count the mount as one route. Mount the sub-router itself and put the wrapper in its stack
 // (admin.Use(middleware.BasicAuth(realm, creds))) to keep every route
 // apart.
 //
@@ -183,12 +184,14 @@
 //
 // Each request's storage calls are bounded by [WithStorageTimeout]. When
 // the storage fails, the request gets 500 through the error handler, or
-// goes through unlimited with [WithSwallowErrors]. With
+// goes through unlimited with [WithSwallowErrors]; a request whose own
+// deadline passed first gets 504 ([ErrRequestDeadline]). With
 // [WithInMemoryFallback], [WithInMemoryFallbackFuncs] or
-// [WithInMemoryFallbackEnabled] the limiter
-// switches to an in-memory storage, checks the failed one with back-off
-// (1s, 2s, 4s … 30s by default) and switches back when it answers. Repeated
-// errors are logged once per log interval.
+// [WithInMemoryFallbackEnabled] the limiter switches to an in-memory
+// storage, checks the failed one with back-off (1s, 2s, 4s … 30s by
+// default) and switches back when it answers; a storage that fails again
+// soon after resumes the back-off where it stopped. Repeated errors, and
+// repeated switches, are logged once per log interval.
 //
 // # Configuration from the environment
 //

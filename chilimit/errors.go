@@ -22,12 +22,14 @@ var (
 	// request through. The storage's own error is wrapped too.
 	ErrStorage = errors.New("chilimit: storage failure")
 
-	// ErrRequestDeadline is wrapped, with context.DeadlineExceeded, by the
-	// error passed to the error handler when the request's own deadline
-	// (chi's middleware.Timeout, say) passed before its limits could be
-	// checked: the request was not counted and does not reach the handler,
-	// and [DefaultErrorHandler] answers 504 Gateway Timeout, as
-	// middleware.Timeout does.
+	// ErrRequestDeadline is wrapped, with the storage call's error (itself
+	// wrapping context.DeadlineExceeded), by the error passed to the error
+	// handler when the request's own deadline (chi's middleware.Timeout,
+	// say) passed before all its limits were checked. The request does not
+	// reach the handler; limits checked before the deadline may have
+	// counted it. [DefaultErrorHandler] answers 504 Gateway Timeout, as
+	// middleware.Timeout does. It is not an [ErrStorage]: the storage did
+	// not fail.
 	ErrRequestDeadline = errors.New("chilimit: the request's deadline passed before its limits were checked")
 )
 

@@ -36,7 +36,8 @@ type fallback struct {
 	recoveredAt time.Time     // the last switch back, on the system clock
 	lastDelay   time.Duration // the back-off that switch back ended
 	switchLog   logGate
-	recoverLog  logGate
+	quiet       bool // the last switch to the fallback was logged at DEBUG
+	unlogged    int  // switches to the fallback logged at DEBUG since the last WARN
 }
 
 func newFallback(l *Limiter, cfg config, limits *group) (*fallback, error) {
@@ -66,19 +67,27 @@ func (f *fallback) fail(err error, gen uint64) {
 	if f.closed || f.gen.Load() != gen {
 		return
 	}
+	soon := !f.recoveredAt.IsZero() && time.Since(f.recoveredAt) < f.max // failed again soon after recovering
 	if f.dead.CompareAndSwap(false, true) {
 		f.switched()
-		level := slog.LevelWarn
-		if !f.switchLog.allow(f.lim.clock.Now(), f.lim.logInterval) {
-			level = slog.LevelDebug
+		// A new outage is always logged; a storage flapping between the
+		// two, once per log interval, with the switches left unlogged.
+		allowed := f.switchLog.allow(f.lim.clock.Now(), f.lim.logInterval)
+		f.quiet = soon && !allowed
+		if f.quiet {
+			f.unlogged++
+			f.lim.logger.Debug("chilimit: storage failed; using the in-memory fallback until it recovers", "error", err)
+		} else {
+			f.lim.logger.Warn("chilimit: storage failed; using the in-memory fallback until it recovers", "error", err,
+				"unlogged_switches", f.unlogged)
+			f.unlogged = 0
 		}
-		f.lim.logger.Log(context.Background(), level, "chilimit: storage failed; using the in-memory fallback until it recovers", "error", err)
 	}
 	if !f.checking {
 		f.checking = true
 		d := f.min
-		if !f.recoveredAt.IsZero() && time.Since(f.recoveredAt) < f.max {
-			d = min(2*f.lastDelay, f.max) // failed again soon after recovering
+		if soon {
+			d = min(2*f.lastDelay, f.max)
 		}
 		f.wg.Add(1)
 		go f.watch(d)
@@ -123,11 +132,11 @@ func (f *fallback) watch(d time.Duration) {
 			f.switched()
 			f.dead.Store(false)
 			f.recoveredAt, f.lastDelay = time.Now(), d
-			f.mu.Unlock()
 			level := slog.LevelInfo
-			if !f.recoverLog.allow(f.lim.clock.Now(), f.lim.logInterval) {
-				level = slog.LevelDebug
+			if f.quiet {
+				level = slog.LevelDebug // as its switch was
 			}
+			f.mu.Unlock()
 			f.lim.logger.Log(context.Background(), level, "chilimit: storage recovered; leaving the in-memory fallback")
 			return
 		}

@@ -2,6 +2,7 @@ package chilimit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -307,23 +308,39 @@ func TestDeadlinePassedBeforeTheCheck(t *testing.T) {
 	}
 }
 
-// hangingStorage is a memory storage whose fixed-window calls hang until
-// their context ends, counting them.
+// hangingStorage is a memory storage whose fixed-window calls, while
+// hang is set, hang until their context ends, counting them; fail makes
+// the calls on limits of amount 100 fail at once instead.
 type hangingStorage struct {
 	*memory.Storage
-	calls atomic.Int32
+	hang, fail atomic.Bool
+	calls      atomic.Int32
 }
 
-func (s *hangingStorage) AcquireFixedWindow(ctx context.Context, _ limiter.Request, _ bool) (limiter.State, error) {
+func (s *hangingStorage) wait(ctx context.Context, r limiter.Request) error {
+	if s.fail.Load() && r.Limit.Amount == 100 {
+		return errors.New("connection refused")
+	}
+	if !s.hang.Load() {
+		return nil
+	}
 	s.calls.Add(1)
 	<-ctx.Done()
-	return limiter.State{}, ctx.Err()
+	return ctx.Err()
 }
 
-func (s *hangingStorage) PeekFixedWindow(ctx context.Context, _ limiter.Request) (limiter.State, error) {
-	s.calls.Add(1)
-	<-ctx.Done()
-	return limiter.State{}, ctx.Err()
+func (s *hangingStorage) AcquireFixedWindow(ctx context.Context, r limiter.Request, elastic bool) (limiter.State, error) {
+	if err := s.wait(ctx, r); err != nil {
+		return limiter.State{}, err
+	}
+	return s.Storage.AcquireFixedWindow(ctx, r, elastic)
+}
+
+func (s *hangingStorage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if err := s.wait(ctx, r); err != nil {
+		return limiter.State{}, err
+	}
+	return s.Storage.PeekFixedWindow(ctx, r)
 }
 
 // With errors swallowed, a hung storage costs a request one storage
@@ -337,6 +354,7 @@ func TestSwallowedHangCostsOneTimeout(t *testing.T) {
 	}
 	defer mem.Close()
 	hs := &hangingStorage{Storage: mem}
+	hs.hang.Store(true)
 	lim, err := chilimit.New(chilimit.WithStorage(hs), chilimit.WithSwallowErrors(true), chilimit.WithStorageTimeout(20*time.Millisecond),
 		chilimit.WithApplicationLimits("100/hour"), chilimit.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -356,5 +374,37 @@ func TestSwallowedHangCostsOneTimeout(t *testing.T) {
 		if n := hs.calls.Load() - before; n != 1 {
 			t.Fatalf("request %d waited on %d storage calls, want 1", i, n)
 		}
+	}
+}
+
+// Only a timeout makes a request skip its later storage steps: after a
+// storage error that came at once (one Cluster master down), the other
+// limits are still counted; and after a timeout the over-limit cache,
+// in process, still rejects a client it knows to be over.
+func TestSwallowedErrorsSkipOnlyAfterATimeout(t *testing.T) {
+	mem, err := memory.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	hs := &hangingStorage{Storage: mem}
+	lim, err := chilimit.New(chilimit.WithStorage(hs), chilimit.WithSwallowErrors(true), chilimit.WithStorageTimeout(20*time.Millisecond),
+		chilimit.WithApplicationLimits("100/hour"), chilimit.WithOverLimitCache(true), chilimit.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	other := func(next http.Handler) http.Handler { return next }
+	r := chi.NewRouter()
+	r.Use(lim.Handler)
+	r.With(other, chilimit.Limit("1/hour")).Get("/", text("ok"))
+	hs.fail.Store(true) // the application limit's calls fail at once
+	if a, b := get(r, "/").Code, get(r, "/").Code; a != 200 || b != 429 {
+		t.Fatalf("with the application limit failing fast: %d, %d; want 200, 429 (the route limit still counted)", a, b)
+	}
+	hs.fail.Store(false)
+	hs.hang.Store(true) // now the application limit times out
+	if code := get(r, "/").Code; code != 429 {
+		t.Fatalf("after a timeout, a client the over-limit cache knows = %d, want 429", code)
 	}
 }

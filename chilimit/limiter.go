@@ -669,13 +669,6 @@ func (l *Limiter) prepare(st *reqState, g *group, r *http.Request, scope string,
 // reported and none returned), or a storage error that must stop the
 // request.
 func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, error) {
-	if st.storageFailed {
-		// Swallowed once: a hung storage costs the request its timeout
-		// once, not once per step.
-		clear(st.checks)
-		st.checks = st.checks[:0]
-		return nil, nil
-	}
 	// Judged when the checks run, not when Handler first saw the request:
 	// the middleware before a route's limits may have taken a while.
 	st.now = l.clock.Now()
@@ -711,7 +704,7 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 	if l.over != nil {
 		overGen = l.over.generation() // before the storage calls
 	}
-	if l.batch && len(cs) > 1 && !l.dryRun && !dead {
+	if l.batch && len(cs) > 1 && !l.dryRun && !dead && !st.storageFailed {
 		if breach, err, done := l.evaluateBatch(st, r, cs, gen, overGen); done {
 			return breach, err
 		}
@@ -726,6 +719,13 @@ func (l *Limiter) evaluate(st *reqState, r *http.Request) (*RateLimitError, erro
 			res, cached = l.over.get(req.Key, c.cl.limit, c.cost, st.now)
 		}
 		if !cached {
+			if st.storageFailed {
+				// The storage timed out earlier in this request and the
+				// error was swallowed: a hung storage costs a request its
+				// timeout once, not once per step. The over-limit cache,
+				// in process, still rejects.
+				continue
+			}
 			var err error
 			if res, err = l.hit(st, req, c.testOnly); err != nil {
 				return nil, err
@@ -968,7 +968,9 @@ func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, bre
 		// Swallowing covers storage failures: an ended request was never
 		// counted, and must not reach the handler.
 		if l.swallow && !ended {
-			st.storageFailed = true
+			// A storage that timed out would make each later step of the
+			// request wait as long again.
+			st.storageFailed = errors.Is(err, context.DeadlineExceeded)
 			return false
 		}
 		st.rejected = true
@@ -976,7 +978,7 @@ func (l *Limiter) stop(w http.ResponseWriter, r *http.Request, st *reqState, bre
 		if ended && errors.Is(st.baseCtx.Err(), context.DeadlineExceeded) {
 			// The request's own deadline passed, not the client: it is
 			// still there, and a 500 would blame the storage.
-			l.writeError(w, r, fmt.Errorf("%w: %w", ErrRequestDeadline, context.DeadlineExceeded))
+			l.writeError(w, r, fmt.Errorf("%w: %w", ErrRequestDeadline, err))
 			return true
 		}
 		l.writeError(w, r, fmt.Errorf("%w: %w", ErrStorage, err))
@@ -1088,9 +1090,13 @@ func (l *Limiter) deduct(st *reqState, r *http.Request, status int) {
 			ps[i].key = "" // not deducted: a later one of the bucket may be
 			continue
 		}
+		if st.storageFailed {
+			continue // timed out on an earlier deduction: one wait is enough
+		}
 		res, err := l.hit(st, limiter.Request{Key: p.key, Limit: p.cl.limit, Cost: p.cost, Now: st.now}, false)
 		if err != nil {
 			l.storageError(err)
+			st.storageFailed = errors.Is(err, context.DeadlineExceeded)
 			continue
 		}
 		st.deducted(p.key, res)

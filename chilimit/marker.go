@@ -136,10 +136,25 @@ func routedScope(st *reqState, r *http.Request) string {
 	if !ok {
 		return st.pattern
 	}
-	if rctx := chi.RouteContext(r.Context()); rctx != nil {
-		if p := rctx.RoutePattern(); p != st.pattern && strings.HasPrefix(p, mount) {
-			return p
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || len(rctx.RoutePatterns) == 0 {
+		return st.pattern
+	}
+	// The pattern as Handler names routes: the routers' patterns joined,
+	// each mount's cut to its prefix ("/admin/*", or the stub "/admin/"
+	// or "/admin" chi reports for the mount's own path, is "/admin"), so
+	// the root of a sub-router at /admin is "/admin/", where RoutePattern
+	// says "/admin".
+	var b strings.Builder
+	last := len(rctx.RoutePatterns) - 1
+	for i, p := range rctx.RoutePatterns {
+		if i < last {
+			p = strings.TrimSuffix(strings.TrimSuffix(p, "*"), "/")
 		}
+		b.WriteString(p)
+	}
+	if p := b.String(); p != st.pattern && strings.HasPrefix(p, mount) {
+		return p
 	}
 	return st.pattern
 }

@@ -467,8 +467,11 @@ func WithIETFHeaders(enabled bool) Option {
 }
 
 // WithSwallowErrors lets requests through when the storage fails, logging
-// the error, instead of answering 500 (RATELIMIT_SWALLOW_ERRORS). The
-// default is false.
+// the error, instead of answering 500 (RATELIMIT_SWALLOW_ERRORS). After a
+// storage call of a request timed out, its later steps skip the storage
+// (the over-limit cache still rejects), so a hung storage costs one
+// timeout. A request whose own deadline passed is answered 504 all the
+// same (see [ErrRequestDeadline]). The default is false.
 func WithSwallowErrors(swallow bool) Option {
 	return func(c *config) error {
 		c.swallow, c.set[setSwallow] = swallow, true

@@ -1,6 +1,7 @@
 package chilimit_test
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -1353,4 +1354,29 @@ func TestRouteLimitsInAWrappedMountCountPerRoute(t *testing.T) {
 		{method: http.MethodPost, path: "/admin/groups", code: 200}, // a bucket of its own
 		{method: http.MethodPost, path: "/admin/users", code: 429, body: "1 per 1 hour"},
 	})
+
+	// Each route is named as Handler names routes, by chi's Find: the
+	// sub-router's root is "/admin/", and "/x" and "/x/" are two routes.
+	var scopes []string
+	lim, clock = newLimiter(t, chilimit.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, err error) {
+		var rle *chilimit.RateLimitError
+		if errors.As(err, &rle) {
+			scopes = append(scopes, rle.Scope)
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	sub := chi.NewRouter()
+	for _, p := range []string{"/", "/x", "/x/"} {
+		sub.With(chilimit.Limit("1/hour")).Get(p, text("ok"))
+	}
+	r = chi.NewRouter()
+	r.Use(lim.Handler)
+	r.Mount("/admin", middleware.NoCache(sub))
+	for _, p := range []string{"/admin/", "/admin/x", "/admin/x/"} {
+		run(t, r, clock, []step{{path: p, code: 200}, {path: p, code: 429}})
+	}
+	run(t, r, clock, []step{{path: "/admin", code: 429}}) // the sub-router's root too, as on a mount Handler sees into
+	if want := []string{"/admin/", "/admin/x", "/admin/x/", "/admin/"}; !slices.Equal(scopes, want) {
+		t.Errorf("breached scopes = %q, want %q", scopes, want)
+	}
 }

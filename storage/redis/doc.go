@@ -131,8 +131,10 @@
 //   - A reply lost on the way back (a connection killed, a timeout while
 //     Redis was paused) may hide a hit that counted; it is not sent again.
 //     A command sent before a pause runs when Redis resumes.
-//   - After a restart, go-redis's dialer refuses to dial again for up to a
-//     second after its last failure, so calls keep failing that long.
+//   - After as many failed dials in a row as the pool holds connections (a
+//     server down under load), go-redis stops dialing and tries again once
+//     a second, so calls can keep failing up to a second after Redis is
+//     back.
 //   - Sentinel: replication is asynchronous, so a failover forgets the hits
 //     the old master took after its replica last caught up, and limits
 //     under-count for a moment. Scripts are loaded on the new master at its
