@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"github.com/limits-go/limits/limiter"
@@ -44,9 +45,30 @@ func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limit
 	return w.Peek(r), nil
 }
 
+// MaxMovingWindowAmount is the largest amount of a moving-window limit the
+// storage holds. Its log keeps one instant (8 bytes) per unit taken, so a
+// single hit of a larger cost could allocate gigabytes at once: larger
+// limits get an error wrapping [limiter.ErrUnsupported] ([Storage.CheckLimit]
+// says so without a call).
+const MaxMovingWindowAmount = 1 << 20
+
+var errMovingAmount = fmt.Errorf("moving window supports amounts up to %d: %w", MaxMovingWindowAmount, limiter.ErrUnsupported)
+
+// CheckLimit implements [limiter.LimitChecker]: moving-window limits above
+// [MaxMovingWindowAmount] are refused.
+func (s *Storage) CheckLimit(strategy string, l limiter.Limit) error {
+	if strategy == limiter.StrategyMovingWindow && l.Amount > MaxMovingWindowAmount {
+		return fmt.Errorf("memory storage: %s %s: %w", strategy, l, errMovingAmount)
+	}
+	return nil
+}
+
 // AcquireMovingWindow counts a hit on the moving-window log at r.Key, as
 // [limiter.MovingWindowStorage] describes.
 func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if r.Limit.Amount > MaxMovingWindowAmount {
+		return limiter.State{}, fmt.Errorf("memory storage: acquire moving window %q: %w", r.Key, errMovingAmount)
+	}
 	window := int64(r.Limit.Window())
 	now := r.Now.UnixNano()
 	sh, err := s.lock(ctx, "acquire moving window", r.Key)
@@ -112,6 +134,9 @@ func firstLive(times []int64, now, window int64) int {
 // PeekMovingWindow reports what AcquireMovingWindow would, without
 // recording anything.
 func (s *Storage) PeekMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
+	if r.Limit.Amount > MaxMovingWindowAmount {
+		return limiter.State{}, fmt.Errorf("memory storage: peek moving window %q: %w", r.Key, errMovingAmount)
+	}
 	sh, err := s.lock(ctx, "peek moving window", r.Key)
 	if err != nil {
 		return limiter.State{}, err

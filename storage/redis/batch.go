@@ -49,6 +49,9 @@ func (s *Storage) AcquireBatch(ctx context.Context, strategy string, ops []limit
 		if r.Cost < 1 {
 			return 0, fmt.Errorf("redis storage: acquire batch step %d %q: cost %d: %w", i, r.Key, r.Cost, limiter.ErrInvalidCost)
 		}
+		if suffix == movingWindowSuffix && r.Limit.Amount > MaxMovingWindowAmount {
+			return 0, fmt.Errorf("redis storage: acquire batch step %d %q: %w", i, r.Key, errMovingAmount)
+		}
 		if suffix == tokenBucketSuffix && r.Limit.Amount == 0 {
 			// As the single-key path: nothing is stored, every hit is
 			// rejected. The steps before it run one by one.

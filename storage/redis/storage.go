@@ -94,6 +94,24 @@ func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limit
 	return s.run(ctx, "peek fixed window", fixedWindowScript, fixedWindowSuffix, r, modePeek)
 }
 
+// MaxMovingWindowAmount is the largest amount of a moving-window limit the
+// storage holds. Its log keeps one list element per unit taken, and a hit
+// pushes as many as it costs while the server waits: larger limits get an
+// error wrapping [limiter.ErrUnsupported] ([Storage.CheckLimit] says so
+// without a round trip).
+const MaxMovingWindowAmount = 1 << 20
+
+var errMovingAmount = fmt.Errorf("moving window supports amounts up to %d: %w", MaxMovingWindowAmount, limiter.ErrUnsupported)
+
+// CheckLimit implements [limiter.LimitChecker]: moving-window limits above
+// [MaxMovingWindowAmount] are refused.
+func (s *Storage) CheckLimit(strategy string, l limiter.Limit) error {
+	if strategy == limiter.StrategyMovingWindow && l.Amount > MaxMovingWindowAmount {
+		return fmt.Errorf("redis storage: %s %s: %w", strategy, l, errMovingAmount)
+	}
+	return nil
+}
+
 // AcquireMovingWindow implements [limiter.MovingWindowStorage].
 func (s *Storage) AcquireMovingWindow(ctx context.Context, r limiter.Request) (limiter.State, error) {
 	return s.run(ctx, "acquire moving window", movingWindowScript, movingWindowSuffix, r, modeAcquire)
@@ -134,6 +152,9 @@ func (s *Storage) run(ctx context.Context, op string, script *script, suffix str
 	}
 	if r.Cost < 1 {
 		return limiter.State{}, fmt.Errorf("redis storage: %s %q: cost %d: %w", op, r.Key, r.Cost, limiter.ErrInvalidCost)
+	}
+	if suffix == movingWindowSuffix && r.Limit.Amount > MaxMovingWindowAmount {
+		return limiter.State{}, fmt.Errorf("redis storage: %s %q: %w", op, r.Key, errMovingAmount)
 	}
 	if suffix == tokenBucketSuffix && r.Limit.Amount == 0 {
 		// Nothing to store: every hit is rejected and nothing refills.
