@@ -32,10 +32,11 @@ var registry struct {
 // Register makes a storage backend available to [Open] under scheme, as
 // database/sql.Register does for drivers. Backends call it from init, so a
 // blank import of the backend package is enough. It panics if scheme is
-// empty, open is nil, or scheme is already registered.
+// not a URI scheme (a letter, then letters, digits, '+', '-' or '.'), open
+// is nil, or scheme is already registered.
 func Register(scheme string, open OpenFunc) {
-	if scheme == "" || open == nil {
-		panic("limiter: Register with empty scheme or nil OpenFunc")
+	if !validScheme(scheme) || open == nil {
+		panic(fmt.Sprintf("limiter: Register(%q, %p): want a URI scheme (a letter, then letters, digits, '+', '-' or '.') and an OpenFunc", scheme, open))
 	}
 	scheme = strings.ToLower(scheme)
 	registry.mu.Lock()
@@ -47,6 +48,19 @@ func Register(scheme string, open OpenFunc) {
 		registry.opens = make(map[string]OpenFunc)
 	}
 	registry.opens[scheme] = open
+}
+
+// validScheme reports whether s is a URI scheme as RFC 3986 writes it:
+// no URI could reach a backend registered under anything else.
+func validScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := 'a' <= c|0x20 && c|0x20 <= 'z'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Schemes returns the registered URI schemes, sorted.
@@ -109,6 +123,9 @@ func Open(ctx context.Context, uri string, opts ...StorageOption) (Storage, erro
 	s, err := open(ctx, u, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("limiter: open storage %s: %w", redactRaw(uri), maskSecrets(err, u))
+	}
+	if s == nil {
+		return nil, fmt.Errorf("limiter: open storage %s: the %s backend returned neither a storage nor an error", redactRaw(uri), strings.ToLower(u.Scheme))
 	}
 	return s, nil
 }

@@ -62,12 +62,41 @@ func TestRegisterPanics(t *testing.T) {
 		"limiter: Register called twice for scheme "+scheme; got != want {
 		t.Errorf("Register(%q) after %q panicked with %q, want %q", strings.ToUpper(scheme), scheme, got, want)
 	}
-	const want = "limiter: Register with empty scheme or nil OpenFunc"
-	if got := mustPanic(t, "Register with nil OpenFunc", func() { Register(uniqueScheme("nil"), nil) }); got != want {
+	const want = "want a URI scheme (a letter, then letters, digits, '+', '-' or '.') and an OpenFunc"
+	if got := mustPanic(t, "Register with nil OpenFunc", func() { Register(uniqueScheme("nil"), nil) }); !strings.Contains(got, want) {
 		t.Errorf("Register with nil OpenFunc panicked with %q, want %q", got, want)
 	}
-	if got := mustPanic(t, "Register with empty scheme", func() { Register("", noopOpen) }); got != want {
-		t.Errorf("Register with empty scheme panicked with %q, want %q", got, want)
+	// No URI could reach these.
+	for _, scheme := range []string{"", "a b", "1redis", "+x", "redis:", "ré", "a/b"} {
+		if got := mustPanic(t, "Register with scheme "+scheme, func() { Register(scheme, noopOpen) }); !strings.Contains(got, want) {
+			t.Errorf("Register(%q) panicked with %q, want %q", scheme, got, want)
+		}
+	}
+}
+
+// A backend that returns neither a storage nor an error is an error, not
+// a nil storage for the caller to trip on.
+func TestOpenNilStorage(t *testing.T) {
+	scheme := uniqueScheme("nilstore")
+	Register(scheme, func(context.Context, *url.URL, ...StorageOption) (Storage, error) { return nil, nil })
+	s, err := Open(context.Background(), scheme+"://")
+	if s != nil || err == nil || !strings.Contains(err.Error(), "neither a storage nor an error") {
+		t.Fatalf("Open over a backend returning nil, nil = %v, %v; want an error", s, err)
+	}
+}
+
+// CheckLimit refuses an unknown strategy, and one the storage lacks the
+// capability for, as NewStrategy does.
+func TestCheckLimitStrategy(t *testing.T) {
+	l := Limit{Amount: 1, Multiples: 1, Unit: Second}
+	if err := CheckLimit(newRefStorage(), "leaky", l); !errors.Is(err, ErrUnknownStrategy) {
+		t.Errorf("CheckLimit with an unknown strategy = %v, want ErrUnknownStrategy", err)
+	}
+	if err := CheckLimit(newFixedOnly(), StrategyTokenBucket, l); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("CheckLimit of token-bucket over a fixed-window-only storage = %v, want ErrUnsupported", err)
+	}
+	if err := CheckLimit(newRefStorage(), StrategyTokenBucket, l); err != nil {
+		t.Errorf("CheckLimit of a limit the storage holds = %v, want nil", err)
 	}
 }
 

@@ -244,10 +244,14 @@ type LimitChecker interface {
 
 // CheckLimit reports whether hits under the strategy called strategy on
 // limit l can succeed on s: the error of [Limit.Validate], else that of
-// s's [LimitChecker] if it implements one, else nil. Run it on the limits
-// an application knows when it starts.
+// [NewStrategy] (an unknown strategy, or one s lacks the capability for),
+// else that of s's [LimitChecker] if it implements one, else nil. Run it
+// on the limits an application knows when it starts.
 func CheckLimit(s Storage, strategy string, l Limit) error {
 	if err := l.Validate(); err != nil {
+		return err
+	}
+	if _, err := NewStrategy(strategy, s); err != nil {
 		return err
 	}
 	if c, ok := s.(LimitChecker); ok {
