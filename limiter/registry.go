@@ -107,8 +107,11 @@ func Open(ctx context.Context, uri string, opts ...StorageOption) (Storage, erro
 		if len(known) > 0 {
 			list = strings.Join(known, ", ")
 		}
-		return nil, fmt.Errorf("limiter: open storage: %w %q (registered: %s; is the backend imported? e.g. import _ %q)",
-			ErrUnknownScheme, u.Scheme, list, importHint(u.Scheme))
+		hint := "is its backend's package imported, with import _?"
+		if pkg := importHint(u.Scheme); pkg != "" {
+			hint = fmt.Sprintf("is the backend imported? e.g. import _ %q", pkg)
+		}
+		return nil, fmt.Errorf("limiter: open storage: %w %q (registered: %s; %s)", ErrUnknownScheme, u.Scheme, list, hint)
 	}
 	if at := strings.LastIndexByte(uri, '@'); at >= authorityEnd(uri, u.Scheme) {
 		// url.Parse ended the user information at an earlier '@', or saw
@@ -169,7 +172,8 @@ type maskedError struct {
 func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
 
-// importHint names the package that registers a scheme this project ships.
+// importHint names the package that registers a scheme this project ships,
+// or returns "" for another scheme.
 func importHint(scheme string) string {
 	const root = "github.com/limits-go/limits/storage/"
 	s := strings.ToLower(scheme)
@@ -181,7 +185,7 @@ func importHint(scheme string) string {
 	case strings.HasPrefix(s, "memcached"):
 		return root + "memcached"
 	}
-	return "the package that registers " + scheme
+	return ""
 }
 
 // authorityEnd returns the offset in uri, which url.Parse accepted with

@@ -77,7 +77,11 @@ type State struct {
 	Remaining int64
 	// ResetAt is the instant, in Unix nanoseconds, at which the key will be
 	// back to full capacity (Remaining == Limit.Amount) if no further hits
-	// arrive. It is r.Now when nothing is counted.
+	// arrive. It is r.Now when the key holds nothing (a fixed window that a
+	// rejected hit started holds a window: ResetAt is its end). The sliding
+	// window counter reports the end of the window after the one holding
+	// its last count, when both counts have left it: capacity is full
+	// sooner, once the previous count's weight rounds down to nothing.
 	ResetAt int64
 	// RetryAt is the earliest instant, in Unix nanoseconds, at which a hit
 	// of Cost could be allowed: r.Now when it is allowed now, and ResetAt
@@ -261,11 +265,11 @@ func CheckLimit(s Storage, strategy string, l Limit) error {
 }
 
 // A BatchOp is one step of a batch: a request, and whether to only peek at
-// its key (as the strategy's Peek method would) instead of acquiring.
+// its key (as the strategy's Test method would) instead of acquiring.
 type BatchOp struct {
 	Request
 	// Peek makes the step look at its key without counting, as the
-	// strategy's Peek method would.
+	// strategy's Test method would.
 	Peek bool
 }
 

@@ -52,7 +52,8 @@ type Result struct {
 	// Remaining is how many units the key may still take now.
 	Remaining int64
 	// ResetAt is when the key will be back to full capacity if no further
-	// hits arrive; the instant for X-RateLimit-Reset.
+	// hits arrive; the instant for X-RateLimit-Reset (see [State.ResetAt]:
+	// for the sliding window counter, a bound rather than the instant).
 	ResetAt time.Time
 	// RetryAfter is how long until a hit of the same cost could be allowed:
 	// 0 when allowed, otherwise the value for a Retry-After header, the
@@ -79,7 +80,9 @@ type Strategy interface {
 	// Test reports whether a hit of r.Cost would be allowed, counting
 	// nothing. It checks r as Hit does.
 	Test(ctx context.Context, r Request) (Result, error)
-	// Clear forgets everything counted on key, under every limit.
+	// Clear forgets everything counted on key, under every strategy's
+	// state; the key names one limit's bucket when built with [Key], so the
+	// same client's buckets under other limits stay as they are.
 	Clear(ctx context.Context, key string) error
 }
 
