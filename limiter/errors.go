@@ -40,4 +40,8 @@ var (
 
 	// ErrClosed is returned by every storage operation after Close.
 	ErrClosed = errors.New("limiter: storage closed")
+
+	// ErrExceedsLimit is returned by [Wait] for a cost above the limit's
+	// amount, which no wait would let through.
+	ErrExceedsLimit = errors.New("limiter: cost exceeds the limit's amount")
 )

@@ -124,6 +124,28 @@ func (l Limit) String() string {
 	return string(l.appendText(make([]byte, 0, 32)))
 }
 
+// MarshalText implements [encoding.TextMarshaler], so a Limit is written
+// as its String in JSON, YAML or flags ("10 per 1 hour"). A limit that
+// fails [Limit.Validate] is an error.
+func (l Limit) MarshalText() ([]byte, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	return l.appendText(nil), nil
+}
+
+// UnmarshalText implements [encoding.TextUnmarshaler] with [Parse], so
+// configuration can hold a limit as text ("10/hour"); it leaves l as it
+// was on an error.
+func (l *Limit) UnmarshalText(text []byte) error {
+	p, err := Parse(string(text))
+	if err != nil {
+		return err
+	}
+	*l = p
+	return nil
+}
+
 func (l Limit) appendText(b []byte) []byte {
 	b = strconv.AppendInt(b, l.Amount, 10)
 	b = append(b, " per "...)

@@ -1,6 +1,7 @@
 package limiter
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -140,5 +141,35 @@ func TestLimitValidate(t *testing.T) {
 		if !errors.As(err, &le) || le.Limit != tt.l {
 			t.Errorf("%#v.Validate() = %v, want a *LimitError holding the limit", tt.l, err)
 		}
+	}
+}
+
+// A Limit travels through JSON (and any text encoding) as its text.
+func TestLimitText(t *testing.T) {
+	type config struct {
+		Login Limit            `json:"login"`
+		Quota map[string]Limit `json:"quota"`
+	}
+	var c config
+	in := `{"login": "5 per minute", "quota": {"free": "100/day", "paid": "10000 per 1 day"}}`
+	if err := json.Unmarshal([]byte(in), &c); err != nil {
+		t.Fatal(err)
+	}
+	if want := lim(5, 1, Minute); c.Login != want || c.Quota["free"] != lim(100, 1, Day) || c.Quota["paid"] != lim(10000, 1, Day) {
+		t.Fatalf("decoded %+v", c)
+	}
+	out, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"login":"5 per 1 minute","quota":{"free":"100 per 1 day","paid":"10000 per 1 day"}}`; string(out) != want {
+		t.Errorf("encoded %s, want %s", out, want)
+	}
+	before := c.Login
+	if err := json.Unmarshal([]byte(`{"login": "5 per fortnight"}`), &c); !errors.Is(err, ErrInvalidLimit) || c.Login != before {
+		t.Errorf("decoding a bad limit = %v, login %v; want ErrInvalidLimit and the limit unchanged", err, c.Login)
+	}
+	if _, err := json.Marshal(Limit{Amount: -1, Multiples: 1, Unit: Hour}); !errors.Is(err, ErrInvalidLimit) {
+		t.Errorf("encoding an invalid limit = %v, want ErrInvalidLimit", err)
 	}
 }

@@ -71,3 +71,32 @@ func ExampleStorage_ResetAll() {
 	// Output:
 	// 3 <nil> 0
 }
+
+// Outgoing calls that must stay under a partner's quota of 5 a second wait
+// for room with limiter.Wait instead of being refused: the sixth call
+// waits for the token bucket to refill (a fifth of a second).
+func Example_wait() {
+	s, err := memory.New()
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	bucket := limiter.MustNewStrategy(limiter.StrategyTokenBucket, s)
+	quota := limiter.MustParse("5/second")
+	for call := 1; call <= 6; call++ {
+		res, err := limiter.Wait(context.Background(), bucket, limiter.SystemClock,
+			limiter.Request{Key: limiter.Key(quota, "partner-api"), Limit: quota, Cost: 1})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("call %d allowed: %v\n", call, res.Allowed)
+	}
+	// Output:
+	// call 1 allowed: true
+	// call 2 allowed: true
+	// call 3 allowed: true
+	// call 4 allowed: true
+	// call 5 allowed: true
+	// call 6 allowed: true
+}
