@@ -60,6 +60,9 @@ func ourLibraries() []library {
 			tb.Cleanup(func() { _ = s.Close() })
 			st := limiter.MustNewStrategy(strategy, s)
 			l := q.limit()
+			if strategy == limiter.StrategyMovingWindow {
+				l.Amount = min(l.Amount, memory.MaxMovingWindowAmount) // the largest log the storage holds
+			}
 			return func(ctx context.Context, key string) (bool, error) {
 				res, err := st.Hit(ctx, limiter.Request{Key: key, Limit: l, Cost: 1, Now: limiter.SystemClock.Now()})
 				return res.Allowed, err

@@ -108,6 +108,9 @@ func ourRedisLibraries() []redisLibrary {
 			}
 			st := limiter.MustNewStrategy(strategy, s)
 			l := redisQuota.limit()
+			if strategy == limiter.StrategyMovingWindow {
+				l.Amount = min(l.Amount, redisstorage.MaxMovingWindowAmount) // the largest log the storage holds
+			}
 			return func(ctx context.Context, key string) (bool, error) {
 				res, err := st.Hit(ctx, limiter.Request{Key: key, Limit: l, Cost: 1, Now: time.Now()})
 				return res.Allowed, err

@@ -46,11 +46,11 @@ func (s *Storage) PeekFixedWindow(ctx context.Context, r limiter.Request) (limit
 }
 
 // MaxMovingWindowAmount is the largest amount of a moving-window limit the
-// storage holds. Its log keeps one instant (8 bytes) per unit taken, so a
-// single hit of a larger cost could allocate gigabytes at once: larger
-// limits get an error wrapping [limiter.ErrUnsupported] ([Storage.CheckLimit]
-// says so without a call).
-const MaxMovingWindowAmount = 1 << 20
+// storage holds, 2^24. Its log keeps one instant (8 bytes) per unit taken,
+// so a single hit of a larger cost could allocate gigabytes at once:
+// larger limits get an error wrapping [limiter.ErrUnsupported]
+// ([Storage.CheckLimit] says so without a call).
+const MaxMovingWindowAmount = 1 << 24
 
 var errMovingAmount = fmt.Errorf("moving window supports amounts up to %d: %w", MaxMovingWindowAmount, limiter.ErrUnsupported)
 
