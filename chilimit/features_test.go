@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -1048,6 +1049,43 @@ func TestHeadServedAsGetCountsAsGet(t *testing.T) {
 					}
 				}
 				run(t, r, clock, steps)
+			}
+		})
+	}
+}
+
+// A handler that writes the header twice gets net/http's warning naming
+// the handler's own line, not chilimit's writer, on the server's ErrorLog;
+// the first status stands. Informational headers before it are no mistake.
+func TestSuperfluousWriteHeaderNamesTheHandler(t *testing.T) {
+	for _, enabled := range []bool{true, false} {
+		t.Run(fmt.Sprintf("enabled=%v", enabled), func(t *testing.T) {
+			lim, _ := newLimiter(t, chilimit.WithDefaultLimits("100/hour"), chilimit.WithEnabled(enabled))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.Get("/twice", func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusEarlyHints)
+				w.WriteHeader(http.StatusAccepted)
+				w.WriteHeader(http.StatusTeapot) // the mistake
+			})
+			var logged syncBuffer
+			srv := httptest.NewUnstartedServer(r)
+			srv.Config.ErrorLog = log.New(&logged, "", 0)
+			srv.Start()
+			defer srv.Close()
+			resp, err := http.Get(srv.URL + "/twice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				t.Errorf("status = %d, want the first final one, 202", resp.StatusCode)
+			}
+			srv.Close() // the handler has returned: the log is complete
+			got := logged.String()
+			if strings.Count(got, "superfluous response.WriteHeader") != 1 ||
+				!strings.Contains(got, "TestSuperfluousWriteHeaderNamesTheHandler") || !strings.Contains(got, "features_test.go:") {
+				t.Errorf("server log = %q, want one superfluous WriteHeader warning naming the test's handler", got)
 			}
 		})
 	}

@@ -361,7 +361,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		// Route markers downstream must learn that nothing is limited.
 		rw := getWriter(w)
 		defer putWriter(rw)
-		rw.st.lim, rw.st.entry, rw.st.skip = l, emptyEntry, true
+		rw.st.lim, rw.st.req, rw.st.entry, rw.st.skip = l, r, emptyEntry, true
 		handoffs.putFor(r, &rw.st) // the same for markers behind a writer that hides rw
 		defer handoffs.drop(&rw.st)
 		next.ServeHTTP(rw, r)

@@ -3,9 +3,13 @@ package chilimit
 import (
 	"bufio"
 	"cmp"
+	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync"
 )
 
@@ -52,10 +56,44 @@ func (rw *responseWriter) statusCode() int {
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
 
 func (rw *responseWriter) WriteHeader(code int) {
-	if !rw.wroteHeader && (code >= 200 || code == http.StatusSwitchingProtocols) {
+	if rw.wroteHeader {
+		// net/http ignores the call too, but its log line would name this
+		// method rather than the handler that made the mistake.
+		rw.superfluous()
+		return
+	}
+	if code >= 200 || code == http.StatusSwitchingProtocols {
 		rw.statusKnown(code)
 	}
 	rw.w.WriteHeader(code)
+}
+
+// superfluous logs a WriteHeader call made after the response's header went
+// out as net/http does, to the request's server's ErrorLog (the standard
+// logger without one), but naming the first caller outside this package.
+func (rw *responseWriter) superfluous() {
+	fn, file, line := callerOutside("github.com/limits-go/limits/chilimit.")
+	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", fn, file, line)
+	if r := rw.st.req; r != nil {
+		if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
+			srv.ErrorLog.Print(msg)
+			return
+		}
+	}
+	log.Print(msg)
+}
+
+// callerOutside returns the function, file and line of the innermost caller
+// whose function name does not start with prefix.
+func callerOutside(prefix string) (fn, file string, line int) {
+	var pcs [16]uintptr
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs[:])])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, prefix) || !more {
+			return f.Function, f.File, f.Line
+		}
+	}
 }
 
 func (rw *responseWriter) Write(p []byte) (int, error) {
