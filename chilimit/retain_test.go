@@ -68,10 +68,12 @@ func TestCachesHoldNoRequestMemory(t *testing.T) {
 	for _, path := range []string{"/u/1", "/u/2", "/t", "/d"} {
 		req, big := requestLine(path, "10.0.0.7")
 		bufs = append(bufs, big...)
-		w := httptest.NewRecorder()
-		r.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			t.Fatalf("GET %s = %d, want 200", path, w.Code)
+		for range 2 { // the key cache admits a key on its second miss
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				t.Fatalf("GET %s = %d, want 200", path, w.Code)
+			}
 		}
 	}
 
