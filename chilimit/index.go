@@ -108,20 +108,12 @@ type routeIndex struct {
 }
 
 // routeCache remembers recent look-ahead answers by method and path, so a
-// path seen before skips chi's Find. It is bounded: a full shard is
-// emptied, so random paths cost no more than a Find each.
+// path seen before skips chi's Find. It holds at most routeCacheSlots
+// paths of at most maxCachedPath bytes, so random paths cost no more than
+// a Find each. Its slots are allocated on its first put.
 type routeCache struct {
-	seed   maphash.Seed
-	shards [16]routeCacheShard
-}
-
-// A routeCacheShard maps the hash of a (method, path) to the answer for
-// it. Keyed by the hash, the map hashes a uint64 instead of the two
-// strings again; the key is compared on a hit, so two keys with one hash
-// only take turns in the cache.
-type routeCacheShard struct {
-	mu sync.RWMutex // hits, the common case, only read
-	m  map[uint64]cachedRoute
+	seed maphash.Seed
+	tbl  atomic.Pointer[slots[cachedRoute]]
 }
 
 type cachedRoute struct {
@@ -131,37 +123,53 @@ type cachedRoute struct {
 	method  string // the route's: GET for a HEAD a GetHead serves as one
 }
 
-// maxRouteCacheShard bounds each shard, and maxCachedPath the paths
-// cached: clients choose paths, and net/http accepts a megabyte of them.
+// routeCacheSlots bounds the paths cached, and maxCachedPath their length:
+// clients choose paths, and net/http accepts a megabyte of them.
 const (
-	maxRouteCacheShard = 1024
-	maxCachedPath      = 512
+	routeCacheSlots = 16384
+	maxCachedPath   = 512
 )
 
 func (c *routeCache) get(k routeKey) (cachedRoute, bool) {
-	h := maphash.Comparable(c.seed, k)
-	sh := &c.shards[h%uint64(len(c.shards))]
-	sh.mu.RLock()
-	cr, ok := sh.m[h]
-	sh.mu.RUnlock()
-	return cr, ok && cr.key == k
+	t := c.tbl.Load()
+	if t == nil {
+		return cachedRoute{}, false
+	}
+	a, b := t.load(maphash.Comparable(c.seed, k))
+	if a != nil && a.key == k {
+		return *a, true
+	}
+	if b != nil && b.key == k {
+		return *b, true
+	}
+	return cachedRoute{}, false
 }
 
 func (c *routeCache) put(k routeKey, pattern string, e *routeEntry, method string) {
 	if len(k.path) > maxCachedPath {
 		return // looked up each time rather than held
 	}
+	t := c.tbl.Load()
+	if t == nil {
+		fresh := newSlots[cachedRoute](routeCacheSlots)
+		if c.tbl.CompareAndSwap(nil, &fresh) {
+			t = &fresh
+		} else {
+			t = c.tbl.Load()
+		}
+	}
 	h := maphash.Comparable(c.seed, k)
 	// net/http slices the method and the path out of the request line, so
 	// the cache holds copies: a 3-byte path must not pin a megabyte query.
 	k = routeKey{ownMethod(k.method), strings.Clone(k.path)}
-	sh := &c.shards[h%uint64(len(c.shards))]
-	sh.mu.Lock()
-	if sh.m == nil || len(sh.m) >= maxRouteCacheShard {
-		sh.m = make(map[uint64]cachedRoute)
+	t.put(h, &cachedRoute{k, pattern, e, ownMethod(method)})
+}
+
+// each calls f with every cached answer, for tests.
+func (c *routeCache) each(f func(*cachedRoute)) {
+	if t := c.tbl.Load(); t != nil {
+		t.each(f)
 	}
-	sh.m[h] = cachedRoute{k, pattern, e, ownMethod(method)}
-	sh.mu.Unlock()
 }
 
 // item is one middleware in a route's stack that the index recognised.

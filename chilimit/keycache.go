@@ -3,7 +3,6 @@ package chilimit
 import (
 	"hash/maphash"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/limits-go/limits/limiter"
@@ -11,28 +10,18 @@ import (
 
 // keyCache remembers the storage keys of recent requests by what they are
 // made of, so a client's repeated requests reuse the key string built for
-// an earlier one: no limiter.AppendKey and no allocation per request. It is
-// bounded: a full shard is emptied, so a flood of distinct keys (clients
-// can choose their keys) never grows it.
+// an earlier one: no limiter.AppendKey and no allocation per request. It
+// holds at most keyCacheSlots keys, each at most maxCachedKey bytes, so a
+// flood of distinct keys (clients can choose their keys) never grows it.
 //
 // It admits a key on its second miss in a row (seen): a key that comes
 // back only after many others, as with more clients at a time than the
-// cache holds, costs its allocation alone on each request, not also a
-// write-locked insertion and its share of an eviction, which made such a
-// miss cost three times a plain build.
+// cache holds, costs its allocation alone on each request, not also an
+// entry that another such key soon replaces.
 type keyCache struct {
-	seed   maphash.Seed
-	shards [16]keyCacheShard
-	seen   [1024]atomic.Uint64 // by hash: the hash of the last key that missed
-}
-
-// A keyCacheShard maps the hash of a key's parts to the parts and the key.
-// Keyed by the hash, the map hashes a uint64 instead of the parts again;
-// the parts are compared on a hit, so two parts with one hash only take
-// turns in the cache.
-type keyCacheShard struct {
-	mu sync.RWMutex // hits, the common case, only read
-	m  map[uint64]cachedKey
+	seed  maphash.Seed
+	slots slots[cachedKey]
+	seen  [1024]atomic.Uint64 // by hash: the hash of the last key that missed
 }
 
 type cachedKey struct {
@@ -51,34 +40,29 @@ type keyParts struct {
 	client string
 }
 
-// maxKeyCacheShard bounds each shard, and maxCachedKey the keys cached:
-// 16 × 64 entries of at most 256 bytes (typically ~150) is under 400 KB
-// whatever lengths a key func returns, small enough that the heap of an
-// idle server returns to about its baseline (the reliability soak tests
-// allow 1 MB), large enough for the clients that come back within seconds.
+// keyCacheSlots bounds the keys cached, and maxCachedKey their length:
+// 1,024 entries of at most 256 bytes (typically ~150) and their parts is
+// under 400 KB whatever lengths a key func returns, small enough that the
+// heap of an idle server returns to about its baseline (the reliability
+// soak tests allow 1 MB), large enough for the clients that come back
+// within seconds.
 const (
-	maxKeyCacheShard = 64
-	maxCachedKey     = 256
+	keyCacheSlots = 1024
+	maxCachedKey  = 256
 )
 
 func newKeyCache() *keyCache {
-	c := &keyCache{seed: maphash.MakeSeed()}
-	for i := range c.shards {
-		c.shards[i].m = make(map[uint64]cachedKey)
-	}
-	return c
+	return &keyCache{seed: maphash.MakeSeed(), slots: newSlots[cachedKey](keyCacheSlots)}
 }
 
 // key returns the storage key of p under prefix, building it in *buf only
 // if it is not cached.
 func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	h := maphash.Comparable(c.seed, p)
-	sh := &c.shards[h%uint64(len(c.shards))]
-	sh.mu.RLock()
-	e, ok := sh.m[h]
-	sh.mu.RUnlock()
-	if ok && e.parts == p {
-		return e.key
+	if a, b := c.slots.load(h); a != nil && a.parts == p {
+		return a.key
+	} else if b != nil && b.parts == p {
+		return b.key
 	}
 	if p.tag == "" {
 		*buf = limiter.AppendKey((*buf)[:0], p.limit, prefix, p.kind.String(), p.scope, p.method, p.client)
@@ -88,8 +72,8 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	if len(*buf) > maxCachedKey {
 		return string(*buf) // a long key costs its allocation, not cache memory
 	}
-	// The shard took the hash's low bits; the slot takes the next ones.
-	if seen := &c.seen[h/uint64(len(c.shards))%uint64(len(c.seen))]; seen.Load() != h {
+	// The slots take the hash's low bits; seen takes higher ones.
+	if seen := &c.seen[(h>>32)%uint64(len(c.seen))]; seen.Load() != h {
 		seen.Store(h)
 		return string(*buf)
 	}
@@ -97,16 +81,10 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	// is a piece of the whole X-Forwarded-For value; a method, of the
 	// request line), so the cache must not keep them. The key holds each
 	// verbatim: the cached parts are slices of the key, which the entry
-	// keeps anyway, and a miss costs the key's one allocation.
+	// keeps anyway.
 	key := string(*buf)
-	e = cachedKey{parts: partsOf(key, p), key: key}
-	sh.mu.Lock()
-	if _, ok := sh.m[h]; !ok && len(sh.m) >= maxKeyCacheShard {
-		clear(sh.m)
-	}
-	sh.m[h] = e
-	sh.mu.Unlock()
-	return e.key
+	c.slots.put(h, &cachedKey{parts: partsOf(key, p), key: key})
+	return key
 }
 
 // partsOf returns p with its strings taken from key, the key AppendKey

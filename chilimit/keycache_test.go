@@ -39,15 +39,15 @@ func TestKeyCache(t *testing.T) {
 			t.Errorf("key(%+v) cached: %v allocations, want 0", p, n)
 		}
 	}
-	for i := range 100 * maxKeyCacheShard {
+	for i := range 100 * keyCacheSlots {
 		p := keyParts{limit: l, client: strconv.Itoa(i)}
 		c.key(p, "pfx", &buf)
 		c.key(p, "pfx", &buf)
 	}
-	for i := range c.shards {
-		if n := len(c.shards[i].m); n > maxKeyCacheShard {
-			t.Errorf("shard %d holds %d keys, want at most %d", i, n, maxKeyCacheShard)
-		}
+	held := 0
+	c.slots.each(func(*cachedKey) { held++ })
+	if held == 0 || held > keyCacheSlots {
+		t.Errorf("cache holds %d keys after %d, want some and at most %d", held, 100*keyCacheSlots, keyCacheSlots)
 	}
 }
 
@@ -66,14 +66,12 @@ func TestKeyCacheSkipsLongKeys(t *testing.T) {
 		}
 	}
 	held := 0
-	for i := range c.shards {
-		for _, e := range c.shards[i].m {
-			held++
-			if len(e.key) > maxCachedKey {
-				t.Errorf("cache holds a %d-byte key, want none over %d", len(e.key), maxCachedKey)
-			}
+	c.slots.each(func(e *cachedKey) {
+		held++
+		if len(e.key) > maxCachedKey {
+			t.Errorf("cache holds a %d-byte key, want none over %d", len(e.key), maxCachedKey)
 		}
-	}
+	})
 	if held != 0 {
 		t.Errorf("cache holds %d keys after two keys over %d bytes, want 0", held, maxCachedKey)
 	}
@@ -116,11 +114,11 @@ func TestKeyCachePartsComeFromTheKey(t *testing.T) {
 		c.key(p, "", &buf)
 		i++
 	}
-	for range 2048 {
-		misses() // every shard fills and is emptied: its map keeps room
+	for range 2 * keyCacheSlots {
+		misses() // every slot filled and replaced
 	}
-	if n := testing.AllocsPerRun(100, misses); n != 2 {
-		t.Fatalf("two misses allocate %v times, want 2 (the key each time)", n)
+	if n := testing.AllocsPerRun(100, misses); n != 3 {
+		t.Fatalf("two misses allocate %v times, want 3 (the key each time, the entry once)", n)
 	}
 }
 
@@ -138,9 +136,7 @@ func TestKeyCacheAdmitsOnSecondMissInARow(t *testing.T) {
 		}
 	}
 	held := 0
-	for i := range c.shards {
-		held += len(c.shards[i].m)
-	}
+	c.slots.each(func(*cachedKey) { held++ })
 	// A key is admitted only if no other of the 4,999 between its misses
 	// took its slot of 1,024: about e^-4.9 of them, 37 expected.
 	if held > clients/20 {

@@ -87,21 +87,17 @@ func TestCachesHoldNoRequestMemory(t *testing.T) {
 	}
 	idx := lim.idx.Load()
 	routes, keys := 0, 0
-	for i := range idx.cache.shards {
-		for _, cr := range idx.cache.shards[i].m {
-			routes++
-			aliased("route cache method", cr.key.method)
-			aliased("route cache path", cr.key.path)
-		}
-	}
-	for i := range lim.keys.shards {
-		for _, ck := range lim.keys.shards[i].m {
-			keys++
-			aliased("key cache client", ck.parts.client)
-			aliased("key cache scope", ck.parts.scope)
-			aliased("key cache method", ck.parts.method)
-		}
-	}
+	idx.cache.each(func(cr *cachedRoute) {
+		routes++
+		aliased("route cache method", cr.key.method)
+		aliased("route cache path", cr.key.path)
+	})
+	lim.keys.slots.each(func(ck *cachedKey) {
+		keys++
+		aliased("key cache client", ck.parts.client)
+		aliased("key cache scope", ck.parts.scope)
+		aliased("key cache method", ck.parts.method)
+	})
 	if p := dynamic.dynamic[0].cache.Load(); p == nil || p.err != nil {
 		t.Errorf("LimitFunc's parse cache = %+v, want the parse of 1000/hour", p)
 	} else {

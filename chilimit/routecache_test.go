@@ -8,8 +8,8 @@ import (
 )
 
 // TestRouteCacheBounds checks the look-ahead cache: a path is found after
-// put, a path over maxCachedPath is never held, and no shard grows past
-// maxRouteCacheShard however many paths clients send.
+// put, a path over maxCachedPath is never held, and the cache holds no
+// more than routeCacheSlots paths however many paths clients send.
 func TestRouteCacheBounds(t *testing.T) {
 	c := routeCache{seed: maphash.MakeSeed()}
 	e, pattern := &routeEntry{}, "/users/{id}"
@@ -26,12 +26,12 @@ func TestRouteCacheBounds(t *testing.T) {
 	if _, ok := c.get(long); ok {
 		t.Errorf("a %d-byte path was cached, want none over %d", len(long.path), maxCachedPath)
 	}
-	for i := range 50 * maxRouteCacheShard {
+	for i := range 4 * routeCacheSlots {
 		c.put(routeKey{method: "GET", path: "/p/" + strconv.Itoa(i)}, pattern, e, "GET")
 	}
-	for i := range c.shards {
-		if n := len(c.shards[i].m); n > maxRouteCacheShard {
-			t.Errorf("shard %d holds %d paths, want at most %d", i, n, maxRouteCacheShard)
-		}
+	held := 0
+	c.each(func(*cachedRoute) { held++ })
+	if held == 0 || held > routeCacheSlots {
+		t.Errorf("cache holds %d paths after %d, want some and at most %d", held, 4*routeCacheSlots, routeCacheSlots)
 	}
 }
