@@ -58,7 +58,7 @@ func newKeyCache() *keyCache {
 // key returns the storage key of p under prefix, building it in *buf only
 // if it is not cached.
 func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
-	h := maphash.Comparable(c.seed, p)
+	h := p.hash(c.seed)
 	if a, b := c.slots.load(h); a != nil && a.parts == p {
 		return a.key
 	} else if b != nil && b.parts == p {

@@ -65,6 +65,7 @@ type Limiter struct {
 	keys *keyCache
 
 	idx       atomic.Pointer[routeIndex]
+	served    atomic.Pointer[servedIndex]
 	finder    routeFinder
 	unindexed sync.Map // *group → true: markers met outside the index
 
@@ -225,6 +226,7 @@ func (l *Limiter) Close() error {
 			l.fb.close()
 		}
 		l.closeErr = l.closeStorage()
+		l.served.Store(nil) // the router may go
 	})
 	return l.closeErr
 }
