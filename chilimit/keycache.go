@@ -25,6 +25,7 @@ type keyCache struct {
 }
 
 type cachedKey struct {
+	h     uint64 // parts' hash: compared first, so another key's entry costs no string compare
 	parts keyParts
 	key   string
 }
@@ -59,9 +60,9 @@ func newKeyCache() *keyCache {
 // if it is not cached.
 func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	h := p.hash(c.seed)
-	if a, b := c.slots.load(h); a != nil && a.parts == p {
+	if a, b := c.slots.load(h); a != nil && a.h == h && a.parts == p {
 		return a.key
-	} else if b != nil && b.parts == p {
+	} else if b != nil && b.h == h && b.parts == p {
 		return b.key
 	}
 	if p.tag == "" {
@@ -83,7 +84,7 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	// verbatim: the cached parts are slices of the key, which the entry
 	// keeps anyway.
 	key := string(*buf)
-	c.slots.put(h, &cachedKey{parts: partsOf(key, p), key: key})
+	c.slots.put(h, &cachedKey{h: h, parts: partsOf(key, p), key: key})
 	return key
 }
 
