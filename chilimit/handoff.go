@@ -14,9 +14,8 @@ import (
 // table is the second way, keyed by the chi route context, which every
 // handler of one request shares however its middleware rewrap the request
 // and the writer. lim.Handler fills it for routes that carry markers
-// (exempted ones included) behind a middleware not of this package, the
-// only kind that may hide the writer (routeEntry.hideable), for routes with
-// the Handler twice, and for every request when disabled; a marker reads it when the writer leads to no state that knows
+// (exempted ones included) or the Handler twice, and for every request when
+// disabled; a marker reads it when the writer leads to no state that knows
 // the marker. Several Limiters' Handlers on one path each record their
 // state: the table holds the innermost, which links to the next one out
 // (reqState.handoffOuter).

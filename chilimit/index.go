@@ -42,13 +42,7 @@ type routeEntry struct {
 	joinNext []bool
 	// handlerTwice: the limiter's Handler is installed more than once on
 	// the route's way; the later ones pass the request on.
-	handlerTwice bool
-	// hideable: a middleware not of this package runs between the
-	// limiter's Handler and the route's markers (or the index did not see
-	// the Handler), so it may wrap the writer without Unwrap and hide the
-	// request's state from the markers: the Handler then records the state
-	// in the handoff table too.
-	hideable      bool
+	handlerTwice  bool
 	all           []*group // every marker in the chain, exempted or not
 	exemptDefault bool
 	exemptApp     bool
@@ -468,12 +462,6 @@ func (b *indexBuilder) entry(pattern string, items []item, depth int) *routeEntr
 				break
 			}
 			afterHandler = i + 1
-		}
-	}
-	e.hideable = afterHandler == 0
-	for _, it := range items[afterHandler:] {
-		if it.foreign {
-			e.hideable = true
 		}
 	}
 	gap := true          // other middleware since the last active marker

@@ -402,7 +402,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		st.skip = true
 		if entry == nil {
 			st.entry = emptyEntry
-		} else if len(entry.all) > 0 && entry.hideable {
+		} else if len(entry.all) > 0 {
 			handoffs.putFor(r, st) // the route's markers must learn it too
 			defer handoffs.drop(st)
 		}
@@ -410,7 +410,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	st.markersLeft = len(entry.active)
-	if len(entry.all) > 0 && entry.hideable || entry.handlerTwice {
+	if len(entry.all) > 0 || entry.handlerTwice {
 		// For markers behind a writer wrapper that hides rw (handoff.go),
 		// those this limiter exempts as well as its own, and for this
 		// Handler installed again behind one.

@@ -530,3 +530,57 @@ func TestUnindexedMarkerKeepsDeductionInHeaders(t *testing.T) {
 		})
 	}
 }
+
+// A route limit behind a writer wrapper the route index cannot see into (a
+// TimeoutHandler around a mounted router or an endpoint) is counted by the
+// limiter whose Handler runs first, with its key function, while the route
+// also has a limit the index sees: two clients behind one address each get
+// their own bucket.
+func TestMarkerBehindAnOpaqueTimeoutHandler(t *testing.T) {
+	for i, tt := range []struct {
+		name  string
+		build func(lim *chilimit.Limiter) http.Handler
+	}{
+		{"mount with a chain", func(lim *chilimit.Limiter) http.Handler {
+			api := chi.NewRouter()
+			api.With(chilimit.Limit("1/minute")).Get("/report", text("ok"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.With(chilimit.Limit("100/minute")).Mount("/api", http.TimeoutHandler(api, time.Minute, "timeout"))
+			return r
+		}},
+		{"mount wrapped by a limit", func(lim *chilimit.Limiter) http.Handler {
+			api := chi.NewRouter()
+			api.With(chilimit.Limit("1/minute")).Get("/report", text("ok"))
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.Mount("/api", chilimit.Limit("100/minute")(http.TimeoutHandler(api, time.Minute, "timeout")))
+			return r
+		}},
+		{"endpoint", func(lim *chilimit.Limiter) http.Handler {
+			r := chi.NewRouter()
+			r.Use(lim.Handler)
+			r.With(chilimit.Limit("100/minute")).Method(http.MethodGet, "/api/report",
+				http.TimeoutHandler(chilimit.Limit("1/minute")(text("ok")), time.Minute, "timeout"))
+			return r
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lim, _ := newLimiter(t, chilimit.WithKeyFunc(func(r *http.Request) string { return r.Header.Get("X-Client") }))
+			h := tt.build(lim)
+			// An address of its own per case: a limit that found no
+			// limiter would count in the process-wide one, which outlives
+			// the test.
+			addr := from(fmt.Sprintf("198.18.9.%d:1", i+1))
+			if w := get(h, "/api/report", addr, header("X-Client", "alice")); w.Code != http.StatusOK {
+				t.Fatalf("alice's first request = %d, want 200", w.Code)
+			}
+			if w := get(h, "/api/report", addr, header("X-Client", "alice")); w.Code != http.StatusTooManyRequests {
+				t.Errorf("alice's second request = %d, want 429", w.Code)
+			}
+			if w := get(h, "/api/report", addr, header("X-Client", "bob")); w.Code != http.StatusOK {
+				t.Errorf("bob's first request, from alice's address = %d %q, want 200: the inner limit is not counted by the limiter", w.Code, w.Body.String())
+			}
+		})
+	}
+}
