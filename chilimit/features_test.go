@@ -1055,38 +1055,72 @@ func TestHeadServedAsGetCountsAsGet(t *testing.T) {
 }
 
 // A handler that writes the header twice gets net/http's warning naming
-// the handler's own line, not chilimit's writer, on the server's ErrorLog;
-// the first status stands. Informational headers before it are no mistake.
+// the handler's own line, not chilimit's writer, on the server's ErrorLog,
+// also when http.Error made the second call; the first status stands.
+// Informational headers before it are no mistake, and neither is an error
+// status after a copy that sent nothing.
 func TestSuperfluousWriteHeaderNamesTheHandler(t *testing.T) {
+	handlers := []struct {
+		name   string
+		h      http.HandlerFunc
+		status int
+		warned bool
+	}{
+		{"WriteHeader thrice", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusAccepted)
+			w.WriteHeader(http.StatusTeapot) // the mistake
+		}, http.StatusAccepted, true},
+		{"http.Error after Write", func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("partial"))
+			http.Error(w, "failed", http.StatusInternalServerError) // the mistake
+		}, http.StatusOK, true},
+		{"http.Error after an empty copy", func(w http.ResponseWriter, _ *http.Request) {
+			if _, err := io.Copy(w, failingReader{}); err != nil {
+				http.Error(w, "bad gateway", http.StatusBadGateway)
+			}
+		}, http.StatusBadGateway, false},
+	}
 	for _, enabled := range []bool{true, false} {
-		t.Run(fmt.Sprintf("enabled=%v", enabled), func(t *testing.T) {
-			lim, _ := newLimiter(t, chilimit.WithDefaultLimits("100/hour"), chilimit.WithEnabled(enabled))
-			r := chi.NewRouter()
-			r.Use(lim.Handler)
-			r.Get("/twice", func(w http.ResponseWriter, _ *http.Request) {
-				w.WriteHeader(http.StatusEarlyHints)
-				w.WriteHeader(http.StatusAccepted)
-				w.WriteHeader(http.StatusTeapot) // the mistake
+		for _, tt := range handlers {
+			t.Run(fmt.Sprintf("%s/enabled=%v", tt.name, enabled), func(t *testing.T) {
+				lim, _ := newLimiter(t, chilimit.WithDefaultLimits("100/hour"), chilimit.WithEnabled(enabled))
+				r := chi.NewRouter()
+				r.Use(lim.Handler)
+				r.Get("/x", tt.h)
+				var logged syncBuffer
+				srv := httptest.NewUnstartedServer(r)
+				srv.Config.ErrorLog = log.New(&logged, "", 0)
+				srv.Start()
+				defer srv.Close()
+				resp, err := http.Get(srv.URL + "/x")
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = resp.Body.Close()
+				if resp.StatusCode != tt.status {
+					t.Errorf("status = %d, want %d", resp.StatusCode, tt.status)
+				}
+				srv.Close() // the handler has returned: the log is complete
+				got := logged.String()
+				warned := strings.Count(got, "superfluous response.WriteHeader") == 1 &&
+					strings.Contains(got, "TestSuperfluousWriteHeaderNamesTheHandler") && strings.Contains(got, "(features_test.go:")
+				if tt.warned && !warned || !tt.warned && got != "" {
+					t.Errorf("server log = %q, want a warning naming the test's handler: %v", got, tt.warned)
+				}
+				// Without a server (a test's recorder) the calls reach the
+				// recorder as they would without the limiter.
+				bare := chi.NewRouter()
+				bare.Get("/x", tt.h)
+				if w, want := get(r, "/x"), get(bare, "/x"); w.Code != want.Code {
+					t.Errorf("recorder: status = %d, want bare chi's %d", w.Code, want.Code)
+				}
 			})
-			var logged syncBuffer
-			srv := httptest.NewUnstartedServer(r)
-			srv.Config.ErrorLog = log.New(&logged, "", 0)
-			srv.Start()
-			defer srv.Close()
-			resp, err := http.Get(srv.URL + "/twice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				t.Errorf("status = %d, want the first final one, 202", resp.StatusCode)
-			}
-			srv.Close() // the handler has returned: the log is complete
-			got := logged.String()
-			if strings.Count(got, "superfluous response.WriteHeader") != 1 ||
-				!strings.Contains(got, "TestSuperfluousWriteHeaderNamesTheHandler") || !strings.Contains(got, "features_test.go:") {
-				t.Errorf("server log = %q, want one superfluous WriteHeader warning naming the test's handler", got)
-			}
-		})
+		}
 	}
 }
+
+// failingReader fails its first Read.
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("upstream gone") }

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -25,7 +26,9 @@ import (
 type responseWriter struct {
 	w           http.ResponseWriter
 	status      int
-	wroteHeader bool
+	wroteHeader bool // the status is known (a ReadFrom assumes 200 before its first byte)
+	sent        bool // the header went to w for certain
+	hijacked    bool
 	st          reqState
 }
 
@@ -40,7 +43,7 @@ func getWriter(w http.ResponseWriter) *responseWriter {
 func putWriter(rw *responseWriter) {
 	rw.w = nil
 	rw.status = 0
-	rw.wroteHeader = false
+	rw.wroteHeader, rw.sent, rw.hijacked = false, false, false
 	rw.st.reset()
 	writerPool.Put(rw)
 }
@@ -56,41 +59,53 @@ func (rw *responseWriter) statusCode() int {
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
 
 func (rw *responseWriter) WriteHeader(code int) {
-	if rw.wroteHeader {
-		// net/http ignores the call too, but its log line would name this
-		// method rather than the handler that made the mistake.
-		rw.superfluous()
+	if rw.sent && !rw.hijacked && rw.superfluous() {
 		return
 	}
-	if code >= 200 || code == http.StatusSwitchingProtocols {
+	final := code >= 200 || code == http.StatusSwitchingProtocols
+	if !rw.wroteHeader && final {
 		rw.statusKnown(code)
 	}
 	rw.w.WriteHeader(code)
-}
-
-// superfluous logs a WriteHeader call made after the response's header went
-// out as net/http does, to the request's server's ErrorLog (the standard
-// logger without one), but naming the first caller outside this package.
-func (rw *responseWriter) superfluous() {
-	fn, file, line := callerOutside("github.com/limits-go/limits/chilimit.")
-	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", fn, file, line)
-	if r := rw.st.req; r != nil {
-		if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
-			srv.ErrorLog.Print(msg)
-			return
-		}
+	if final {
+		rw.sent = true
 	}
-	log.Print(msg)
 }
 
-// callerOutside returns the function, file and line of the innermost caller
-// whose function name does not start with prefix.
-func callerOutside(prefix string) (fn, file string, line int) {
+// superfluous handles a WriteHeader call made after the header went out
+// when a net/http server serves the request: it logs it as the server
+// would, to its ErrorLog (the standard logger without one), but naming the
+// handler's call rather than this writer, which the server would name, and
+// reports true. Elsewhere (a test's ResponseRecorder) it reports false and
+// the call goes on to the wrapped writer as before.
+func (rw *responseWriter) superfluous() bool {
+	r := rw.st.req
+	if r == nil {
+		return false
+	}
+	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok {
+		return false
+	}
+	fn, file, line := relevantCaller()
+	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", fn, path.Base(file), line)
+	if srv.ErrorLog != nil {
+		srv.ErrorLog.Print(msg)
+	} else {
+		log.Print(msg)
+	}
+	return true
+}
+
+// relevantCaller returns the function, file and line of the innermost
+// caller outside this package and net/http (whose http.Error calls
+// WriteHeader for the handler), as net/http's own warning names it.
+func relevantCaller() (fn, file string, line int) {
 	var pcs [16]uintptr
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs[:])])
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs[:])])
 	for {
 		f, more := frames.Next()
-		if !strings.HasPrefix(f.Function, prefix) || !more {
+		if !strings.HasPrefix(f.Function, "github.com/limits-go/limits/chilimit.") && !strings.HasPrefix(f.Function, "net/http.") || !more {
 			return f.Function, f.File, f.Line
 		}
 	}
@@ -100,6 +115,7 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	if !rw.wroteHeader {
 		rw.statusKnown(http.StatusOK)
 	}
+	rw.sent = true
 	return rw.w.Write(p)
 }
 
@@ -187,18 +203,23 @@ func canFlush(w http.ResponseWriter) bool {
 // websockets; the status recorded is 101 Switching Protocols.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(rw.w).Hijack()
-	if err == nil && !rw.wroteHeader {
-		rw.status, rw.wroteHeader = http.StatusSwitchingProtocols, true
+	if err == nil {
+		rw.hijacked = true
+		if !rw.wroteHeader {
+			rw.status, rw.wroteHeader = http.StatusSwitchingProtocols, true
+		}
 	}
 	return c, brw, err
 }
 
 // ReadFrom copies from src with the wrapped writer's io.ReaderFrom when it
 // has one (sendfile for files), else with io.Copy.
-func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+func (rw *responseWriter) ReadFrom(src io.Reader) (n int64, err error) {
 	if !rw.wroteHeader {
 		rw.statusKnown(http.StatusOK)
 	}
+	// Nothing copied, nothing sent: the handler may still answer an error.
+	defer func() { rw.sent = rw.sent || n > 0 }()
 	if rf, ok := rw.w.(io.ReaderFrom); ok {
 		return rf.ReadFrom(src)
 	}
