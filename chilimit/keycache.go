@@ -2,6 +2,7 @@ package chilimit
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 
@@ -14,14 +15,14 @@ import (
 // holds at most keyCacheSlots keys, each at most maxCachedKey bytes, so a
 // flood of distinct keys (clients can choose their keys) never grows it.
 //
-// It admits a key on its second miss in a row (seen): a key that comes
-// back only after many others, as with more clients at a time than the
-// cache holds, costs its allocation alone on each request, not also an
-// entry that another such key soon replaces.
+// It admits a key that misses again soon after a miss (seen remembers the
+// recent misses): a key that comes back only after many others, as with
+// more clients at a time than the cache holds, costs its allocation alone
+// on each request, not also an entry that another such key soon replaces.
 type keyCache struct {
 	seed  maphash.Seed
 	slots slots[cachedKey]
-	seen  [1024]atomic.Uint64 // by hash: the hash of the last key that missed
+	seen  [1024]atomic.Uint64 // by hash bits: hashes of keys that missed lately
 }
 
 type cachedKey struct {
@@ -73,9 +74,16 @@ func (c *keyCache) key(p keyParts, prefix string, buf *[]byte) string {
 	if len(*buf) > maxCachedKey {
 		return string(*buf) // a long key costs its allocation, not cache memory
 	}
-	// The slots take the hash's low bits; seen takes higher ones.
-	if seen := &c.seen[(h>>32)%uint64(len(c.seen))]; seen.Load() != h {
-		seen.Store(h)
+	// The slots take the hash's low bits; seen takes two higher groups, and
+	// a key that missed is remembered in either at random, so two keys
+	// that alternate on one slot of seen still get in.
+	s1, s2 := &c.seen[(h>>32)%uint64(len(c.seen))], &c.seen[(h>>48)%uint64(len(c.seen))]
+	if s1.Load() != h && s2.Load() != h {
+		if rand.Uint32()&1 == 0 {
+			s1.Store(h)
+		} else {
+			s2.Store(h)
+		}
 		return string(*buf)
 	}
 	// The parts are often slices of request memory (ForwardedFor's client

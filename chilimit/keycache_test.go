@@ -162,3 +162,27 @@ func TestBuiltinKeyFunc(t *testing.T) {
 		t.Error("builtinKeyFunc(a user's function) = true")
 	}
 }
+
+// Two keys that take turns and share a slot of the miss memory both get
+// cached: a miss is remembered in either of two slots.
+func TestKeyCacheAdmitsKeysSharingAMissSlot(t *testing.T) {
+	c := newKeyCache()
+	var buf []byte
+	l := limiter.Limit{Amount: 5, Multiples: 1, Unit: limiter.Minute}
+	a := keyParts{limit: l, kind: kindRoute, scope: "/x", client: "192.0.2.1"}
+	slot := func(p keyParts) uint64 { return (p.hash(c.seed) >> 32) % uint64(len(c.seen)) }
+	b := a
+	for i := 0; ; i++ {
+		b.client = "198.51.100." + strconv.Itoa(i)
+		if slot(b) == slot(a) {
+			break
+		}
+	}
+	for range 50 {
+		c.key(a, "", &buf)
+		c.key(b, "", &buf)
+	}
+	if n := testing.AllocsPerRun(10, func() { c.key(a, "", &buf); c.key(b, "", &buf) }); n != 0 {
+		t.Errorf("two keys sharing a miss slot, taking turns: %v allocations a round, want 0 (both cached)", n)
+	}
+}
