@@ -131,6 +131,11 @@ const (
 	maxCachedPath   = 512
 )
 
+// hash returns k's hash under seed.
+func (k *routeKey) hash(seed maphash.Seed) uint64 {
+	return mix(maphash.String(seed, k.path), maphash.String(seed, k.method))
+}
+
 func (c *routeCache) get(k routeKey) (cachedRoute, bool) {
 	t := c.tbl.Load()
 	if t == nil {

@@ -53,6 +53,20 @@ const (
 	maxCachedKey  = 256
 )
 
+// hash returns p's hash under seed.
+func (p *keyParts) hash(seed maphash.Seed) uint64 {
+	h := mix(maphash.String(seed, p.client), maphash.String(seed, p.scope))
+	if p.method != "" {
+		h = mix(h, maphash.String(seed, p.method))
+	}
+	if p.tag != "" {
+		h = mix(h, maphash.String(seed, p.tag))
+	}
+	h = mix(h, uint64(p.limit.Amount))
+	h = mix(h, uint64(p.limit.Multiples))
+	return mix(h, uint64(p.limit.Unit)<<8|uint64(p.kind))
+}
+
 func newKeyCache() *keyCache {
 	return &keyCache{seed: maphash.MakeSeed(), slots: newSlots[cachedKey](keyCacheSlots)}
 }

@@ -1,7 +1,6 @@
 package chilimit
 
 import (
-	"hash/maphash"
 	"math/bits"
 	"sync/atomic"
 )
@@ -60,23 +59,4 @@ func (c *slots[E]) each(f func(*E)) {
 func mix(h, v uint64) uint64 {
 	hi, lo := bits.Mul64(h^v, 0x9e3779b97f4a7c15)
 	return hi ^ lo
-}
-
-// hash returns p's hash under seed.
-func (p *keyParts) hash(seed maphash.Seed) uint64 {
-	h := mix(maphash.String(seed, p.client), maphash.String(seed, p.scope))
-	if p.method != "" {
-		h = mix(h, maphash.String(seed, p.method))
-	}
-	if p.tag != "" {
-		h = mix(h, maphash.String(seed, p.tag))
-	}
-	h = mix(h, uint64(p.limit.Amount))
-	h = mix(h, uint64(p.limit.Multiples))
-	return mix(h, uint64(p.limit.Unit)<<8|uint64(p.kind))
-}
-
-// hash returns k's hash under seed.
-func (k *routeKey) hash(seed maphash.Seed) uint64 {
-	return mix(maphash.String(seed, k.path), maphash.String(seed, k.method))
 }
